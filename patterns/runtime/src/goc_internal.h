@@ -1,0 +1,188 @@
+/*
+ * goc_internal.h - what libgoc's own .c files share: panics, the pthread
+ * error check, the per-thread task record (with its parker), channel
+ * internals for select and timers, and the timer service for contexts.
+ * Never included by a pattern or a test; everything here may change.
+ */
+#ifndef GOC_INTERNAL_H
+#define GOC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "goc/goc.h"
+
+/* ---- panics (panic.c) ------------------------------------------------- */
+
+/*
+ * Print "panic: <msg>", where it was raised, which task, and a backtrace to
+ * stderr, then abort(). For programmer errors; never compiled out.
+ */
+_Noreturn void goc__panic_at(const char *msg, const char *func, const char *file, int line);
+#define goc__panic(msg) goc__panic_at((msg), __func__, __FILE__, __LINE__)
+
+/* A pthread call that cannot fail in a correct program: die loudly if it does. */
+_Noreturn void goc__die(const char *call, int err, const char *file, int line);
+#define GOC_PT(call)                                                   \
+	do {                                                           \
+		int goc__pt_rc = (call);                               \
+		if (goc__pt_rc != 0)                                   \
+			goc__die(#call, goc__pt_rc, __FILE__, __LINE__); \
+	} while (0)
+
+/* ---- time and condition variables (status.c) -------------------------- */
+
+/* A condition variable timed on CLOCK_MONOTONIC, the clock of deadlines. */
+void goc__cond_init(pthread_cond_t *cv);
+
+/*
+ * pthread_cond_wait with a goc deadline: GOC_FOREVER waits untimed. Returns
+ * 0 when woken (possibly spuriously) or ETIMEDOUT once the deadline passed.
+ * GOC_NOWAIT must be handled by the caller.
+ */
+int goc__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
+
+/* ---- tasks (task.c) --------------------------------------------------- */
+
+/* What a thread is blocked in, for goc_tasks_dump(). */
+typedef enum goc__blocked {
+	GOC__RUNNING = 0,
+	GOC__CHAN_SEND,
+	GOC__CHAN_RECV,
+	GOC__SELECT,
+	GOC__SELECT_NO_CASES,
+	GOC__WG_WAIT,
+	GOC__SEM_ACQUIRE,
+	GOC__ONCE,
+	GOC__SLEEP
+} goc__blocked;
+
+/*
+ * The record of one thread that uses libgoc: its id, its parker (mu + cv,
+ * where it sleeps while blocked in a channel operation), its select RNG and
+ * what it is blocked in. Made on the thread's first use of libgoc (or by
+ * goc_go()), listed in a registry for goc_tasks_dump(), dropped at exit.
+ */
+typedef struct goc__task {
+	uint64_t id;                      /* immutable */
+	bool is_task;                     /* made by goc_go(); immutable */
+	pthread_mutex_t mu;               /* the parker's lock */
+	pthread_cond_t cv;                /* the parker's wake-up; CLOCK_MONOTONIC */
+	uint64_t rng;                     /* owner thread only */
+	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */
+	_Atomic(const void *) blocked_on; /* relaxed: diagnostics only */
+	struct goc__task *prev, *next;    /* guarded by the registry lock */
+} goc__task;
+
+/* The calling thread's record, registering it on first use. Never NULL. */
+goc__task *goc__task_self(void);
+
+/* Note what the calling thread is about to block in (GOC__RUNNING: done). */
+void goc__blocked_enter(goc__blocked what, const void *on);
+void goc__blocked_leave(void);
+
+/* A uniformly random integer in [0, n), n > 0, from the thread's own RNG. */
+uint32_t goc__rand_below(goc__task *self, uint32_t n);
+
+/* ---- channels (chan.c, select.c) ---------------------------------------- */
+
+/*
+ * One blocking channel operation or select: what wakers claim. Lives on the
+ * blocked thread's stack for the duration of the call.
+ */
+typedef struct goc__op {
+	goc__task *task;    /* whose parker to wake; immutable */
+	atomic_int state;   /* GOC__OP_WAITING, then CLAIMED (by a waker) or TIMEDOUT (by the owner) */
+	size_t fired;       /* case index; written by the claimer before waking */
+	goc_status result;  /* GOC_OK or GOC_CLOSED; written by the claimer before waking */
+	bool woken;         /* guarded by task->mu */
+} goc__op;
+
+enum { GOC__OP_WAITING = 0, GOC__OP_CLAIMED, GOC__OP_TIMEDOUT };
+
+/* One case of a blocked op, queued on its channel (Go's sudog). */
+typedef struct goc__waiter {
+	struct goc__waiter *prev, *next; /* guarded by ch->mu */
+	goc__op *op;                     /* immutable while queued */
+	void *elem;                      /* send: source; recv: destination or NULL */
+	size_t case_index;               /* immutable while queued */
+	bool queued;                     /* guarded by ch->mu */
+} goc__waiter;
+
+typedef struct goc__waitq {
+	goc__waiter *head, *tail; /* guarded by the channel's mu */
+} goc__waitq;
+
+/* Queue w at the tail of q. The channel's mu is held. */
+void goc__waitq_push(goc__waitq *q, goc__waiter *w);
+
+/* Unlink w, which is queued on q. The channel's mu is held. */
+void goc__waitq_remove(goc__waitq *q, goc__waiter *w);
+
+/*
+ * Unlink waiters from the head of q until one whose op this call claims
+ * (WAITING -> CLAIMED), and return it; NULL when q runs out. Waiters of ops
+ * already claimed elsewhere (a select woken by another channel, or timed out)
+ * are dropped on the way, as Go's dequeue does. The channel's mu is held.
+ */
+goc__waiter *goc__waitq_claim(goc__waitq *q);
+
+/* Complete a claimed op: record which case fired and how, wake its thread. */
+void goc__op_wake(goc__op *op, size_t fired, goc_status result);
+
+/*
+ * Park the calling thread until its op is woken (true) or, at `deadline`,
+ * claim the op for itself (false: timed out). If a waker claimed the op
+ * first, waits for its wake-up, however late: the waker is mid-transfer.
+ */
+bool goc__op_park(goc__op *op, int64_t deadline);
+
+/* goc_select() with what to show in goc_tasks_dump() while blocked. */
+goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
+                       goc__blocked what);
+
+struct goc__timer;
+
+struct goc_chan {
+	pthread_mutex_t mu;
+	size_t elem_size;          /* immutable */
+	size_t cap;                /* immutable */
+	size_t head;               /* index of the oldest element; guarded by mu */
+	size_t count;              /* elements buffered; guarded by mu */
+	bool closed;               /* guarded by mu */
+	goc__waitq recvq;          /* blocked receivers; guarded by mu */
+	goc__waitq sendq;          /* blocked senders; guarded by mu */
+	struct goc__timer *timer;  /* goc_after()'s timer, set before publication, else NULL */
+	unsigned char *buf;        /* cap * elem_size bytes; guarded by mu */
+};
+
+/* ---- timers (timer.c) ----------------------------------------------------- */
+
+/*
+ * A one-shot timer served by libgoc's timer thread. `fire` runs on that
+ * thread with the timer lock held: it must not block and must not start or
+ * stop timers. Lock order: timer lock, then context lock, then channel locks,
+ * then task parkers.
+ */
+typedef struct goc__timer {
+	int64_t when;                          /* guarded by the timer lock */
+	size_t index;                          /* heap slot, or SIZE_MAX when not pending; guarded by the timer lock */
+	void (*fire)(struct goc__timer *timer); /* immutable while pending */
+} goc__timer;
+
+/* Arm timer to fire at `when`; it must not be pending. GOC_NOMEM if the heap cannot grow. */
+goc_status goc__timer_start(goc__timer *timer, int64_t when, void (*fire)(goc__timer *timer));
+
+/*
+ * Disarm. True if it was pending (and now will not fire). After the call
+ * returns, fire is not running and will not run for this arming.
+ */
+bool goc__timer_stop(goc__timer *timer);
+
+/* Called by goc_chan_free() for a goc_after() channel: stop and release its timer. */
+void goc__timer_release_chan(goc_chan *ch);
+
+#endif /* GOC_INTERNAL_H */

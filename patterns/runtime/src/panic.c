@@ -1,0 +1,43 @@
+/*
+ * panic.c - Go-style panics for programmer errors, and the loud death of a
+ * pthread call that cannot fail in a correct program. Both write straight to
+ * file descriptor 2 (no stdio locks, which a dying thread may hold) and
+ * abort(), so a debugger or core file sees the failing frame.
+ */
+#define _GNU_SOURCE
+#include <execinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "goc_internal.h"
+
+static void print_backtrace(void)
+{
+	void *frames[64];
+	int n = backtrace(frames, 64);
+	backtrace_symbols_fd(frames, n, STDERR_FILENO);
+}
+
+_Noreturn void goc__panic_at(const char *msg, const char *func, const char *file, int line)
+{
+	char head[1024];
+	int n = snprintf(head, sizeof head, "panic: %s\n\ntask %llu [running]:\n%s()\n\t%s:%d\n",
+	                 msg, (unsigned long long)goc_task_id(), func, file, line);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
+	print_backtrace();
+	abort();
+}
+
+_Noreturn void goc__die(const char *call, int err, const char *file, int line)
+{
+	char head[1024];
+	int n = snprintf(head, sizeof head, "goc: fatal: %s failed: %s\n\t%s:%d\n",
+	                 call, strerror(err), file, line);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
+	print_backtrace();
+	abort();
+}

@@ -1,0 +1,429 @@
+/*
+ * chan_test.c - channels, one test per rule of chan.h: rendezvous, FIFO,
+ * blocking at the edges, deadlines, close and drain, nil channels, element
+ * sizes, and the happens-before edges (plain data TSan would flag).
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "goc/goc.h"
+#include "goc_test.h"
+
+/* ---- helpers run as tasks --------------------------------------------- */
+
+typedef struct sender {
+	goc_chan *ch;
+	int value;
+	atomic_bool sent;     /* set once goc_chan_send returned */
+	goc_status status;    /* read by the test after `done` */
+	goc_chan *done;       /* receives one int when the task ends */
+} sender;
+
+static void send_task(void *p)
+{
+	sender *s = p;
+	s->status = goc_chan_send(s->ch, &s->value, GOC_FOREVER);
+	atomic_store(&s->sent, true);
+	int one = 1;
+	goc_chan_send(s->done, &one, GOC_FOREVER);
+}
+
+typedef struct receiver {
+	goc_chan *ch;
+	int value;
+	goc_status status;
+	goc_chan *done;
+} receiver;
+
+static void recv_task(void *p)
+{
+	receiver *r = p;
+	r->status = goc_chan_recv(r->ch, &r->value, GOC_FOREVER);
+	int one = 1;
+	goc_chan_send(r->done, &one, GOC_FOREVER);
+}
+
+static void wait_done(goc_chan *done, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(goc_chan_recv(done, NULL, goc_test_ms(10000)), GOC_OK);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_chan_make_reports_cap_and_elem_size(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(double), 7);
+	assert_non_null(ch);
+	assert_int_equal(goc_chan_cap(ch), 7);
+	assert_int_equal(goc_chan_elem_size(ch), sizeof(double));
+	assert_int_equal(goc_chan_len(ch), 0);
+	goc_chan_free(ch);
+	goc_chan_free(NULL);
+}
+
+static void test_chan_unbuffered_send_waits_for_receiver(void **state)
+{
+	(void)state;
+	sender s = { .ch = goc_chan_make(sizeof(int), 0), .value = 42, .done = goc_chan_make(sizeof(int), 1) };
+	assert_int_equal(goc_go(send_task, &s), GOC_OK);
+	goc_sleep(50 * 1000000);
+	/* No receiver yet: a rendezvous send must still be waiting. */
+	assert_false(atomic_load(&s.sent));
+	assert_int_equal(goc_chan_len(s.ch), 0);
+	int got = 0;
+	assert_int_equal(goc_chan_recv(s.ch, &got, GOC_FOREVER), GOC_OK);
+	assert_int_equal(got, 42);
+	wait_done(s.done, 1);
+	assert_true(atomic_load(&s.sent));
+	assert_int_equal(s.status, GOC_OK);
+	goc_chan_free(s.ch);
+	goc_chan_free(s.done);
+}
+
+static void test_chan_unbuffered_recv_waits_for_sender(void **state)
+{
+	(void)state;
+	receiver r = { .ch = goc_chan_make(sizeof(int), 0), .done = goc_chan_make(sizeof(int), 1) };
+	assert_int_equal(goc_go(recv_task, &r), GOC_OK);
+	goc_sleep(20 * 1000000);
+	int v = 7;
+	assert_int_equal(goc_chan_send(r.ch, &v, GOC_FOREVER), GOC_OK);
+	wait_done(r.done, 1);
+	assert_int_equal(r.status, GOC_OK);
+	assert_int_equal(r.value, 7);
+	goc_chan_free(r.ch);
+	goc_chan_free(r.done);
+}
+
+static void test_chan_buffered_keeps_fifo_order(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 6);
+	/* Up to 6 in flight, 22 through: the ring wraps several times. */
+	int next_in = 0, next_out = 0;
+	for (int round = 0; round < 7; round++) {
+		for (int i = 0; i < 3 + round % 3; i++) {
+			assert_int_equal(goc_chan_send(ch, &next_in, GOC_NOWAIT), GOC_OK);
+			next_in++;
+		}
+		while (goc_chan_len(ch) > 1) {
+			int v;
+			assert_int_equal(goc_chan_recv(ch, &v, GOC_NOWAIT), GOC_OK);
+			assert_int_equal(v, next_out++);
+		}
+	}
+	goc_chan_free(ch);
+}
+
+static void test_chan_buffered_full_nowait_wouldblock(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 2);
+	int v = 1;
+	assert_int_equal(goc_chan_send(ch, &v, GOC_NOWAIT), GOC_OK);
+	assert_int_equal(goc_chan_send(ch, &v, GOC_NOWAIT), GOC_OK);
+	assert_int_equal(goc_chan_send(ch, &v, GOC_NOWAIT), GOC_WOULDBLOCK);
+	assert_int_equal(goc_chan_len(ch), 2);
+	goc_chan_free(ch);
+}
+
+static void test_chan_full_send_deadline_times_out(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 1);
+	int v = 1;
+	assert_int_equal(goc_chan_send(ch, &v, GOC_FOREVER), GOC_OK);
+	int64_t start = goc_now();
+	int64_t deadline = goc_deadline_after(30 * 1000000);
+	assert_int_equal(goc_chan_send(ch, &v, deadline), GOC_TIMEOUT);
+	assert_true(goc_now() >= deadline);
+	assert_true(goc_now() - start >= 30 * 1000000);
+	assert_int_equal(goc_chan_len(ch), 1);
+	goc_chan_free(ch);
+}
+
+static void test_chan_empty_recv_deadline_times_out_untouched(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 0);
+	int v = 1234;
+	int64_t deadline = goc_deadline_after(20 * 1000000);
+	assert_int_equal(goc_chan_recv(ch, &v, deadline), GOC_TIMEOUT);
+	assert_true(goc_now() >= deadline);
+	assert_int_equal(v, 1234);
+	assert_int_equal(goc_chan_recv(ch, &v, GOC_NOWAIT), GOC_WOULDBLOCK);
+	assert_int_equal(v, 1234);
+	goc_chan_free(ch);
+}
+
+static void test_chan_past_deadline_still_tries_once(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 1);
+	int v = 5, got = 0;
+	int64_t past = goc_now() - 1000;
+	assert_int_equal(goc_chan_send(ch, &v, past), GOC_OK);
+	assert_int_equal(goc_chan_send(ch, &v, past), GOC_TIMEOUT);
+	assert_int_equal(goc_chan_recv(ch, &got, past), GOC_OK);
+	assert_int_equal(got, 5);
+	assert_int_equal(goc_chan_recv(ch, &got, past), GOC_TIMEOUT);
+	goc_chan_free(ch);
+}
+
+static void test_chan_closed_drains_then_returns_zero_and_closed(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 3);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(goc_chan_send(ch, &i, GOC_NOWAIT), GOC_OK);
+	goc_chan_close(ch);
+	for (int i = 1; i <= 3; i++) {
+		int v = 0;
+		assert_int_equal(goc_chan_recv(ch, &v, GOC_NOWAIT), GOC_OK);
+		assert_int_equal(v, i);
+	}
+	for (int i = 0; i < 3; i++) {
+		int v = 99;
+		assert_int_equal(goc_chan_recv(ch, &v, GOC_FOREVER), GOC_CLOSED);
+		assert_int_equal(v, 0);
+	}
+	goc_chan_free(ch);
+}
+
+static void test_chan_recv_null_elem_discards_value(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 1);
+	int v = 3;
+	assert_int_equal(goc_chan_send(ch, &v, GOC_NOWAIT), GOC_OK);
+	assert_int_equal(goc_chan_recv(ch, NULL, GOC_NOWAIT), GOC_OK);
+	assert_int_equal(goc_chan_len(ch), 0);
+	goc_chan_free(ch);
+}
+
+static void test_chan_nil_never_proceeds(void **state)
+{
+	(void)state;
+	int v = 1;
+	assert_int_equal(goc_chan_send(NULL, &v, GOC_NOWAIT), GOC_WOULDBLOCK);
+	assert_int_equal(goc_chan_recv(NULL, &v, GOC_NOWAIT), GOC_WOULDBLOCK);
+	int64_t deadline = goc_deadline_after(10 * 1000000);
+	assert_int_equal(goc_chan_send(NULL, &v, deadline), GOC_TIMEOUT);
+	assert_true(goc_now() >= deadline);
+	deadline = goc_deadline_after(10 * 1000000);
+	assert_int_equal(goc_chan_recv(NULL, &v, deadline), GOC_TIMEOUT);
+	assert_true(goc_now() >= deadline);
+	assert_int_equal(goc_chan_len(NULL), 0);
+	assert_int_equal(goc_chan_cap(NULL), 0);
+}
+
+static void signal_task(void *p)
+{
+	goc_chan_send(p, NULL, GOC_FOREVER);
+}
+
+static void test_chan_zero_size_elements_signal(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(0, 0);
+	assert_int_equal(goc_go(signal_task, ch), GOC_OK);
+	assert_int_equal(goc_chan_recv(ch, NULL, goc_test_ms(10000)), GOC_OK);
+	goc_chan *buffered = goc_chan_make(0, 2);
+	assert_int_equal(goc_chan_send(buffered, NULL, GOC_NOWAIT), GOC_OK);
+	assert_int_equal(goc_chan_len(buffered), 1);
+	goc_chan_free(ch);
+	goc_chan_free(buffered);
+}
+
+typedef struct big {
+	unsigned char bytes[1000];
+} big;
+
+static void big_sender(void *p)
+{
+	goc_chan *ch = p;
+	for (int i = 0; i < 50; i++) {
+		big b;
+		memset(b.bytes, i, sizeof b.bytes);
+		goc_chan_send(ch, &b, GOC_FOREVER);
+	}
+}
+
+static void test_chan_large_elements_copied_whole(void **state)
+{
+	(void)state;
+	for (size_t cap = 0; cap <= 3; cap += 3) {
+		goc_chan *ch = goc_chan_make(sizeof(big), cap);
+		assert_int_equal(goc_go(big_sender, ch), GOC_OK);
+		for (int i = 0; i < 50; i++) {
+			big b;
+			assert_int_equal(goc_chan_recv(ch, &b, GOC_FOREVER), GOC_OK);
+			for (size_t k = 0; k < sizeof b.bytes; k++)
+				assert_int_equal(b.bytes[k], i);
+		}
+		goc_test_assert_no_leaks();
+		goc_chan_free(ch);
+	}
+}
+
+static void test_chan_close_wakes_every_blocked_receiver(void **state)
+{
+	(void)state;
+	enum { N = 8 };
+	goc_chan *ch = goc_chan_make(sizeof(int), 0);
+	goc_chan *done = goc_chan_make(sizeof(int), N);
+	receiver rs[N];
+	for (int i = 0; i < N; i++) {
+		rs[i] = (receiver){ .ch = ch, .value = -1, .done = done };
+		assert_int_equal(goc_go(recv_task, &rs[i]), GOC_OK);
+	}
+	goc_sleep(30 * 1000000);
+	goc_chan_close(ch);
+	wait_done(done, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(rs[i].status, GOC_CLOSED);
+		assert_int_equal(rs[i].value, 0);
+	}
+	goc_chan_free(ch);
+	goc_chan_free(done);
+}
+
+/* Plain (non-atomic) data published by a send: TSan reports a race if the edge is missing. */
+typedef struct publish {
+	goc_chan *ch;
+	long payload[16];
+} publish;
+
+static void publisher(void *p)
+{
+	publish *pub = p;
+	for (int i = 0; i < 16; i++)
+		pub->payload[i] = i * 3;
+	int token = 1;
+	goc_chan_send(pub->ch, &token, GOC_FOREVER);
+}
+
+static void test_chan_send_happens_before_recv(void **state)
+{
+	(void)state;
+	for (size_t cap = 0; cap <= 1; cap++) {
+		publish pub = { .ch = goc_chan_make(sizeof(int), cap) };
+		assert_int_equal(goc_go(publisher, &pub), GOC_OK);
+		int token;
+		assert_int_equal(goc_chan_recv(pub.ch, &token, GOC_FOREVER), GOC_OK);
+		for (int i = 0; i < 16; i++)
+			assert_int_equal(pub.payload[i], i * 3);
+		goc_test_assert_no_leaks();
+		goc_chan_free(pub.ch);
+	}
+}
+
+static void closer(void *p)
+{
+	publish *pub = p;
+	pub->payload[0] = 77;
+	goc_chan_close(pub->ch);
+}
+
+static void test_chan_close_happens_before_closed_recv(void **state)
+{
+	(void)state;
+	publish pub = { .ch = goc_chan_make(sizeof(int), 4) };
+	assert_int_equal(goc_go(closer, &pub), GOC_OK);
+	assert_int_equal(goc_chan_recv(pub.ch, NULL, GOC_FOREVER), GOC_CLOSED);
+	assert_int_equal(pub.payload[0], 77);
+	goc_test_assert_no_leaks();
+	goc_chan_free(pub.ch);
+}
+
+/* Unbuffered: the receive happens-before the send completes. */
+typedef struct ack {
+	goc_chan *ch;
+	long seen; /* written by the receiver before its receive */
+} ack;
+
+static void acker(void *p)
+{
+	ack *a = p;
+	a->seen = 5;
+	goc_chan_recv(a->ch, NULL, GOC_FOREVER);
+}
+
+static void test_chan_unbuffered_recv_happens_before_send_completes(void **state)
+{
+	(void)state;
+	ack a = { .ch = goc_chan_make(sizeof(int), 0) };
+	assert_int_equal(goc_go(acker, &a), GOC_OK);
+	int v = 1;
+	assert_int_equal(goc_chan_send(a.ch, &v, GOC_FOREVER), GOC_OK);
+	assert_int_equal(a.seen, 5);
+	goc_test_assert_no_leaks();
+	goc_chan_free(a.ch);
+}
+
+/* Capacity C: the k-th receive happens-before the (k+C)-th send completes. */
+static void test_chan_buffered_recv_happens_before_send_cap_later(void **state)
+{
+	(void)state;
+	ack a = { .ch = goc_chan_make(sizeof(int), 1) };
+	int v = 1;
+	assert_int_equal(goc_chan_send(a.ch, &v, GOC_FOREVER), GOC_OK);
+	assert_int_equal(goc_go(acker, &a), GOC_OK);
+	/* Completes only after acker's receive freed the slot. */
+	assert_int_equal(goc_chan_send(a.ch, &v, GOC_FOREVER), GOC_OK);
+	assert_int_equal(a.seen, 5);
+	goc_test_assert_no_leaks();
+	goc_chan_free(a.ch);
+}
+
+static void test_status_str_never_null(void **state)
+{
+	(void)state;
+	for (int s = -3; s < 20; s++) {
+		const char *str = goc_status_str((goc_status)s);
+		assert_non_null(str);
+		assert_true(strlen(str) > 0);
+	}
+	assert_string_equal(goc_status_str(GOC_TIMEOUT), "timed out");
+}
+
+static void test_deadline_after_saturates(void **state)
+{
+	(void)state;
+	assert_true(goc_now() > 0);
+	assert_int_equal(goc_deadline_after(INT64_MAX), INT64_MAX);
+	int64_t before = goc_now();
+	int64_t d = goc_deadline_after(0);
+	assert_true(d >= before && d != GOC_NOWAIT && d != GOC_FOREVER);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		GOC_TEST(test_chan_make_reports_cap_and_elem_size),
+		GOC_TEST(test_chan_unbuffered_send_waits_for_receiver),
+		GOC_TEST(test_chan_unbuffered_recv_waits_for_sender),
+		GOC_TEST(test_chan_buffered_keeps_fifo_order),
+		GOC_TEST(test_chan_buffered_full_nowait_wouldblock),
+		GOC_TEST(test_chan_full_send_deadline_times_out),
+		GOC_TEST(test_chan_empty_recv_deadline_times_out_untouched),
+		GOC_TEST(test_chan_past_deadline_still_tries_once),
+		GOC_TEST(test_chan_closed_drains_then_returns_zero_and_closed),
+		GOC_TEST(test_chan_recv_null_elem_discards_value),
+		GOC_TEST(test_chan_nil_never_proceeds),
+		GOC_TEST(test_chan_zero_size_elements_signal),
+		GOC_TEST(test_chan_large_elements_copied_whole),
+		GOC_TEST(test_chan_close_wakes_every_blocked_receiver),
+		GOC_TEST(test_chan_send_happens_before_recv),
+		GOC_TEST(test_chan_close_happens_before_closed_recv),
+		GOC_TEST(test_chan_unbuffered_recv_happens_before_send_completes),
+		GOC_TEST(test_chan_buffered_recv_happens_before_send_cap_later),
+		GOC_TEST(test_status_str_never_null),
+		GOC_TEST(test_deadline_after_saturates),
+	};
+	return cmocka_run_group_tests_name("chan", tests, NULL, NULL);
+}

@@ -1,0 +1,225 @@
+/*
+ * goc_test.c - the watchdog, leak check and death-test runner of goc_test.h.
+ * The watchdog is a plain pthread (not a task), so it is never counted as a
+ * leak and keeps running while tasks hang.
+ */
+#define _GNU_SOURCE
+#include "goc_test.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "goc/goc.h"
+
+extern char **environ;
+
+static pthread_mutex_t wd_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wd_cv;        /* CLOCK_MONOTONIC; initialized with the thread */
+static bool wd_started;             /* guarded by wd_mu */
+static int64_t wd_deadline;         /* 0: disarmed; guarded by wd_mu */
+static int64_t wd_seconds;          /* guarded by wd_mu */
+
+static void abs_timespec(int64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000);
+	ts->tv_nsec = (long)(ns % 1000000000);
+}
+
+/* Sleeps until the armed deadline; if a test is still running then, dumps and aborts. */
+static void *watchdog_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&wd_mu);
+	for (;;) {
+		if (wd_deadline == 0) {
+			pthread_cond_wait(&wd_cv, &wd_mu);
+			continue;
+		}
+		if (goc_now() >= wd_deadline)
+			break;
+		struct timespec ts;
+		abs_timespec(wd_deadline, &ts);
+		pthread_cond_timedwait(&wd_cv, &wd_mu, &ts);
+	}
+	fprintf(stderr, "\nwatchdog: the test is still running after %lld s: a hang "
+	        "(lost wake-up or deadlock?). Threads known to libgoc:\n", (long long)wd_seconds);
+	goc_tasks_dump(stderr);
+	fflush(stderr);
+	abort();
+}
+
+static int64_t env_long(const char *name, int64_t dflt)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		return dflt;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*end || v <= 0) {
+		fprintf(stderr, "goc_test: %s=%s is not a positive integer\n", name, s);
+		exit(2);
+	}
+	return (int64_t)v;
+}
+
+int goc_test_setup(void **state)
+{
+	(void)state;
+	pthread_mutex_lock(&wd_mu);
+	if (!wd_started) {
+		pthread_condattr_t attr;
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&wd_cv, &attr);
+		pthread_condattr_destroy(&attr);
+		pthread_t tid;
+		if (pthread_create(&tid, NULL, watchdog_main, NULL) != 0) {
+			pthread_mutex_unlock(&wd_mu);
+			fprintf(stderr, "goc_test: cannot start the watchdog thread\n");
+			return -1;
+		}
+		pthread_detach(tid);
+		wd_started = true;
+	}
+	wd_seconds = env_long("GOC_TEST_WATCHDOG", 60);
+	wd_deadline = goc_deadline_after(wd_seconds * 1000000000);
+	pthread_cond_signal(&wd_cv);
+	pthread_mutex_unlock(&wd_mu);
+	return 0;
+}
+
+static bool wait_no_tasks(int64_t deadline)
+{
+	while (goc_tasks_live() != 0) {
+		if (goc_now() >= deadline)
+			return false;
+		goc_sleep(1000000);
+	}
+	return true;
+}
+
+int goc_test_teardown(void **state)
+{
+	(void)state;
+	int64_t wait_ms = env_long("GOC_TEST_LEAK_WAIT_MS", 5000);
+	bool clean = wait_no_tasks(goc_test_ms(wait_ms));
+	pthread_mutex_lock(&wd_mu);
+	wd_deadline = 0;
+	pthread_mutex_unlock(&wd_mu);
+	if (!clean) {
+		fprintf(stderr, "goc_test: %zu task(s) still live %lld ms after the test:\n",
+		        goc_tasks_live(), (long long)wait_ms);
+		goc_tasks_dump(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+void goc_test_assert_no_leaks(void)
+{
+	if (!wait_no_tasks(goc_deadline_after(5000000000))) {
+		goc_tasks_dump(stderr);
+		fail_msg("%zu task(s) still live 5 s after the test", goc_tasks_live());
+	}
+}
+
+long goc_test_scaled(long n)
+{
+	long scaled = n / (long)env_long("GOC_TEST_SCALE", 1);
+	return scaled > 0 ? scaled : 1;
+}
+
+int64_t goc_test_ms(int64_t ms)
+{
+	return goc_deadline_after(ms * 1000000);
+}
+
+void goc_test_children(int argc, char **argv, const goc_test_child *children)
+{
+	if (argc != 3 || strcmp(argv[1], "--goc-child") != 0)
+		return;
+	for (const goc_test_child *c = children; c->name; c++) {
+		if (strcmp(c->name, argv[2]) == 0) {
+			c->run();
+			fprintf(stderr, "goc_test: child %s returned\n", c->name);
+			exit(0);
+		}
+	}
+	fprintf(stderr, "goc_test: no child named %s\n", argv[2]);
+	exit(3);
+}
+
+void goc_test_expect_panic(const char *name, const char *message)
+{
+	char want[512];
+	snprintf(want, sizeof want, "panic: %s\n", message);
+	goc_test_expect_death(name, want);
+}
+
+void goc_test_expect_death(const char *name, const char *text)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	char *args[] = { self, (char *)"--goc-child", (char *)name, NULL };
+	pid_t pid;
+	int rc = posix_spawn(&pid, self, &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	assert_int_equal(rc, 0);
+
+	/* Collect the child's stderr; kill it if it hangs instead of panicking. */
+	char out[65536];
+	size_t len = 0;
+	int64_t deadline = goc_deadline_after(60000000000);
+	for (;;) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int64_t left_ms = (deadline - goc_now()) / 1000000;
+		if (left_ms <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, (int)left_ms) <= 0)
+			continue;
+		ssize_t got = read(fds[0], out + len, sizeof out - 1 - len);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		if (len == sizeof out - 1)
+			break;
+	}
+	out[len] = '\0';
+	close(fds[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		assert_int_equal(errno, EINTR);
+
+	bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+	bool said = strstr(out, text) != NULL;
+	if (!aborted || !said) {
+		fprintf(stderr, "--- stderr of child %s ---\n%s--- end ---\n", name, out);
+		if (!aborted)
+			fail_msg("child %s: expected death by SIGABRT, got %s %d", name,
+			         WIFSIGNALED(status) ? "signal" : "exit status",
+			         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		fail_msg("child %s: stderr lacks \"%s\"", name, text);
+	}
+}

@@ -1,0 +1,69 @@
+/*
+ * goc_test.h - what libgoc's tests (and the patterns' tests) share.
+ *
+ * - A watchdog: GOC_TEST(fn) arms it before each test; a test still running
+ *   after GOC_TEST_WATCHDOG seconds (default 60) is a hang, most likely a
+ *   lost wake-up: the watchdog prints every blocked thread (goc_tasks_dump())
+ *   and aborts, so CI fails with a diagnosis instead of stalling.
+ * - A leak check, the idea of goleak: after each GOC_TEST the test fails if
+ *   tasks started by goc_go() are still live.
+ * - Death tests: a test binary lists its children (functions that must
+ *   panic) and calls goc_test_children() first in main(); the test then
+ *   runs a child in a fresh process (re-executing itself, so no sanitizer
+ *   sees a fork of a threaded process) and checks that it died of SIGABRT
+ *   after printing "panic: <message>".
+ * - Sizes: sanitizer builds may shrink workloads through GOC_TEST_SCALE
+ *   (a divisor); checks never shrink.
+ *
+ * Worker threads never call cmocka's assert_* (cmocka is not thread-safe):
+ * they record what they saw, the test thread joins them and asserts.
+ */
+#ifndef GOC_TEST_H
+#define GOC_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#define GOC_TEST(fn) cmocka_unit_test_setup_teardown(fn, goc_test_setup, goc_test_teardown)
+
+/* Arm the watchdog; return 0. */
+int goc_test_setup(void **state);
+
+/*
+ * Disarm the watchdog; return non-zero (failing the test) if tasks are still
+ * live GOC_TEST_LEAK_WAIT_MS (default 5000) after the test.
+ */
+int goc_test_teardown(void **state);
+
+/* Fail the current test unless goc_tasks_live() drops to 0 within 5 s. */
+void goc_test_assert_no_leaks(void);
+
+/* n divided by GOC_TEST_SCALE (default 1), at least 1. */
+long goc_test_scaled(long n);
+
+typedef struct goc_test_child {
+	const char *name;
+	void (*run)(void);
+} goc_test_child;
+
+/*
+ * If argv is "<prog> --goc-child NAME", run that child of `children`
+ * (terminated by a {NULL, NULL} entry) and exit; a child that returns exits
+ * 0, which the parent reports as "did not panic". Otherwise return.
+ */
+void goc_test_children(int argc, char **argv, const goc_test_child *children);
+
+/* Run child `name` in a new process; assert it died of SIGABRT with `text` on its stderr. */
+void goc_test_expect_death(const char *name, const char *text);
+
+/* goc_test_expect_death(name, "panic: <message>\n"). */
+void goc_test_expect_panic(const char *name, const char *message);
+
+/* A deadline `ms` milliseconds from now. */
+int64_t goc_test_ms(int64_t ms);
+
+#endif /* GOC_TEST_H */
