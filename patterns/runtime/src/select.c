@@ -171,12 +171,15 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		goto out;
 	}
 
-	/* Nothing ready: queue on every live case, then park. */
+	/*
+	 * Nothing ready: queue on every live case, then park. Queue in poll
+	 * order, so that when several cases share a channel, the one a peer
+	 * finds first is random too.
+	 */
 	goc__op op = { .task = self, .state = GOC__OP_WAITING };
-	for (size_t i = 0; i < ncases; i++) {
+	for (size_t k = 0; k < norder; k++) {
+		size_t i = order[k];
 		goc_chan *ch = cases[i].ch;
-		if (!ch)
-			continue;
 		waiters[i] = (goc__waiter){ .op = &op, .elem = cases[i].elem, .case_index = i };
 		goc__waitq_push(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
 	}

@@ -168,8 +168,18 @@ void goc_test_expect_panic(const char *name, const char *message)
 
 void goc_test_expect_death(const char *name, const char *text)
 {
+	char why[256];
+	if (!goc_test_dies(name, text, why, sizeof why))
+		fail_msg("%s", why);
+}
+
+bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
+{
 	int fds[2];
-	assert_int_equal(pipe(fds), 0);
+	if (pipe(fds) != 0) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		return false;
+	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
@@ -177,16 +187,23 @@ void goc_test_expect_death(const char *name, const char *text)
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	assert_true(n > 0);
+	if (n <= 0) {
+		snprintf(why, whylen, "readlink /proc/self/exe: %s", strerror(errno));
+		return false;
+	}
 	self[n] = '\0';
 	char *args[] = { self, (char *)"--goc-child", (char *)name, NULL };
 	pid_t pid;
 	int rc = posix_spawn(&pid, self, &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
-	assert_int_equal(rc, 0);
+	if (rc != 0) {
+		close(fds[0]);
+		snprintf(why, whylen, "posix_spawn: %s", strerror(rc));
+		return false;
+	}
 
-	/* Collect the child's stderr; kill it if it hangs instead of panicking. */
+	/* Collect the child's stderr; kill it if it hangs instead of dying. */
 	char out[65536];
 	size_t len = 0;
 	int64_t deadline = goc_deadline_after(60000000000);
@@ -209,17 +226,23 @@ void goc_test_expect_death(const char *name, const char *text)
 	out[len] = '\0';
 	close(fds[0]);
 	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		assert_int_equal(errno, EINTR);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			snprintf(why, whylen, "waitpid: %s", strerror(errno));
+			return false;
+		}
+	}
 
 	bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 	bool said = strstr(out, text) != NULL;
-	if (!aborted || !said) {
-		fprintf(stderr, "--- stderr of child %s ---\n%s--- end ---\n", name, out);
-		if (!aborted)
-			fail_msg("child %s: expected death by SIGABRT, got %s %d", name,
-			         WIFSIGNALED(status) ? "signal" : "exit status",
-			         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-		fail_msg("child %s: stderr lacks \"%s\"", name, text);
-	}
+	if (aborted && said)
+		return true;
+	fprintf(stderr, "--- stderr of child %s ---\n%s--- end ---\n", name, out);
+	if (!aborted)
+		snprintf(why, whylen, "child %s: expected death by SIGABRT, got %s %d", name,
+		         WIFSIGNALED(status) ? "signal" : "exit status",
+		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	else
+		snprintf(why, whylen, "child %s: stderr lacks \"%s\"", name, text);
+	return false;
 }

@@ -23,6 +23,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,7 +58,14 @@ typedef struct goc_test_child {
  */
 void goc_test_children(int argc, char **argv, const goc_test_child *children);
 
-/* Run child `name` in a new process; assert it died of SIGABRT with `text` on its stderr. */
+/*
+ * Run child `name` in a new process; true if it died of SIGABRT with `text`
+ * on its stderr. Otherwise false, with the reason in why[0..whylen) and the
+ * child's stderr copied to ours.
+ */
+bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen);
+
+/* Assert goc_test_dies(name, text). */
 void goc_test_expect_death(const char *name, const char *text);
 
 /* goc_test_expect_death(name, "panic: <message>\n"). */
