@@ -33,6 +33,49 @@ _Noreturn void goc__die(const char *call, int err, const char *file, int line);
 			goc__die(#call, goc__pt_rc, __FILE__, __LINE__); \
 	} while (0)
 
+/* ---- ThreadSanitizer annotations ---------------------------------------- */
+
+/*
+ * libgoc must give TSan exactly the happens-before edges that Go's memory
+ * model gives, or it hides races in the programs it is used to check. Its
+ * own bookkeeping (the registry of threads, taken at every task start and
+ * exit) is correctly locked but must not order unrelated tasks: inside
+ * GOC__TSAN_PRIVATE_BEGIN/END, TSan neither derives edges from
+ * synchronization nor checks memory accesses (the TSan runtime provides the
+ * two annotation families; other builds compile them away).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define GOC__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GOC__TSAN 1
+#endif
+#endif
+
+#ifdef GOC__TSAN
+void AnnotateIgnoreSyncBegin(const char *file, int line);
+void AnnotateIgnoreSyncEnd(const char *file, int line);
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+#define GOC__TSAN_PRIVATE_BEGIN()                          \
+	do {                                               \
+		AnnotateIgnoreSyncBegin(__FILE__, __LINE__);   \
+		AnnotateIgnoreReadsBegin(__FILE__, __LINE__);  \
+		AnnotateIgnoreWritesBegin(__FILE__, __LINE__); \
+	} while (0)
+#define GOC__TSAN_PRIVATE_END()                          \
+	do {                                             \
+		AnnotateIgnoreWritesEnd(__FILE__, __LINE__); \
+		AnnotateIgnoreReadsEnd(__FILE__, __LINE__);  \
+		AnnotateIgnoreSyncEnd(__FILE__, __LINE__);   \
+	} while (0)
+#else
+#define GOC__TSAN_PRIVATE_BEGIN() ((void)0)
+#define GOC__TSAN_PRIVATE_END() ((void)0)
+#endif
+
 /* ---- time and condition variables (status.c) -------------------------- */
 
 /* A condition variable timed on CLOCK_MONOTONIC, the clock of deadlines. */

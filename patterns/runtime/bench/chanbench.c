@@ -1,0 +1,420 @@
+/*
+ * chanbench.c - libgoc's own benchmarks, the standard workloads that
+ * measure the runtime rather than a pattern: W1 pingpong (two tasks pass an
+ * int back and forth), W2 spsc (one producer, one consumer, capacity 0, 1 or
+ * 1024), W3 mpmc (4 producers, 4 consumers, capacity 1024) and W10 spawn (N
+ * tasks that each call goc_wg_done()). Each run is timed from the first task
+ * started to the last one finished, verifies its own answer (the count and
+ * the exact sum of what was received, the final value of the ping-pong, every
+ * spawned task having run) and only then prints its JSON line.
+ * scenarios/go/chanbench is the same program in Go, with the same command
+ * line and the same line of output, so that the two run side by side.
+ */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <goc/goc.h>
+
+#include "probe.h"
+
+/* Sizes past this would overflow the uint64_t sum of 1..N in mpmc and spsc. */
+#define CHANBENCH_MAX_SIZE UINT64_C(1000000000)
+/* 16 Mi elements of 8 bytes: room enough, and no accidental 100 GB buffer. */
+#define CHANBENCH_MAX_CAP UINT64_C(16777216)
+
+/* Room for the variant name, "cap16777216" at the longest. */
+#define VARIANT_LEN 32
+
+#define MPMC_PRODUCERS 4
+#define MPMC_CONSUMERS 4
+
+/*
+ * A blocking call with GOC_FOREVER can only return GOC_OK (or GOC_CLOSED for
+ * a receive), so anything else is a libgoc bug. It is reported from the
+ * thread that saw it and the process ends at once: the other tasks are
+ * blocked on channels that will never move, and no result may be printed.
+ */
+static void libgoc_bug(const char *call, goc_status st)
+{
+	probe_error("libgoc bug: %s(GOC_FOREVER) returned %s", call, goc_status_str(st));
+	fflush(stderr);
+	_Exit(PROBE_EXIT_CHECK);
+}
+
+static void send_int(goc_chan *ch, int64_t v)
+{
+	goc_status st = goc_chan_send(ch, &v, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_chan_send", st);
+}
+
+/* The sum 1 + 2 + ... + n, which the workloads' senders send between them. */
+static uint64_t sum_to(uint64_t n)
+{
+	return n % 2 == 0 ? n / 2 * (n + 1) : (n + 1) / 2 * n;
+}
+
+/* ---- W1 pingpong ------------------------------------------------------------ */
+
+typedef struct pingpong {
+	goc_chan *ping;  /* main -> pong task */
+	goc_chan *pong;  /* pong task -> main */
+	goc_wg done;     /* the pong task has returned */
+} pingpong;
+
+/* Return every value, plus one, until the ping channel is closed. */
+static void pong_task(void *arg)
+{
+	pingpong *pp = arg;
+	int64_t v;
+	goc_status st;
+	while ((st = goc_chan_recv(pp->ping, &v, GOC_FOREVER)) == GOC_OK)
+		send_int(pp->pong, v + 1);
+	if (st != GOC_CLOSED)
+		libgoc_bug("goc_chan_recv", st);
+	goc_wg_done(&pp->done);
+}
+
+/*
+ * The main thread is the other task, as the main goroutine is in Go. It
+ * sends back what it received, so after n round trips the value is n
+ * exactly when every message was delivered once and in turn.
+ */
+static int run_pingpong(uint64_t n, size_t cap, probe_result *r, char *variant)
+{
+	pingpong pp = { goc_chan_make(sizeof(int64_t), cap), goc_chan_make(sizeof(int64_t), cap), { 0 } };
+	if (!pp.ping || !pp.pong) {
+		goc_chan_free(pp.ping);
+		goc_chan_free(pp.pong);
+		return probe_error("out of memory making channels");
+	}
+	goc_wg_init(&pp.done);
+	goc_wg_add(&pp.done, 1);
+
+	int64_t t0 = probe_now_ns();
+	if (goc_go(pong_task, &pp) != GOC_OK)
+		return probe_error("goc_go: no thread for the pong task");
+	int64_t v = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		send_int(pp.ping, v);
+		goc_status st = goc_chan_recv(pp.pong, &v, GOC_FOREVER);
+		if (st != GOC_OK)
+			libgoc_bug("goc_chan_recv", st);
+	}
+	goc_chan_close(pp.ping);
+	goc_status st = goc_wg_wait(&pp.done, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	int64_t t1 = probe_now_ns();
+
+	goc_wg_destroy(&pp.done);
+	goc_chan_free(pp.ping);
+	goc_chan_free(pp.pong);
+
+	if (!probe_expect_u64("pingpong final value", n, (uint64_t)v))
+		return PROBE_EXIT_CHECK;
+	snprintf(variant, VARIANT_LEN, "cap%zu", cap);
+	probe_result_init(r, "pingpong", variant, n, t1 - t0);
+	probe_result_check_u64(r, (uint64_t)v);
+	return PROBE_EXIT_OK;
+}
+
+/* ---- W2 spsc ---------------------------------------------------------------- */
+
+typedef struct spsc {
+	goc_chan *ch;
+	uint64_t n;     /* written before goc_go(), read-only after */
+	goc_wg done;    /* the producer has returned */
+} spsc;
+
+/* Send 1..n, then close: the consumer's loop ends on GOC_CLOSED. */
+static void spsc_producer(void *arg)
+{
+	spsc *s = arg;
+	for (uint64_t i = 1; i <= s->n; i++)
+		send_int(s->ch, (int64_t)i);
+	goc_chan_close(s->ch);
+	goc_wg_done(&s->done);
+}
+
+/*
+ * The main thread consumes. With one producer the channel is a FIFO, so
+ * besides the count and the sum each value must be the one after the last:
+ * a duplicate and a loss that cancel out in the sum are still caught.
+ */
+static int run_spsc(uint64_t n, size_t cap, probe_result *r, char *variant)
+{
+	spsc s = { goc_chan_make(sizeof(int64_t), cap), n, { 0 } };
+	if (!s.ch)
+		return probe_error("out of memory making a channel of capacity %zu", cap);
+	goc_wg_init(&s.done);
+	goc_wg_add(&s.done, 1);
+
+	uint64_t count = 0, sum = 0, out_of_order = 0, first_bad_at = 0;
+	int64_t first_bad = 0;
+	int64_t v;
+	goc_status st;
+
+	int64_t t0 = probe_now_ns();
+	if (goc_go(spsc_producer, &s) != GOC_OK)
+		return probe_error("goc_go: no thread for the producer");
+	while ((st = goc_chan_recv(s.ch, &v, GOC_FOREVER)) == GOC_OK) {
+		count++;
+		sum += (uint64_t)v;
+		if ((uint64_t)v != count && out_of_order++ == 0) {
+			first_bad_at = count;
+			first_bad = v;
+		}
+	}
+	if (st != GOC_CLOSED)
+		libgoc_bug("goc_chan_recv", st);
+	st = goc_wg_wait(&s.done, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	int64_t t1 = probe_now_ns();
+
+	goc_wg_destroy(&s.done);
+	goc_chan_free(s.ch);
+
+	if (!probe_expect_u64("spsc messages received", n, count) ||
+	    !probe_expect_u64("spsc sum of received", sum_to(n), sum))
+		return PROBE_EXIT_CHECK;
+	if (out_of_order)
+		return probe_check_failed("spsc: %" PRIu64 " messages out of order; message %" PRIu64
+		                          " was %" PRId64, out_of_order, first_bad_at, first_bad);
+	snprintf(variant, VARIANT_LEN, "cap%zu", cap);
+	probe_result_init(r, "spsc", variant, n, t1 - t0);
+	probe_result_check_u64(r, sum);
+	return PROBE_EXIT_OK;
+}
+
+/* ---- W3 mpmc ---------------------------------------------------------------- */
+
+typedef struct mpmc_producer {
+	goc_chan *ch;
+	uint64_t from, to;  /* sends from..to inclusive; set before goc_go() */
+	goc_wg *done;
+} mpmc_producer;
+
+typedef struct mpmc_consumer {
+	goc_chan *ch;
+	uint64_t count, sum;  /* written by the consumer, read by main after done */
+	goc_wg *done;
+} mpmc_consumer;
+
+static void mpmc_produce(void *arg)
+{
+	mpmc_producer *p = arg;
+	for (uint64_t i = p->from; i <= p->to; i++)
+		send_int(p->ch, (int64_t)i);
+	goc_wg_done(p->done);
+}
+
+/* Sum in locals and publish once: the totals are read after goc_wg_wait(). */
+static void mpmc_consume(void *arg)
+{
+	mpmc_consumer *c = arg;
+	uint64_t count = 0, sum = 0;
+	int64_t v;
+	goc_status st;
+	while ((st = goc_chan_recv(c->ch, &v, GOC_FOREVER)) == GOC_OK) {
+		count++;
+		sum += (uint64_t)v;
+	}
+	if (st != GOC_CLOSED)
+		libgoc_bug("goc_chan_recv", st);
+	c->count = count;
+	c->sum = sum;
+	goc_wg_done(c->done);
+}
+
+/*
+ * Producer p sends its share of 1..n (the last one takes the remainder), so
+ * the values are distinct and their sum is known. The main thread closes the
+ * channel once every producer is done, as a closer goroutine would in Go.
+ */
+static int run_mpmc(uint64_t n, size_t cap, probe_result *r, char *variant)
+{
+	goc_chan *ch = goc_chan_make(sizeof(int64_t), cap);
+	if (!ch)
+		return probe_error("out of memory making a channel of capacity %zu", cap);
+	goc_wg produced, consumed;
+	goc_wg_init(&produced);
+	goc_wg_init(&consumed);
+	mpmc_producer prod[MPMC_PRODUCERS];
+	mpmc_consumer cons[MPMC_CONSUMERS];
+	uint64_t share = n / MPMC_PRODUCERS;
+	for (uint64_t p = 0; p < MPMC_PRODUCERS; p++) {
+		prod[p] = (mpmc_producer){ ch, p * share + 1, p == MPMC_PRODUCERS - 1 ? n : (p + 1) * share, &produced };
+	}
+	for (size_t c = 0; c < MPMC_CONSUMERS; c++)
+		cons[c] = (mpmc_consumer){ ch, 0, 0, &consumed };
+
+	goc_wg_add(&consumed, MPMC_CONSUMERS);
+	goc_wg_add(&produced, MPMC_PRODUCERS);
+	int64_t t0 = probe_now_ns();
+	/*
+	 * A half-started workload cannot be unwound (its tasks wait on a
+	 * channel nobody will close), so a spawn failure reports and returns
+	 * from main, which ends them with the process.
+	 */
+	for (size_t c = 0; c < MPMC_CONSUMERS; c++)
+		if (goc_go(mpmc_consume, &cons[c]) != GOC_OK)
+			return probe_error("goc_go: no thread for consumer %zu", c);
+	for (size_t p = 0; p < MPMC_PRODUCERS; p++)
+		if (goc_go(mpmc_produce, &prod[p]) != GOC_OK)
+			return probe_error("goc_go: no thread for producer %zu", p);
+	goc_status st = goc_wg_wait(&produced, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	goc_chan_close(ch);
+	st = goc_wg_wait(&consumed, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	int64_t t1 = probe_now_ns();
+
+	goc_wg_destroy(&produced);
+	goc_wg_destroy(&consumed);
+	goc_chan_free(ch);
+
+	uint64_t count = 0, sum = 0;
+	for (size_t c = 0; c < MPMC_CONSUMERS; c++) {
+		count += cons[c].count;
+		sum += cons[c].sum;
+	}
+	if (!probe_expect_u64("mpmc messages received", n, count) ||
+	    !probe_expect_u64("mpmc sum of received", sum_to(n), sum))
+		return PROBE_EXIT_CHECK;
+	snprintf(variant, VARIANT_LEN, "cap%zu", cap);
+	probe_result_init(r, "mpmc", variant, n, t1 - t0);
+	probe_result_check_u64(r, sum);
+	return PROBE_EXIT_OK;
+}
+
+/* ---- W10 spawn -------------------------------------------------------------- */
+
+typedef struct spawn {
+	goc_wg wg;
+	/*
+	 * Relaxed: each task only counts itself; goc_wg_done() after the add
+	 * orders it before main's goc_wg_wait() returns, and main reads it then.
+	 */
+	atomic_uint_fast64_t ran;
+} spawn;
+
+static void spawn_task(void *arg)
+{
+	spawn *s = arg;
+	atomic_fetch_add_explicit(&s->ran, 1, memory_order_relaxed);
+	goc_wg_done(&s->wg);
+}
+
+/*
+ * One goc_wg_add(n) before the loop, as the Go baseline does, so the figure
+ * is the cost of starting and finishing a task, not of n counter updates
+ * from main. A spawn failure gives back the adds of the tasks never started,
+ * lets the started ones finish, and reports: there is no result then.
+ */
+static int run_spawn(uint64_t n, probe_result *r)
+{
+	spawn s;
+	goc_wg_init(&s.wg);
+	atomic_init(&s.ran, 0);
+	goc_wg_add(&s.wg, (int64_t)n);
+
+	uint64_t started = 0;
+	int64_t t0 = probe_now_ns();
+	for (; started < n; started++)
+		if (goc_go(spawn_task, &s) != GOC_OK)
+			break;
+	if (started < n)
+		goc_wg_add(&s.wg, -(int64_t)(n - started));
+	goc_status st = goc_wg_wait(&s.wg, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	int64_t t1 = probe_now_ns();
+	goc_wg_destroy(&s.wg);
+
+	if (started < n)
+		return probe_error("goc_go: out of threads after %" PRIu64 " of %" PRIu64 " tasks", started, n);
+	uint64_t ran = atomic_load_explicit(&s.ran, memory_order_relaxed);
+	if (!probe_expect_u64("spawn tasks that ran", n, ran))
+		return PROBE_EXIT_CHECK;
+	probe_result_init(r, "spawn", "wg", n, t1 - t0);
+	probe_result_check_u64(r, ran);
+	return PROBE_EXIT_OK;
+}
+
+/* ---- the command line --------------------------------------------------------- */
+
+enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN };
+
+static const probe_word workloads[] = {
+	[W_PINGPONG] = { "pingpong", "W1: two tasks pass an int back and forth over two channels; size = round trips (200000), cap 0" },
+	[W_SPSC] = { "spsc", "W2: 1 producer sends 1..size to 1 consumer; size = messages (2000000), cap 0 (also run 1, 1024)" },
+	[W_MPMC] = { "mpmc", "W3: 4 producers, 4 consumers share 1..size; size = messages (4000000), cap 1024" },
+	[W_SPAWN] = { "spawn", "W10: start size tasks that each call goc_wg_done(), wait; size = tasks (100000); no --cap" },
+};
+
+static const uint64_t default_size[] = {
+	[W_PINGPONG] = 200000,
+	[W_SPSC] = 2000000,
+	[W_MPMC] = 4000000,
+	[W_SPAWN] = 100000,
+};
+
+static const uint64_t default_cap[] = {
+	[W_PINGPONG] = 0,
+	[W_SPSC] = 0,
+	[W_MPMC] = 1024,
+	[W_SPAWN] = 0,
+};
+
+int main(int argc, char *argv[])
+{
+	uint64_t size = 0, cap = 0;
+	probe_opt opts[] = {
+		{ .name = "--size", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &size,
+		  .min = 1, .max = CHANBENCH_MAX_SIZE,
+		  .help = "operations: round trips, messages or tasks (default: the workload's, above)" },
+		{ .name = "--cap", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &cap,
+		  .min = 0, .max = CHANBENCH_MAX_CAP,
+		  .help = "channel capacity, 0 = unbuffered (default: the workload's, above)" },
+	};
+	probe_cli cli = {
+		.prog = "chanbench",
+		.summary = "libgoc channel and task benchmarks (goc's standard workloads W1, W2, W3, W10)",
+		.workloads = workloads,
+		.nworkloads = sizeof workloads / sizeof workloads[0],
+		.opts = opts,
+		.nopts = sizeof opts / sizeof opts[0],
+		.epilog = "The variant field is \"cap<N>\" (\"wg\" for spawn); peak_rss_kb is the process's\n"
+		          "peak resident set. scenarios/go/chanbench is the Go baseline with this same\n"
+		          "command line and output.",
+	};
+	probe_parse(&cli, argc, argv);
+
+	size_t w = cli.workload;
+	if (!opts[0].given)
+		size = default_size[w];
+	if (!opts[1].given)
+		cap = default_cap[w];
+	else if (w == W_SPAWN)
+		probe_usage_error("--cap does not apply to spawn");
+
+	probe_result r;
+	char variant[VARIANT_LEN];
+	int rc = PROBE_EXIT_CHECK;
+	switch (w) {
+	case W_PINGPONG: rc = run_pingpong(size, (size_t)cap, &r, variant); break;
+	case W_SPSC: rc = run_spsc(size, (size_t)cap, &r, variant); break;
+	case W_MPMC: rc = run_mpmc(size, (size_t)cap, &r, variant); break;
+	case W_SPAWN: rc = run_spawn(size, &r); break;
+	}
+	if (rc != PROBE_EXIT_OK)
+		return rc;
+	probe_result_add_u64(&r, "peak_rss_kb", probe_peak_rss_kb());
+	return probe_emit(&r);
+}

@@ -1,0 +1,297 @@
+/*
+ * timer.c - libgoc's timer service and the two timer calls of timer.h.
+ *
+ * One background thread, started on the first goc__timer_start(), serves a
+ * binary min-heap of pending goc__timer pointers ordered by `when`. It
+ * sleeps on a CLOCK_MONOTONIC condition variable until the earliest timer is
+ * due, pops it and runs its fire() with the timer lock still held. Holding
+ * the lock across fire() is what lets goc__timer_stop() promise that fire()
+ * is neither running nor going to run once it returns: stop takes the same
+ * lock. The price is that fire() must be short and must not block, which
+ * holds for both users: goc_after()'s non-blocking send into a channel of
+ * capacity 1, and a context's cancellation. The thread is a plain pthread,
+ * not a task, with every signal blocked so that the program's handlers run
+ * on the program's threads.
+ *
+ * goc_after() is a channel (element int64_t, capacity 1) with a timer
+ * attached through ch->timer; goc_chan_free() calls
+ * goc__timer_release_chan(), which stops and frees it. goc_sleep() needs no
+ * timer: it is clock_nanosleep() on an absolute monotonic time.
+ *
+ * Lock order: the timer lock, then the context lock (a deadline's fire()),
+ * then channel locks (goc_after()'s send, a context's close), then task
+ * parkers and the task registry. So nothing may start or stop a timer while
+ * holding a context or channel lock.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "goc_internal.h"
+
+/* Initial heap capacity; it doubles as needed and never shrinks. */
+enum { TIMER_HEAP_MIN = 64 };
+
+static pthread_mutex_t timer_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cv;       /* the thread's wake-up; CLOCK_MONOTONIC; set up by timer_cv_once */
+static pthread_once_t timer_cv_once = PTHREAD_ONCE_INIT;
+static bool timer_running;            /* the thread has been started; guarded by timer_mu */
+static goc__timer **timer_heap;       /* min-heap on `when`; guarded by timer_mu */
+static size_t timer_len;              /* pending timers; guarded by timer_mu */
+static size_t timer_cap;              /* slots in timer_heap; guarded by timer_mu */
+
+static void timer_cv_init(void)
+{
+	goc__cond_init(&timer_cv);
+}
+
+/* ---- the heap; every function here is called with timer_mu held ---------- */
+
+static void heap_set(size_t i, goc__timer *t)
+{
+	timer_heap[i] = t;
+	t->index = i;
+}
+
+/* Move the timer at slot i towards the root while it is earlier than its parent. */
+static void heap_up(size_t i)
+{
+	goc__timer *t = timer_heap[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (timer_heap[parent]->when <= t->when)
+			break;
+		heap_set(i, timer_heap[parent]);
+		i = parent;
+	}
+	heap_set(i, t);
+}
+
+/* Move the timer at slot i towards the leaves while a child is earlier. */
+static void heap_down(size_t i)
+{
+	goc__timer *t = timer_heap[i];
+	for (;;) {
+		size_t child = 2 * i + 1;
+		if (child >= timer_len)
+			break;
+		if (child + 1 < timer_len && timer_heap[child + 1]->when < timer_heap[child]->when)
+			child++;
+		if (t->when <= timer_heap[child]->when)
+			break;
+		heap_set(i, timer_heap[child]);
+		i = child;
+	}
+	heap_set(i, t);
+}
+
+/* Take the timer at slot i out of the heap and mark it not pending. */
+static void heap_remove(size_t i)
+{
+	goc__timer *t = timer_heap[i];
+	timer_len--;
+	if (i != timer_len) {
+		/* Fill the hole with the last timer, which may belong above or below it. */
+		goc__timer *last = timer_heap[timer_len];
+		heap_set(i, last);
+		if (i > 0 && last->when < timer_heap[(i - 1) / 2]->when)
+			heap_up(i);
+		else
+			heap_down(i);
+	}
+	timer_heap[timer_len] = NULL;
+	t->index = SIZE_MAX;
+}
+
+/* True if t sits in the heap. Checking the slot, not just the index, keeps a zeroed timer safe. */
+static bool heap_holds(const goc__timer *t)
+{
+	return t->index < timer_len && timer_heap[t->index] == t;
+}
+
+/* ---- the thread ------------------------------------------------------------ */
+
+static void *timer_main(void *arg)
+{
+	(void)arg;
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+	/*
+	 * Fire what is due, then sleep until the earliest pending timer (or,
+	 * with none, until one is started). Every wake-up, spurious or from a
+	 * start of an earlier timer, goes round the loop and looks again, so
+	 * a stop of the earliest timer needs no wake-up of its own.
+	 */
+	for (;;) {
+		if (timer_len == 0) {
+			GOC_PT(pthread_cond_wait(&timer_cv, &timer_mu));
+			continue;
+		}
+		goc__timer *t = timer_heap[0];
+		if (t->when <= goc_now()) {
+			heap_remove(0);
+			t->fire(t);
+			continue;
+		}
+		(void)goc__cond_wait_until(&timer_cv, &timer_mu, t->when);
+	}
+	return NULL;
+}
+
+/* Start the timer thread. Called with timer_mu held; false if no thread could be made. */
+static bool timer_thread_start(void)
+{
+	pthread_attr_t attr;
+	GOC_PT(pthread_attr_init(&attr));
+	GOC_PT(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
+	/* The thread inherits this mask: it never runs the program's signal handlers. */
+	sigset_t all, old;
+	sigfillset(&all);
+	GOC_PT(pthread_sigmask(SIG_SETMASK, &all, &old));
+	pthread_t tid;
+	int rc = pthread_create(&tid, &attr, timer_main, NULL);
+	GOC_PT(pthread_sigmask(SIG_SETMASK, &old, NULL));
+	GOC_PT(pthread_attr_destroy(&attr));
+	if (rc == EAGAIN)
+		return false;
+	if (rc != 0)
+		goc__die("pthread_create(timer thread)", rc, __FILE__, __LINE__);
+	/* A name for debuggers and top; failing to set one changes nothing. */
+	(void)pthread_setname_np(tid, "goc-timer");
+	return true;
+}
+
+/* ---- the service of goc_internal.h ----------------------------------------- */
+
+goc_status goc__timer_start(goc__timer *timer, int64_t when, void (*fire)(goc__timer *timer))
+{
+	GOC_PT(pthread_once(&timer_cv_once, timer_cv_init));
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+	if (heap_holds(timer))
+		goc__panic("goc: timer started while pending");
+	/*
+	 * The thread is started here, under the lock, rather than through
+	 * pthread_once, so that a failure (no threads left for the moment) is
+	 * reported as GOC_NOMEM and retried by the next start.
+	 */
+	if (!timer_running) {
+		if (!timer_thread_start()) {
+			GOC_PT(pthread_mutex_unlock(&timer_mu));
+			return GOC_NOMEM;
+		}
+		timer_running = true;
+	}
+	if (timer_len == timer_cap) {
+		size_t cap = timer_cap ? 2 * timer_cap : TIMER_HEAP_MIN;
+		goc__timer **heap = realloc(timer_heap, cap * sizeof *heap);
+		if (!heap) {
+			GOC_PT(pthread_mutex_unlock(&timer_mu));
+			return GOC_NOMEM;
+		}
+		timer_heap = heap;
+		timer_cap = cap;
+	}
+	timer->when = when;
+	timer->fire = fire;
+	timer_len++;
+	heap_set(timer_len - 1, timer);
+	heap_up(timer_len - 1);
+	/* Only a new earliest timer changes how long the thread should sleep. */
+	if (timer->index == 0)
+		GOC_PT(pthread_cond_signal(&timer_cv));
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	return GOC_OK;
+}
+
+bool goc__timer_stop(goc__timer *timer)
+{
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+	bool pending = heap_holds(timer);
+	if (pending)
+		heap_remove(timer->index);
+	/*
+	 * Taking timer_mu waited out a fire() in progress, since the thread
+	 * holds the lock while it runs; after this unlock none can start.
+	 */
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	return pending;
+}
+
+/* ---- goc_after() ----------------------------------------------------------- */
+
+/* A goc_after() timer and the channel it sends on. */
+typedef struct after_timer {
+	goc__timer timer; /* first member: fire() gets this back from its goc__timer */
+	goc_chan *ch;     /* immutable */
+} after_timer;
+
+/* Runs on the timer thread with the timer lock held. */
+static void after_fire(goc__timer *timer)
+{
+	after_timer *at = (after_timer *)timer;
+	int64_t now = goc_now();
+	/*
+	 * Capacity 1 and this the only send: there is always room, so the
+	 * send neither blocks nor fails, and the result needs no handling.
+	 */
+	(void)goc_chan_send(at->ch, &now, GOC_NOWAIT);
+}
+
+goc_chan *goc_after(int64_t ns)
+{
+	goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
+	if (!ch)
+		return NULL;
+	after_timer *at = malloc(sizeof *at);
+	if (!at) {
+		goc_chan_free(ch);
+		return NULL;
+	}
+	at->timer.index = SIZE_MAX;
+	at->ch = ch;
+	/*
+	 * ch->timer is set before the timer is armed, and before the channel
+	 * is returned: the timer thread reads `at` only after taking the timer
+	 * lock that goc__timer_start() released, and the caller only after
+	 * this return.
+	 */
+	ch->timer = &at->timer;
+	if (goc__timer_start(&at->timer, goc_deadline_after(ns), after_fire) != GOC_OK) {
+		goc_chan_free(ch); /* stops (a no-op) and frees `at` through ch->timer */
+		return NULL;
+	}
+	return ch;
+}
+
+void goc__timer_release_chan(goc_chan *ch)
+{
+	goc__timer *timer = ch->timer;
+	if (!timer)
+		return;
+	(void)goc__timer_stop(timer);
+	ch->timer = NULL;
+	free((after_timer *)timer);
+}
+
+/* ---- goc_sleep() ----------------------------------------------------------- */
+
+void goc_sleep(int64_t ns)
+{
+	if (ns <= 0)
+		return;
+	/* goc_now() is CLOCK_MONOTONIC + 1 ns; undo that for clock_nanosleep. */
+	int64_t abs = goc_deadline_after(ns) - 1;
+	struct timespec ts = { .tv_sec = (time_t)(abs / 1000000000), .tv_nsec = (long)(abs % 1000000000) };
+	goc__blocked_enter(GOC__SLEEP, NULL);
+	/*
+	 * An absolute deadline makes the retry after a signal (EINTR) exact:
+	 * it sleeps to the same end, not for the whole span again.
+	 */
+	int rc;
+	while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) != 0) {
+		if (rc != EINTR)
+			goc__die("clock_nanosleep", rc, __FILE__, __LINE__);
+	}
+	goc__blocked_leave();
+}

@@ -1,0 +1,3 @@
+module goc/scenarios/go
+
+go 1.19

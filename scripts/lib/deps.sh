@@ -1,0 +1,118 @@
+# shellcheck shell=bash
+#
+# scripts/lib/deps.sh - the Debian packages goc needs, checked and installed.
+#
+# Sourced by scripts/test and scripts/run (and so by ci/run). The package
+# lists below are the only place goc names them. goc_deps_ensure checks them
+# with dpkg-query; when some are missing it installs them if it runs as root
+# (apt-get update once, then apt-get install), and otherwise prints the exact
+# sudo command to run and exits 2.
+#
+# GOC_DEPS_EXTRA (environment, space-separated) adds packages to the required
+# list, for a local need or to try the missing-package path.
+
+# Required to build and test goc: the compiler and its sanitizer runtimes,
+# the build tools, the test framework, the benchmark timer, and the system
+# C compiler (`cc`) that the installed-library test builds a program with.
+GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev cmake ninja-build pkg-config libcmocka-dev hyperfine gcc)
+
+# Wanted by scripts/run for the Go baseline; it goes on without them.
+GOC_DEPS_RUN_OPTIONAL=(golang-go)
+
+# Set once apt-get update has run in this process.
+_goc_apt_updated=0
+
+_goc_deps_prog() { printf '%s' "${GOC_PROG:-${0##*/}}"; }
+
+# Print, one per line, the packages among "$@" that are not installed.
+goc_deps_missing() {
+	local pkg status
+	for pkg in "$@"; do
+		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+		if [[ "$status" != ii* ]]; then
+			printf '%s\n' "$pkg"
+		fi
+	done
+}
+
+_goc_apt_update_once() {
+	if (( _goc_apt_updated )); then
+		return 0
+	fi
+	echo "$(_goc_deps_prog): apt-get update"
+	apt-get -o DPkg::Lock::Timeout=300 update -qq || return 1
+	_goc_apt_updated=1
+}
+
+_goc_apt_install() {
+	echo "$(_goc_deps_prog): apt-get install $*"
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+		install -y -qq --no-install-recommends "$@"
+}
+
+# goc_deps_ensure test|run
+# Make sure the required packages (and for `run`, scripts/run's optional
+# ones, as far as they can be had) are installed. Returns 0 when the required
+# ones are there; exits 2 when they are not and cannot be installed.
+goc_deps_ensure() {
+	local with_run=0
+	case "${1:-}" in
+		test) ;;
+		run) with_run=1 ;;
+		*) echo "goc_deps_ensure: expected 'test' or 'run', got '${1:-}'" >&2; exit 2 ;;
+	esac
+	local prog
+	prog=$(_goc_deps_prog)
+
+	local -a required=("${GOC_DEPS_REQUIRED[@]}")
+	local -a optional=()
+	if [[ -n "${GOC_DEPS_EXTRA:-}" ]]; then
+		# shellcheck disable=SC2206 # splitting the list into words is the point
+		required+=(${GOC_DEPS_EXTRA})
+	fi
+	if (( with_run )); then
+		optional+=("${GOC_DEPS_RUN_OPTIONAL[@]}")
+	fi
+
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		echo "$prog: warning: no dpkg-query (not Debian or Ubuntu?); cannot check packages." >&2
+		echo "$prog: goc needs the equivalents of: ${required[*]} ${optional[*]}" >&2
+		return 0
+	fi
+
+	local -a miss_req miss_opt
+	mapfile -t miss_req < <(goc_deps_missing "${required[@]}")
+	mapfile -t miss_opt < <(goc_deps_missing "${optional[@]}")
+	if (( ${#miss_req[@]} == 0 && ${#miss_opt[@]} == 0 )); then
+		return 0
+	fi
+
+	if (( EUID != 0 )); then
+		if (( ${#miss_req[@]} > 0 )); then
+			echo "$prog: missing Debian packages: ${miss_req[*]}" >&2
+			echo "$prog: install them, then run this again:" >&2
+			echo "  sudo apt-get install -y --no-install-recommends ${miss_req[*]}${miss_opt[*]:+ ${miss_opt[*]}}" >&2
+			exit 2
+		fi
+		echo "$prog: note: optional packages missing: ${miss_opt[*]} (sudo apt-get install -y --no-install-recommends ${miss_opt[*]})" >&2
+		return 0
+	fi
+
+	if (( ${#miss_req[@]} > 0 )); then
+		if ! _goc_apt_update_once || ! _goc_apt_install "${miss_req[@]}"; then
+			echo "$prog: error: could not install: ${miss_req[*]}" >&2
+			exit 2
+		fi
+		mapfile -t miss_req < <(goc_deps_missing "${miss_req[@]}")
+		if (( ${#miss_req[@]} > 0 )); then
+			echo "$prog: error: still missing after apt-get install: ${miss_req[*]}" >&2
+			exit 2
+		fi
+	fi
+	if (( ${#miss_opt[@]} > 0 )); then
+		if ! _goc_apt_update_once || ! _goc_apt_install "${miss_opt[@]}"; then
+			echo "$prog: warning: could not install optional packages: ${miss_opt[*]}; going on without them" >&2
+		fi
+	fi
+	return 0
+}
