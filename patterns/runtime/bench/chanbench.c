@@ -307,6 +307,7 @@ typedef struct spawn {
 static void spawn_task(void *arg)
 {
 	spawn *s = arg;
+	/* Relaxed: goc_wg_done() publishes it (see spawn.ran). */
 	atomic_fetch_add_explicit(&s->ran, 1, memory_order_relaxed);
 	goc_wg_done(&s->wg);
 }
@@ -339,6 +340,7 @@ static int run_spawn(uint64_t n, probe_result *r)
 
 	if (started < n)
 		return probe_error("goc_go: out of threads after %" PRIu64 " of %" PRIu64 " tasks", started, n);
+	/* Relaxed: goc_wg_wait() already ordered every task's add before this. */
 	uint64_t ran = atomic_load_explicit(&s.ran, memory_order_relaxed);
 	if (!probe_expect_u64("spawn tasks that ran", n, ran))
 		return PROBE_EXIT_CHECK;
