@@ -3,15 +3,16 @@
  * context lock.
  *
  * The lock guards the shape of the tree (parent and sibling links) and
- * every change of err, so a cancellation sweeps a whole subtree atomically:
- * nobody sees a parent canceled and a child not, and a child made while its
- * parent is being canceled either is attached first (and swept) or sees the
- * parent's err (and starts canceled). That gives the invariant the sweep
- * relies on: a canceled context's descendants are all canceled, so the sweep
- * stops at a context already canceled, and the first cause wins. Each
- * derived context owns an unbuffered done channel, closed (under the lock)
- * when it is canceled. goc_ctx_err() reads err without the lock, through an
- * acquire load paired with the release store of the cancel.
+ * every change of err, so a cancellation sweeps a whole subtree in one
+ * critical section, and a child made while its parent is being canceled is
+ * either attached first (and swept) or sees the parent's err (and starts
+ * canceled). That gives the invariant the sweep relies on: under the lock,
+ * a canceled context's descendants are all canceled, so the sweep can stop
+ * at a context already canceled, and the first cause wins. Each derived
+ * context owns an unbuffered done channel, closed (under the lock) when it
+ * is canceled. goc_ctx_err() reads err without the lock, through an acquire
+ * load paired with the release store of the cancel; such a reader may see a
+ * parent canceled a moment before its child, as in Go.
  *
  * A deadline is the earlier of the child's own and its parent's (inherited
  * when the child is made; both are immutable). Only a context whose own

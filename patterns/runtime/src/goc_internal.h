@@ -216,7 +216,11 @@ typedef struct goc__timer {
 	void (*fire)(struct goc__timer *timer); /* immutable while pending */
 } goc__timer;
 
-/* Arm timer to fire at `when`; it must not be pending. GOC_NOMEM if the heap cannot grow. */
+/*
+ * Arm timer to fire at `when`. A timer is not pending when zeroed or after
+ * it fired or was stopped; arming a pending one panics. GOC_NOMEM if the
+ * heap cannot grow.
+ */
 goc_status goc__timer_start(goc__timer *timer, int64_t when, void (*fire)(goc__timer *timer));
 
 /*

@@ -37,9 +37,38 @@ static void test_task_runs_fn_with_arg(void **state)
 	goc_chan_free(a.done);
 }
 
-static void block_on(void *ch)
+/*
+ * Blocks on `gate` until it is closed, then reports on `done`. The live
+ * count orders nothing (as Go's NumGoroutine), so tests join through `done`
+ * before freeing what the tasks used.
+ */
+typedef struct blocker {
+	goc_chan *gate;
+	goc_chan *done;
+} blocker;
+
+static blocker blocker_make(int n)
 {
-	goc_chan_recv(ch, NULL, GOC_FOREVER);
+	return (blocker){ goc_chan_make(0, 0), goc_chan_make(0, (size_t)n) };
+}
+
+static void block_on(void *p)
+{
+	blocker *b = p;
+	goc_chan_recv(b->gate, NULL, GOC_FOREVER);
+	goc_chan_send(b->done, NULL, GOC_FOREVER);
+}
+
+/* Release the n tasks blocked on b, join them, free b. */
+static bool blocker_release(blocker *b, int n)
+{
+	goc_chan_close(b->gate);
+	bool joined = true;
+	for (int i = 0; i < n; i++)
+		joined = joined && goc_chan_recv(b->done, NULL, goc_test_ms(10000)) == GOC_OK;
+	goc_chan_free(b->gate);
+	goc_chan_free(b->done);
+	return joined;
 }
 
 static bool wait_live(size_t n)
@@ -54,13 +83,12 @@ static void test_task_live_count_follows_tasks(void **state)
 {
 	(void)state;
 	assert_int_equal(goc_tasks_live(), 0);
-	goc_chan *gate = goc_chan_make(0, 0);
+	blocker b = blocker_make(5);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(goc_go(block_on, gate), GOC_OK);
+		assert_int_equal(goc_go(block_on, &b), GOC_OK);
 	assert_int_equal(goc_tasks_live(), 5);
-	goc_chan_close(gate);
+	assert_true(blocker_release(&b, 5));
 	assert_true(wait_live(0));
-	goc_chan_free(gate);
 }
 
 static void send_id(void *ch)
@@ -140,10 +168,10 @@ static void test_task_many_short_tasks_all_run(void **state)
 static void test_task_dump_shows_what_blocks(void **state)
 {
 	(void)state;
-	goc_chan *gate = goc_chan_make(0, 0);
-	assert_int_equal(goc_go(block_on, gate), GOC_OK);
+	blocker b = blocker_make(1);
+	assert_int_equal(goc_go(block_on, &b), GOC_OK);
 	char want[64];
-	snprintf(want, sizeof want, "[chan receive] on %p", (void *)gate);
+	snprintf(want, sizeof want, "[chan receive] on %p", (void *)b.gate);
 	bool found = false;
 	int64_t deadline = goc_test_ms(10000);
 	while (!found && goc_now() < deadline) {
@@ -158,24 +186,20 @@ static void test_task_dump_shows_what_blocks(void **state)
 		if (!found)
 			goc_sleep(1000000);
 	}
-	goc_chan_close(gate);
+	assert_true(blocker_release(&b, 1));
 	assert_true(found);
-	assert_true(wait_live(0));
-	goc_chan_free(gate);
 }
 
 /* The leak check itself: a task alive at teardown fails the test. */
 static void test_leak_check_flags_live_task(void **state)
 {
-	goc_chan *gate = goc_chan_make(0, 0);
-	assert_int_equal(goc_go(block_on, gate), GOC_OK);
+	blocker b = blocker_make(1);
+	assert_int_equal(goc_go(block_on, &b), GOC_OK);
 	setenv("GOC_TEST_LEAK_WAIT_MS", "50", 1);
 	int verdict = goc_test_teardown(state);
 	unsetenv("GOC_TEST_LEAK_WAIT_MS");
 	goc_test_setup(state);
-	goc_chan_close(gate);
-	assert_true(wait_live(0));
-	goc_chan_free(gate);
+	assert_true(blocker_release(&b, 1));
 	assert_int_not_equal(verdict, 0);
 	assert_int_equal(goc_test_teardown(state), 0);
 }
@@ -184,9 +208,9 @@ static void child_hangs(void)
 {
 	setenv("GOC_TEST_WATCHDOG", "1", 1);
 	goc_test_setup(NULL);
-	goc_chan *gate = goc_chan_make(0, 0);
-	goc_go(block_on, gate);
-	goc_chan_recv(gate, NULL, GOC_FOREVER);
+	blocker b = blocker_make(1);
+	goc_go(block_on, &b);
+	goc_chan_recv(b.gate, NULL, GOC_FOREVER);
 }
 
 /* The watchdog: a hung test dies with a dump of what was blocked. */

@@ -15,6 +15,9 @@
  * (including selects on its done channel). Parents and children may be freed
  * in any order.
  *
+ * Panics "cannot create context from nil parent" when a with_* call is
+ * given a NULL parent (as Go's context package does).
+ *
  * Ordering: goc_ctx_cancel() happens-before a receive on the done channel
  * returns GOC_CLOSED, and before goc_ctx_err() returns its cause.
  *
@@ -38,7 +41,11 @@ goc_ctx *goc_ctx_background(void);
 /* A cancelable child of parent. NULL when out of memory. */
 goc_ctx *goc_ctx_with_cancel(goc_ctx *parent);
 
-/* A child canceled with GOC_DEADLINE_EXCEEDED at the absolute monotonic `deadline`. */
+/*
+ * A child canceled with GOC_DEADLINE_EXCEEDED at the absolute monotonic
+ * `deadline`: a time already past gives a child that starts canceled so;
+ * GOC_FOREVER gives no deadline of its own (the parent's still applies).
+ */
 goc_ctx *goc_ctx_with_deadline(goc_ctx *parent, int64_t deadline);
 
 /* goc_ctx_with_deadline(parent, goc_deadline_after(ns)). */

@@ -5,6 +5,9 @@
  * as the Go idiom of a channel of capacity n): acquire takes one unit,
  * waiting for one to be free, release returns it.
  *
+ * Waiters are served in arrival order: a release hands its unit to the
+ * oldest waiter, so a stream of acquirers cannot starve an earlier one.
+ *
  * Overlap: acquire/release from any number of threads at once; free last.
  * Panics "semaphore: released more than held" on a release with no unit held.
  * Ordering: a release happens-before the acquire that takes its unit returns.
@@ -20,7 +23,10 @@
 
 typedef struct goc_sem goc_sem;
 
-/* A semaphore with `capacity` units (> 0), all free. NULL when out of memory. */
+/*
+ * A semaphore with `capacity` units, all free (0 is allowed: then no acquire
+ * ever succeeds, as with Go's NewWeighted(0)). NULL when out of memory.
+ */
 goc_sem *goc_sem_make(size_t capacity);
 void goc_sem_free(goc_sem *sem);
 

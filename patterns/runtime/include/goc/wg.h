@@ -8,7 +8,8 @@
  * add with a positive delta that starts from zero must happen-before the
  * wait it is meant for (call add before goc_go(), not inside the task).
  *
- * Panics "sync: negative WaitGroup counter" when the counter drops below 0.
+ * Panics "sync: negative WaitGroup counter" when the counter drops below 0,
+ * and "sync: WaitGroup counter overflow" past INT64_MAX.
  *
  * Ordering: every goc_wg_done() (and add) happens-before the goc_wg_wait()
  * it unblocks returns GOC_OK.
