@@ -11,12 +11,16 @@
 # GOC_DEPS_EXTRA (environment, space-separated) adds packages to the required
 # list, for a local need or to try the missing-package path.
 
-# Required to build and test goc: the compiler and its sanitizer runtimes,
-# the build tools, the test framework, the benchmark timer, and the system
-# C compiler (`cc`) that the installed-library test builds a program with.
-GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev cmake ninja-build pkg-config libcmocka-dev hyperfine gcc)
+# Required to build and test goc: the compiler, its sanitizer runtimes and
+# llvm-19 (for llvm-symbolizer-19, which the sanitizers look for by that name:
+# without it their reports carry no function names or lines), the build
+# tools, the test framework, the benchmark timer, and the system C compiler
+# (`cc`) that the installed-library test builds a program with.
+GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev llvm-19 cmake ninja-build pkg-config libcmocka-dev hyperfine gcc)
 
-# Wanted by scripts/run for the Go baseline; it goes on without them.
+# Wanted by scripts/run for the Go baseline: installed when they can be had;
+# a failure to install them is only a warning here (scripts/run says what it
+# cannot do without them).
 GOC_DEPS_RUN_OPTIONAL=(golang-go)
 
 # Set once apt-get update has run in this process.
