@@ -198,13 +198,12 @@ void goc_ctx_free(goc_ctx *ctx)
 	if (!ctx || ctx == &background)
 		return;
 	/*
-	 * Stop the timer first, outside ctx_mu (lock order). Once stop returns
-	 * our fire() is not running and never will, and nothing re-arms it.
+	 * Cancel stops the timer (outside ctx_mu, as the lock order wants):
+	 * afterwards our fire() is not running and never will. Free is the
+	 * last use of ctx, so nothing can happen to it between the two locks.
 	 */
-	if (ctx->own_timer)
-		(void)goc__timer_stop(&ctx->timer);
+	goc_ctx_cancel(ctx);
 	GOC_PT(pthread_mutex_lock(&ctx_mu));
-	cancel_locked(ctx, GOC_CANCELED);
 	/* Detach from the parent, so that its later cancel or free cannot reach us. */
 	if (ctx->parent) {
 		if (ctx->prev)
