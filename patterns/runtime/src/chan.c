@@ -10,18 +10,30 @@
  * the peer's element, then wakes it. A blocked operation may sit on several
  * queues (a select); whoever moves it first claims it with a CAS on its
  * state (a waker, or the owner when its deadline passes), so exactly one
- * outcome wins. A waker wakes the peer only after releasing every channel
- * lock, and a woken op touches only channels that still hold its other
- * waiters: either side may free a channel as soon as its own call returns
- * (receive-then-free of a done channel is safe). Every happens-before edge goes through a pthread mutex (the
- * channel's, then the parker's), which ThreadSanitizer sees without
- * annotations.
+ * outcome wins.
  *
- * Lock order: channel locks in ascending address order (select.c), then a
- * task's parker lock. A parker lock is never held while taking a channel's.
+ * Parking (goc__op_park): the owner spins a while on the op's `woken` word,
+ * since a peer on the other CPU usually answers within a microsecond and a
+ * kernel wake-up costs tens of them here, then sleeps on a futex in that
+ * word. A waker wakes the peer only after releasing every channel lock,
+ * and a woken op touches only channels that still hold its other waiters:
+ * either side may free a channel as soon as its own call returns
+ * (receive-then-free of a done channel is safe).
+ *
+ * ThreadSanitizer sees every edge: channel state goes through the channel
+ * mutex, and the wake-up through the seq_cst atomics on `woken` (the futex
+ * itself carries no data, so it needs no annotation).
+ *
+ * Lock order: channel locks in ascending address order (select.c). Parking
+ * takes no lock.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,32 +170,102 @@ goc__waiter *goc__waitq_claim(goc__waitq *q)
 
 void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 {
-	goc__task *t = op->task;
-	/* Written before the parker lock is taken: the owner reads them after it. */
 	op->fired = fired;
 	op->result = result;
-	GOC_PT(pthread_mutex_lock(&t->mu));
-	op->woken = true;
-	GOC_PT(pthread_cond_signal(&t->cv));
-	GOC_PT(pthread_mutex_unlock(&t->mu));
+	/*
+	 * seq_cst: publishes fired and result to the owner's load of `woken`
+	 * (TSan sees this edge: the futex below carries no data). From here on
+	 * the op may vanish with the owner's stack frame: futex_wake gets only
+	 * its address, and a wake on a stale address is harmless (the futex
+	 * protocol tolerates spurious wake-ups, as glibc's mutex unlock does).
+	 */
+	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
+		syscall(SYS_futex, &op->woken, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Sleep while *word == val, until woken or the goc deadline; 0 or ETIMEDOUT. */
+static int futex_wait_until(atomic_int *word, int val, int64_t deadline)
+{
+	struct timespec ts, *abs = NULL;
+	if (deadline != GOC_FOREVER) {
+		int64_t t = deadline - 1; /* goc_now() is CLOCK_MONOTONIC + 1 ns */
+		ts = (struct timespec){ .tv_sec = (time_t)(t / 1000000000), .tv_nsec = (long)(t % 1000000000) };
+		abs = &ts;
+	}
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, the deadlines' clock. */
+	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
+	if (rc != 0 && errno == ETIMEDOUT)
+		return ETIMEDOUT;
+	return 0; /* woken, spurious, interrupted, or *word != val already */
+}
+
+/* How many CPUs this process may run on: spinning for a peer needs two. */
+static int usable_cpus;
+static pthread_once_t usable_cpus_once = PTHREAD_ONCE_INIT;
+
+static void usable_cpus_count(void)
+{
+	cpu_set_t set;
+	usable_cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+/*
+ * Spin, then sleep. A wake-up through the kernel costs tens of microseconds
+ * on a virtual machine (the sleeping CPU must be woken too), while a peer
+ * running on another CPU usually answers within a microsecond: so watch
+ * `woken` for a while first. Spinning only helps when the peer can run at
+ * the same time, so with one usable CPU the owner yields instead, which
+ * lets the peer run, and then sleeps.
+ */
+#define GOC__SPIN_NS 20000
+#define GOC__YIELDS 2
+
+static bool woken_soon(goc__op *op)
+{
+	GOC_PT(pthread_once(&usable_cpus_once, usable_cpus_count));
+	if (usable_cpus > 1) {
+		int64_t give_up = 0;
+		for (unsigned i = 1;; i++) {
+			if (atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE)
+				return true;
+			goc__cpu_relax();
+			if (i % 64 != 0)
+				continue;
+			/* The clock only every 64 rounds: a spin is ~10-100 ns, a clock read ~20. */
+			int64_t now = goc_now();
+			if (give_up == 0)
+				give_up = now + GOC__SPIN_NS;
+			else if (now >= give_up)
+				break;
+		}
+	}
+	for (int i = 0; i < GOC__YIELDS; i++) {
+		sched_yield();
+		if (atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE)
+			return true;
+	}
+	return false;
 }
 
 bool goc__op_park(goc__op *op, int64_t deadline)
 {
-	goc__task *t = op->task;
-	GOC_PT(pthread_mutex_lock(&t->mu));
-	/* Re-checked after every wake-up: condvars wake spuriously. */
-	while (!op->woken) {
-		if (goc__cond_wait_until(&t->cv, &t->mu, deadline) != ETIMEDOUT)
+	if (woken_soon(op))
+		return true;
+	/* Announce the sleep, so that the claimer's exchange sees it and wakes us. */
+	int expected = GOC__WAKE_NONE;
+	if (!atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING))
+		return true; /* DONE meanwhile; the failed seq_cst CAS acquired it */
+	for (;;) {
+		int rc = futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, deadline);
+		/* Re-checked after every return: futexes wake spuriously. */
+		if (atomic_load(&op->woken) == GOC__WAKE_DONE)
+			return true;
+		if (rc != ETIMEDOUT)
 			continue;
-		int expected = GOC__OP_WAITING;
-		if (atomic_compare_exchange_strong(&op->state, &expected, GOC__OP_TIMEDOUT)) {
-			GOC_PT(pthread_mutex_unlock(&t->mu));
+		int waiting = GOC__OP_WAITING;
+		if (atomic_compare_exchange_strong(&op->state, &waiting, GOC__OP_TIMEDOUT))
 			return false;
-		}
 		/* A waker claimed the op just in time and is completing it. */
 		deadline = GOC_FOREVER;
 	}
-	GOC_PT(pthread_mutex_unlock(&t->mu));
-	return true;
 }

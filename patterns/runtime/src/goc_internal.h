@@ -104,21 +104,26 @@ typedef enum goc__blocked {
 } goc__blocked;
 
 /*
- * The record of one thread that uses libgoc: its id, its parker (mu + cv,
- * where it sleeps while blocked in a channel operation), its select RNG and
+ * The record of one thread that uses libgoc: its id, its select RNG and
  * what it is blocked in. Made on the thread's first use of libgoc (or by
  * goc_go()), listed in a registry for goc_tasks_dump(), dropped at exit.
  */
 typedef struct goc__task {
 	uint64_t id;                      /* immutable */
 	bool is_task;                     /* made by goc_go(); immutable */
-	pthread_mutex_t mu;               /* the parker's lock */
-	pthread_cond_t cv;                /* the parker's wake-up; CLOCK_MONOTONIC */
 	uint64_t rng;                     /* owner thread only */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */
 	_Atomic(const void *) blocked_on; /* relaxed: diagnostics only */
 	struct goc__task *prev, *next;    /* guarded by the registry lock */
 } goc__task;
+
+/* A spin-wait hint to the CPU (x86 PAUSE): kinder to the sibling hyperthread. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define goc__cpu_relax() _mm_pause()
+#else
+#define goc__cpu_relax() ((void)0)
+#endif
 
 /* The calling thread's record, registering it on first use. Never NULL. */
 goc__task *goc__task_self(void);
@@ -137,14 +142,16 @@ uint32_t goc__rand_below(goc__task *self, uint32_t n);
  * blocked thread's stack for the duration of the call.
  */
 typedef struct goc__op {
-	goc__task *task;    /* whose parker to wake; immutable */
 	atomic_int state;   /* GOC__OP_WAITING, then CLAIMED (by a waker) or TIMEDOUT (by the owner) */
-	size_t fired;       /* case index; written by the claimer before waking */
-	goc_status result;  /* GOC_OK or GOC_CLOSED; written by the claimer before waking */
-	bool woken;         /* guarded by task->mu */
+	size_t fired;       /* case index; written by the claimer before `woken` */
+	goc_status result;  /* GOC_OK or GOC_CLOSED; written by the claimer before `woken` */
+	atomic_int woken;   /* GOC__WAKE_*; the futex word the owner sleeps on */
 } goc__op;
 
 enum { GOC__OP_WAITING = 0, GOC__OP_CLAIMED, GOC__OP_TIMEDOUT };
+
+/* op->woken: NONE, then DONE (by the claimer); SLEEPING while the owner may be in futex_wait. */
+enum { GOC__WAKE_NONE = 0, GOC__WAKE_DONE, GOC__WAKE_SLEEPING };
 
 /* One case of a blocked op, queued on its channel (Go's sudog). */
 typedef struct goc__waiter {
@@ -173,7 +180,10 @@ void goc__waitq_remove(goc__waitq *q, goc__waiter *w);
  */
 goc__waiter *goc__waitq_claim(goc__waitq *q);
 
-/* Complete a claimed op: record which case fired and how, wake its thread. */
+/*
+ * Complete a claimed op: record which case fired and how, wake its thread.
+ * The op may vanish as soon as its owner sees the wake-up.
+ */
 void goc__op_wake(goc__op *op, size_t fired, goc_status result);
 
 /*

@@ -176,7 +176,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	 * order, so that when several cases share a channel, the one a peer
 	 * finds first is random too.
 	 */
-	goc__op op = { .task = self, .state = GOC__OP_WAITING };
+	goc__op op = { .state = GOC__OP_WAITING, .woken = GOC__WAKE_NONE };
 	for (size_t k = 0; k < norder; k++) {
 		size_t i = order[k];
 		goc_chan *ch = cases[i].ch;

@@ -49,8 +49,6 @@ static void record_drop(goc__task *t)
 		t->next->prev = t->prev;
 	GOC_PT(pthread_mutex_unlock(&registry_mu));
 	GOC__TSAN_PRIVATE_END();
-	GOC_PT(pthread_cond_destroy(&t->cv));
-	GOC_PT(pthread_mutex_destroy(&t->mu));
 	free(t);
 }
 
@@ -81,8 +79,6 @@ static goc__task *record_make(bool is_task)
 		goc__die("calloc(goc__task)", ENOMEM, __FILE__, __LINE__);
 	t->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1;
 	t->is_task = is_task;
-	GOC_PT(pthread_mutex_init(&t->mu, NULL));
-	goc__cond_init(&t->cv);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t->rng = splitmix64(t->id ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32));
