@@ -21,19 +21,16 @@
  * (receive-then-free of a done channel is safe).
  *
  * ThreadSanitizer sees every edge: channel state goes through the channel
- * mutex, and the wake-up through the seq_cst atomics on `woken` (the futex
- * itself carries no data, so it needs no annotation).
+ * lock (annotated as a mutex, lock.c), and the wake-up through the seq_cst
+ * atomics on `woken` (the futex itself carries no data, so it needs no
+ * annotation).
  *
  * Lock order: channel locks in ascending address order (select.c). Parking
  * takes no lock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/futex.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +43,7 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 	goc_chan *ch = calloc(1, sizeof *ch + elem_size * cap);
 	if (!ch)
 		return NULL;
-	GOC_PT(pthread_mutex_init(&ch->mu, NULL));
+	goc__lock_init(&ch->mu);
 	ch->elem_size = elem_size;
 	ch->cap = cap;
 	ch->buf = (unsigned char *)(ch + 1);
@@ -59,7 +56,7 @@ void goc_chan_free(goc_chan *ch)
 		return;
 	if (ch->timer)
 		goc__timer_release_chan(ch);
-	GOC_PT(pthread_mutex_destroy(&ch->mu));
+	goc__lock_destroy(&ch->mu);
 	free(ch);
 }
 
@@ -79,9 +76,9 @@ void goc_chan_close(goc_chan *ch)
 {
 	if (!ch)
 		goc__panic("close of nil channel");
-	GOC_PT(pthread_mutex_lock(&ch->mu));
+	goc__lock_acquire(&ch->mu);
 	if (ch->closed) {
-		GOC_PT(pthread_mutex_unlock(&ch->mu));
+		goc__lock_release(&ch->mu);
 		goc__panic("close of closed channel");
 	}
 	ch->closed = true;
@@ -102,7 +99,7 @@ void goc_chan_close(goc_chan *ch)
 		w->next = wake;
 		wake = w;
 	}
-	GOC_PT(pthread_mutex_unlock(&ch->mu));
+	goc__lock_release(&ch->mu);
 	while ((w = wake)) {
 		wake = w->next; /* read first: w lives on a stack that the wake-up releases */
 		goc__op_wake(w->op, w->case_index, GOC_CLOSED);
@@ -113,9 +110,9 @@ size_t goc_chan_len(goc_chan *ch)
 {
 	if (!ch)
 		return 0;
-	GOC_PT(pthread_mutex_lock(&ch->mu));
+	goc__lock_acquire(&ch->mu);
 	size_t n = ch->count;
-	GOC_PT(pthread_mutex_unlock(&ch->mu));
+	goc__lock_release(&ch->mu);
 	return n;
 }
 
@@ -180,33 +177,7 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	 * protocol tolerates spurious wake-ups, as glibc's mutex unlock does).
 	 */
 	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
-		syscall(SYS_futex, &op->woken, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-/* Sleep while *word == val, until woken or the goc deadline; 0 or ETIMEDOUT. */
-static int futex_wait_until(atomic_int *word, int val, int64_t deadline)
-{
-	struct timespec ts, *abs = NULL;
-	if (deadline != GOC_FOREVER) {
-		int64_t t = deadline - 1; /* goc_now() is CLOCK_MONOTONIC + 1 ns */
-		ts = (struct timespec){ .tv_sec = (time_t)(t / 1000000000), .tv_nsec = (long)(t % 1000000000) };
-		abs = &ts;
-	}
-	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, the deadlines' clock. */
-	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
-	if (rc != 0 && errno == ETIMEDOUT)
-		return ETIMEDOUT;
-	return 0; /* woken, spurious, interrupted, or *word != val already */
-}
-
-/* How many CPUs this process may run on: spinning for a peer needs two. */
-static int usable_cpus;
-static pthread_once_t usable_cpus_once = PTHREAD_ONCE_INIT;
-
-static void usable_cpus_count(void)
-{
-	cpu_set_t set;
-	usable_cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+		goc__futex_wake(&op->woken, 1);
 }
 
 /*
@@ -222,8 +193,7 @@ static void usable_cpus_count(void)
 
 static bool woken_soon(goc__op *op)
 {
-	GOC_PT(pthread_once(&usable_cpus_once, usable_cpus_count));
-	if (usable_cpus > 1) {
+	if (goc__usable_cpus() > 1) {
 		int64_t give_up = 0;
 		for (unsigned i = 1;; i++) {
 			if (atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE)
@@ -256,7 +226,7 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 	if (!atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING))
 		return true; /* DONE meanwhile; the failed seq_cst CAS acquired it */
 	for (;;) {
-		int rc = futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, deadline);
+		int rc = goc__futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, deadline);
 		/* Re-checked after every return: futexes wake spuriously. */
 		if (atomic_load(&op->woken) == GOC__WAKE_DONE)
 			return true;

@@ -135,6 +135,27 @@ void goc__blocked_leave(void);
 /* A uniformly random integer in [0, n), n > 0, from the thread's own RNG. */
 uint32_t goc__rand_below(goc__task *self, uint32_t n);
 
+/* ---- the channel lock and futexes (lock.c) ------------------------------- */
+
+/* A spin-then-futex lock, annotated for TSan as a mutex; see lock.c. */
+typedef struct goc__lock {
+	atomic_int state; /* 0 free, 1 held, 2 held and a thread may sleep on it */
+} goc__lock;
+
+void goc__lock_init(goc__lock *lock);
+void goc__lock_destroy(goc__lock *lock);
+void goc__lock_acquire(goc__lock *lock);
+void goc__lock_release(goc__lock *lock);
+
+/* CPUs this process may run on (affinity); spinning for a peer needs two. */
+int goc__usable_cpus(void);
+
+/* Sleep while *word == val, until woken or the goc deadline: 0 or ETIMEDOUT. */
+int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline);
+
+/* Wake up to n threads sleeping on word. A stale address is harmless. */
+void goc__futex_wake(atomic_int *word, int n);
+
 /* ---- channels (chan.c, select.c) ---------------------------------------- */
 
 /*
@@ -200,7 +221,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 struct goc__timer;
 
 struct goc_chan {
-	pthread_mutex_t mu;
+	goc__lock mu;
 	size_t elem_size;          /* immutable */
 	size_t cap;                /* immutable */
 	size_t head;               /* index of the oldest element; guarded by mu */

@@ -33,13 +33,13 @@ static void copy_elem(void *dst, const void *src, size_t size)
 static void lock_all(goc_chan **locks, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		GOC_PT(pthread_mutex_lock(&locks[i]->mu));
+		goc__lock_acquire(&locks[i]->mu);
 }
 
 static void unlock_all(goc_chan **locks, size_t n)
 {
 	for (size_t i = n; i-- > 0;)
-		GOC_PT(pthread_mutex_unlock(&locks[i]->mu));
+		goc__lock_release(&locks[i]->mu);
 }
 
 /* Insert ch into the ascending, duplicate-free locks[0..*n). */

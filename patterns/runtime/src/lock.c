@@ -1,0 +1,119 @@
+/*
+ * lock.c - the channel lock, and the futex calls it and the parker use.
+ *
+ * A channel lock is held for a few dozen nanoseconds, and its contenders
+ * usually run on the other CPU, so sleeping in the kernel at the first
+ * contention (as glibc's default mutex does) costs far more than the wait:
+ * a futex wake-up takes tens of microseconds on a virtual machine. So, as
+ * Go's runtime lock does: try, spin a little (only when a second CPU may
+ * run the holder), yield once, then sleep on a futex. The lock word is the
+ * classic three-state futex mutex (0 free, 1 held, 2 held with sleepers).
+ *
+ * ThreadSanitizer: the lock carries TSan's mutex annotations, so TSan treats
+ * it as a mutex (happens-before from unlock to the next lock, lock-order
+ * inversions, reports that name it) and ignores the atomics inside.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "goc_internal.h"
+
+#ifdef GOC__TSAN
+#include <sanitizer/tsan_interface.h>
+#define TSAN_MUTEX(call) call
+#else
+#define TSAN_MUTEX(call) ((void)0)
+#endif
+
+/* Spins before a contended lock yields: about Go's 4 x 30 PAUSE. */
+#define GOC__LOCK_SPINS 128
+
+static int usable_cpus;
+static pthread_once_t usable_cpus_once = PTHREAD_ONCE_INIT;
+
+static void usable_cpus_count(void)
+{
+	cpu_set_t set;
+	usable_cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+int goc__usable_cpus(void)
+{
+	GOC_PT(pthread_once(&usable_cpus_once, usable_cpus_count));
+	return usable_cpus;
+}
+
+int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline)
+{
+	struct timespec ts, *abs = NULL;
+	if (deadline != GOC_FOREVER) {
+		int64_t t = deadline - 1; /* goc_now() is CLOCK_MONOTONIC + 1 ns */
+		ts = (struct timespec){ .tv_sec = (time_t)(t / 1000000000), .tv_nsec = (long)(t % 1000000000) };
+		abs = &ts;
+	}
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, the deadlines' clock. */
+	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
+	if (rc != 0 && errno == ETIMEDOUT)
+		return ETIMEDOUT;
+	return 0; /* woken, spurious, interrupted, or *word != val already */
+}
+
+void goc__futex_wake(atomic_int *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+void goc__lock_init(goc__lock *lock)
+{
+	atomic_init(&lock->state, 0);
+	TSAN_MUTEX(__tsan_mutex_create(lock, __tsan_mutex_not_static));
+}
+
+void goc__lock_destroy(goc__lock *lock)
+{
+	TSAN_MUTEX(__tsan_mutex_destroy(lock, __tsan_mutex_not_static));
+	(void)lock;
+}
+
+static bool try_take(goc__lock *lock)
+{
+	int free = 0;
+	/* Acquire: what the last holder wrote is visible to us. */
+	return atomic_compare_exchange_strong_explicit(&lock->state, &free, 1, memory_order_acquire,
+	                                               memory_order_relaxed);
+}
+
+void goc__lock_acquire(goc__lock *lock)
+{
+	TSAN_MUTEX(__tsan_mutex_pre_lock(lock, 0));
+	if (!try_take(lock)) {
+		if (goc__usable_cpus() > 1) {
+			for (int i = 0; i < GOC__LOCK_SPINS; i++) {
+				goc__cpu_relax();
+				/* Relaxed: only a hint that a CAS may succeed. */
+				if (atomic_load_explicit(&lock->state, memory_order_relaxed) == 0 && try_take(lock))
+					goto taken;
+			}
+		}
+		sched_yield();
+		/* Acquire: as try_take. Marking the lock 2 asks the holder to wake us. */
+		while (atomic_exchange_explicit(&lock->state, 2, memory_order_acquire) != 0)
+			goc__futex_wait_until(&lock->state, 2, GOC_FOREVER);
+	}
+taken:
+	TSAN_MUTEX(__tsan_mutex_post_lock(lock, 0, 0));
+}
+
+void goc__lock_release(goc__lock *lock)
+{
+	TSAN_MUTEX(__tsan_mutex_pre_unlock(lock, 0));
+	/* Release: publishes what we wrote under the lock. 2: someone sleeps. */
+	if (atomic_exchange_explicit(&lock->state, 0, memory_order_release) == 2)
+		goc__futex_wake(&lock->state, 1);
+	TSAN_MUTEX(__tsan_mutex_post_unlock(lock, 0));
+}
