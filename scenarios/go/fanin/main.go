@@ -1,0 +1,418 @@
+// Command fanin is the Go baseline for goc's fanin target
+// (patterns/fanin/fanin_main.c), standard workload W7: P producers (4) each
+// send their share of the ints 1..N (1,000,000) on their own channel and
+// close it; a merge copies the P channels into one, closing it after the
+// last input; the main goroutine receives until it is closed, counting,
+// summing and xor-ing what it got. Every channel has capacity C (128).
+//
+// The variants are the C program's:
+//   - merge-tasks: one forwarding goroutine per input and a closer that waits
+//     on a WaitGroup, then closes the output (the Go blog's merge);
+//   - merge-select: one goroutine selecting over every input, setting a
+//     closed input's channel to nil so that its case is never ready again.
+//     A select statement has a fixed set of cases, so for up to 8 inputs it
+//     is one select over 8 channel variables, the unused ones nil (Go skips
+//     nil cases, so this costs what a select over the live ones does); past
+//     8 it is reflect.Select, Go's only select over a run-time number of
+//     cases, with a closed input's case set to the zero Value (ignored).
+//
+// Same command line, same checks, same JSON line (byte for byte in format)
+// as the C program, so that the two run side by side. Only the standard
+// library is used, and nothing newer than Go 1.19.
+//
+// Usage: fanin [--variant V] [--size N] [--producers N] [--cap N]; see
+// --help. Exit status: 0 ok (the JSON line was printed), 1 check failed
+// (one line on stderr, no JSON line), 2 usage error (one line on stderr).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	prog = "fanin"
+
+	exitOK    = 0
+	exitCheck = 1
+	exitUsage = 2
+
+	// The C program's bounds, so that both reject the same command lines.
+	maxSize      = 1000000000
+	maxProducers = 256
+	maxCap       = 1048576
+
+	defaultSize      = 1000000
+	defaultProducers = 4
+	defaultCap       = 128
+
+	// merge-select's static select has this many cases.
+	staticCases = 8
+)
+
+var variants = []string{"merge-tasks", "merge-select"}
+
+// What a merge did: the C library's goc_fan_counts, less dropped (nothing
+// cancels W7).
+type counts struct {
+	received uint64 // values taken from the inputs
+	sent     uint64 // values delivered to the output
+}
+
+// A running merge: exited counts its goroutines until their last touch of
+// it, so that counts may be read once exited.Wait() returned.
+type merge struct {
+	exited sync.WaitGroup
+	counts []counts
+}
+
+func (m *merge) total() counts {
+	var t counts
+	for _, c := range m.counts {
+		t.received += c.received
+		t.sent += c.sent
+	}
+	return t
+}
+
+// mergeTasks: one forwarder per input and a WaitGroup closer.
+func mergeTasks(ins []chan int64, out chan int64) *merge {
+	m := &merge{counts: make([]counts, len(ins))}
+	var forwarders sync.WaitGroup
+	forwarders.Add(len(ins))
+	m.exited.Add(len(ins) + 1)
+	go func() {
+		forwarders.Wait()
+		close(out)
+		m.exited.Done()
+	}()
+	for i, in := range ins {
+		go func(i int, in chan int64) {
+			var n counts
+			for v := range in {
+				n.received++
+				out <- v
+				n.sent++
+			}
+			m.counts[i] = n
+			forwarders.Done()
+			m.exited.Done()
+		}(i, in)
+	}
+	return m
+}
+
+// mergeSelect: one goroutine, a closed input's case disabled with nil.
+func mergeSelect(ins []chan int64, out chan int64) *merge {
+	m := &merge{counts: make([]counts, 1)}
+	m.exited.Add(1)
+	go func() {
+		if len(ins) <= staticCases {
+			m.counts[0] = selectStatic(ins, out)
+		} else {
+			m.counts[0] = selectReflect(ins, out)
+		}
+		close(out)
+		m.exited.Done()
+	}()
+	return m
+}
+
+func selectStatic(ins []chan int64, out chan int64) counts {
+	var c [staticCases]chan int64
+	copy(c[:], ins)
+	var n counts
+	for open := len(ins); open > 0; {
+		var v int64
+		var ok bool
+		var i int
+		select {
+		case v, ok = <-c[0]:
+			i = 0
+		case v, ok = <-c[1]:
+			i = 1
+		case v, ok = <-c[2]:
+			i = 2
+		case v, ok = <-c[3]:
+			i = 3
+		case v, ok = <-c[4]:
+			i = 4
+		case v, ok = <-c[5]:
+			i = 5
+		case v, ok = <-c[6]:
+			i = 6
+		case v, ok = <-c[7]:
+			i = 7
+		}
+		if !ok {
+			c[i] = nil
+			open--
+			continue
+		}
+		n.received++
+		out <- v
+		n.sent++
+	}
+	return n
+}
+
+func selectReflect(ins []chan int64, out chan int64) counts {
+	cases := make([]reflect.SelectCase, len(ins))
+	for i, in := range ins {
+		cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(in)}
+	}
+	var n counts
+	for open := len(ins); open > 0; {
+		i, v, ok := reflect.Select(cases)
+		if !ok {
+			cases[i].Chan = reflect.Value{}
+			open--
+			continue
+		}
+		n.received++
+		out <- v.Int()
+		n.sent++
+	}
+	return n
+}
+
+// sumTo is 1 + 2 + ... + n.
+func sumTo(n uint64) uint64 {
+	if n%2 == 0 {
+		return n / 2 * (n + 1)
+	}
+	return (n + 1) / 2 * n
+}
+
+// xorTo is 1 ^ 2 ^ ... ^ n, which repeats with period 4.
+func xorTo(n uint64) uint64 {
+	switch n % 4 {
+	case 0:
+		return n
+	case 1:
+		return 1
+	case 2:
+		return n + 1
+	}
+	return 0
+}
+
+type run struct {
+	count, sum, xor uint64
+	counts          counts
+	elapsed         time.Duration
+}
+
+// Producer p sends its share of 1..n (the last one takes the remainder, so
+// with more producers than values the others send nothing), as in C.
+func runFanin(variant string, n uint64, nprod int, capacity int) run {
+	ins := make([]chan int64, nprod)
+	for p := range ins {
+		ins[p] = make(chan int64, capacity)
+	}
+	out := make(chan int64, capacity)
+	share := n / uint64(nprod)
+	var produced sync.WaitGroup
+
+	start := time.Now()
+	var m *merge
+	if variant == "merge-select" {
+		m = mergeSelect(ins, out)
+	} else {
+		m = mergeTasks(ins, out)
+	}
+	produced.Add(nprod)
+	for p := 0; p < nprod; p++ {
+		from, to := uint64(p)*share+1, uint64(p+1)*share
+		if p == nprod-1 {
+			to = n
+		}
+		go func(ch chan int64, from, to uint64) {
+			for i := from; i <= to; i++ {
+				ch <- int64(i)
+			}
+			close(ch)
+			produced.Done()
+		}(ins[p], from, to)
+	}
+	var r run
+	for v := range out {
+		r.count++
+		r.sum += uint64(v)
+		r.xor ^= uint64(v)
+	}
+	produced.Wait()
+	m.exited.Wait()
+	r.elapsed = time.Since(start)
+	r.counts = m.total()
+	return r
+}
+
+// usageError reports a bad command line the way the C probe library does,
+// then exits 2.
+func usageError(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "%s: %s (see %s --help)\n", prog, fmt.Sprintf(format, args...), prog)
+	os.Exit(exitUsage)
+}
+
+// expect is probe_expect_u64: true if got == expected, else a message.
+func expect(what string, expected, got uint64) bool {
+	if got == expected {
+		return true
+	}
+	fmt.Fprintf(os.Stderr, "%s: check failed: %s: expected %d, got %d\n", prog, what, expected, got)
+	return false
+}
+
+// The values out must be the values in, as a multiset: count, sum and xor
+// of 1..n, and the merge's own counts, as the C program checks.
+func verify(r run, n uint64) bool {
+	return expect("fanin values received", n, r.count) &&
+		expect("fanin sum of received", sumTo(n), r.sum) &&
+		expect("fanin xor of received", xorTo(n), r.xor) &&
+		expect("fanin values the merge took from its inputs", n, r.counts.received) &&
+		expect("fanin values the merge delivered", n, r.counts.sent)
+}
+
+// peakRSSKB is the process's largest resident set so far, in KiB (Linux).
+func peakRSSKB() uint64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss < 0 {
+		return 0
+	}
+	return uint64(ru.Maxrss)
+}
+
+// jsonLine formats the result as probe_format() does in C: the same fields,
+// order and number formats.
+func jsonLine(variant string, n uint64, r run, nprod, capacity int, peakRSS uint64) string {
+	ns := r.elapsed.Nanoseconds()
+	return fmt.Sprintf("{\"workload\":\"fanin\",\"variant\":%s,\"ops\":%d,\"seconds\":%.9f,\"ns_per_op\":%.3f,\"check\":%d,\"producers\":%d,\"cap\":%d,\"peak_rss_kb\":%d}",
+		strconv.Quote(variant), n, float64(ns)/1e9, float64(ns)/float64(n), r.sum, nprod, capacity, peakRSS)
+}
+
+type flag struct {
+	name, metavar, help string
+}
+
+var flags = []flag{
+	{"--variant", "V", "how the inputs are merged (default merge-tasks) (one of: merge-tasks merge-select)"},
+	{"--size", "N", "ints sent, 1..N, split among the producers (default 1000000)"},
+	{"--producers", "N", "producer tasks, each with its own input channel (default 4)"},
+	{"--cap", "N", "capacity of every channel, inputs and output; 0 = unbuffered (default 128)"},
+}
+
+func printHelp(w io.Writer) {
+	width := len("--help")
+	for _, f := range flags {
+		if n := len(f.name) + 1 + len(f.metavar); n > width {
+			width = n
+		}
+	}
+	fmt.Fprintf(w, "%s - Go baseline of goc's fan-in: P producers' channels merged into one (goc's standard workload W7)\n\n", prog)
+	fmt.Fprintf(w, "usage: %s", prog)
+	for _, f := range flags {
+		fmt.Fprintf(w, " [%s %s]", f.name, f.metavar)
+	}
+	fmt.Fprintf(w, "\n\noptions:\n")
+	for _, f := range flags {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, f.name+" "+f.metavar, f.help)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "--help", "print this help and exit")
+	fmt.Fprintf(w, "\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"+
+		"(or the work could not be done), 2 usage error.\n\n"+
+		"Variants: merge-tasks runs one forwarding goroutine per input and a closer that\n"+
+		"waits on a WaitGroup, then closes the output (the Go blog's merge); merge-select\n"+
+		"runs one goroutine selecting over every input, each closed input's channel set\n"+
+		"to nil (up to 8 inputs a static select; past 8, reflect.Select). check is the\n"+
+		"sum of the values received, after their count, sum and xor were verified;\n"+
+		"producers and cap echo the knobs; peak_rss_kb is the process's peak resident\n"+
+		"set. patterns/fanin/fanin is the libgoc program with this same command line\n"+
+		"and output; here a task is a goroutine.\n")
+}
+
+// parseUint accepts decimal digits only, as the C probe does: no sign, no
+// spaces, no 0x, so that a mistyped size is an error and not a surprise.
+func parseUint(flag, text string, min, max uint64) uint64 {
+	if text == "" || strings.Trim(text, "0123456789") != "" {
+		usageError("%s: '%s' is not a non-negative integer", flag, text)
+	}
+	v, err := strconv.ParseUint(text, 10, 64)
+	if err != nil {
+		usageError("%s: '%s' is too large (at most %d)", flag, text, max)
+	}
+	if v < min || v > max {
+		usageError("%s: %d is out of range (%d..%d)", flag, v, min, max)
+	}
+	return v
+}
+
+func main() {
+	args := os.Args[1:]
+	for _, a := range args {
+		if a == "--help" || a == "-h" {
+			printHelp(os.Stdout)
+			os.Exit(exitOK)
+		}
+	}
+
+	variant := variants[0]
+	size, nprod, capacity := uint64(defaultSize), uint64(defaultProducers), uint64(defaultCap)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !(len(a) > 1 && a[0] == '-') {
+			usageError("unexpected argument '%s'", a)
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		var f *flag
+		for j := range flags {
+			if flags[j].name == name {
+				f = &flags[j]
+			}
+		}
+		if f == nil {
+			usageError("unknown flag '%s'", name)
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				usageError("%s needs a value (%s)", name, f.metavar)
+			}
+			i++
+			value = args[i]
+		}
+		switch name {
+		case "--variant":
+			known := false
+			for _, v := range variants {
+				known = known || v == value
+			}
+			if !known {
+				usageError("%s: unknown value '%s'", name, value)
+			}
+			variant = value
+		case "--size":
+			size = parseUint(name, value, 1, maxSize)
+		case "--producers":
+			nprod = parseUint(name, value, 1, maxProducers)
+		case "--cap":
+			capacity = parseUint(name, value, 0, maxCap)
+		}
+	}
+
+	r := runFanin(variant, size, int(nprod), int(capacity))
+	if !verify(r, size) {
+		os.Exit(exitCheck)
+	}
+	// A line the reader never got is no result: report a failed write.
+	if _, err := fmt.Println(jsonLine(variant, size, r, int(nprod), int(capacity), peakRSSKB())); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: writing the result line failed: %v\n", prog, err)
+		os.Exit(exitCheck)
+	}
+}
