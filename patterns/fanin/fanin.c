@@ -25,41 +25,15 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fanin.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A cache line, so that lanes written by different tasks never share one. */
 #define FAN_LINE ((size_t)64)
 
 /* core_init()'s out_size for lanes that send what they received (no buffer of their own). */
 #define FAN_SAME_BUFFER SIZE_MAX
-
-/* ---- panics ---------------------------------------------------------------- */
-
-/*
- * A programmer error: print "panic: MESSAGE" in libgoc's format, straight to
- * file descriptor 2 (no stdio lock, which a dying thread might hold), then
- * abort(), so that a debugger or a core file sees the caller's frame.
- */
-__attribute__((format(printf, 1, 2)))
-_Noreturn static void fan_panic(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	size_t len = (size_t)n < sizeof msg - 1 ? (size_t)n : sizeof msg - 2;
-	msg[len] = '\n';
-	(void)!write(STDERR_FILENO, "panic: ", 7);
-	(void)!write(STDERR_FILENO, msg, len + 1);
-	abort();
-}
 
 /* ---- lanes and the gate ---------------------------------------------------- */
 
@@ -270,11 +244,11 @@ struct goc_merge {
 static size_t merge_elem_size(goc_chan *const *ins, size_t nins, goc_chan *out)
 {
 	if (!out)
-		fan_panic("merge: nil output channel");
+		goc_panic("merge: nil output channel");
 	size_t size = goc_chan_elem_size(out);
 	for (size_t i = 0; i < nins; i++)
 		if (ins[i] && goc_chan_elem_size(ins[i]) != size)
-			fan_panic("merge: input %zu has %zu-byte elements, the output %zu-byte ones",
+			goc_panic("merge: input %zu has %zu-byte elements, the output %zu-byte ones",
 			          i, goc_chan_elem_size(ins[i]), size);
 	return size;
 }
@@ -518,19 +492,19 @@ goc_status goc_fanout_start(goc_fanout **fp, goc_ctx *ctx, goc_chan *in, goc_cha
 	size_t out_size = in_size;
 	for (size_t i = 0; i < nworkers; i++) {
 		if (!outs[i])
-			fan_panic("fanout: nil output channel %zu", i);
+			goc_panic("fanout: nil output channel %zu", i);
 		if (i == 0)
 			out_size = goc_chan_elem_size(outs[0]);
 		else if (goc_chan_elem_size(outs[i]) != out_size)
-			fan_panic("fanout: output %zu has %zu-byte elements, output 0 %zu-byte ones",
+			goc_panic("fanout: output %zu has %zu-byte elements, output 0 %zu-byte ones",
 			          i, goc_chan_elem_size(outs[i]), out_size);
 		for (size_t j = 0; j < i; j++)
 			if (outs[j] == outs[i])
-				fan_panic("fanout: outputs %zu and %zu are the same channel (it would be closed twice)",
+				goc_panic("fanout: outputs %zu and %zu are the same channel (it would be closed twice)",
 				          j, i);
 	}
 	if (!fn && out_size != in_size)
-		fan_panic("fanout: no function, and the input has %zu-byte elements, the outputs %zu-byte ones",
+		goc_panic("fanout: no function, and the input has %zu-byte elements, the outputs %zu-byte ones",
 		          in_size, out_size);
 
 	goc_fanout *f = calloc(1, sizeof *f);

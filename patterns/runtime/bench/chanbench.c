@@ -3,10 +3,14 @@
  * measure the runtime rather than a pattern: W1 pingpong (two tasks pass an
  * int back and forth), W2 spsc (one producer, one consumer, capacity 0, 1 or
  * 1024), W3 mpmc (4 producers, 4 consumers, capacity 1024) and W10 spawn (N
- * tasks that each call goc_wg_done()). Each run is timed from the first task
- * started to the last one finished, verifies its own answer (the count and
- * the exact sum of what was received, the final value of the ping-pong, every
- * spawned task having run) and only then prints its JSON line.
+ * tasks that each call goc_wg_done()), and two select microbenchmarks: select
+ * (one task selecting over K channels, each fed by its own sender) and
+ * selectnb (a GOC_NOWAIT select over K empty channels, Go's select with
+ * default). Each run is timed from the first task started to the last one
+ * finished, verifies its own answer (the count and the exact sum of what was
+ * received, the final value of the ping-pong, every spawned task having run,
+ * every select on empty channels having found nothing) and only then prints
+ * its JSON line.
  * scenarios/go/chanbench is the same program in Go, with the same command
  * line and the same line of output, so that the two run side by side.
  */
@@ -24,7 +28,17 @@
 /* 16 Mi elements of 8 bytes: room enough, and no accidental 100 GB buffer. */
 #define CHANBENCH_MAX_CAP UINT64_C(16777216)
 
-/* Room for the variant name, "cap16777216" at the longest. */
+/*
+ * The most cases --cases takes. Past 16 goc_select() allocates its
+ * bookkeeping on each call, which is worth being able to measure, but a
+ * select of more than a few dozen cases is not code anyone writes in Go.
+ */
+#define CHANBENCH_MAX_CASES 64
+
+/* selectnb's channels: buffered, as a real queue would be, and always empty. */
+#define SELECTNB_CAP 1024
+
+/* Room for the variant name, "cases64-cap16777216" at the longest. */
 #define VARIANT_LEN 32
 
 #define MPMC_PRODUCERS 4
@@ -346,6 +360,170 @@ static int run_spawn(uint64_t n, probe_result *r)
 		return PROBE_EXIT_CHECK;
 	probe_result_init(r, "spawn", "wg", n, t1 - t0);
 	probe_result_check_u64(r, ran);
+	return PROBE_EXIT_OK;
+}
+
+/* ---- select and selectnb: their channels ---------------------------------------- */
+
+/* Free chans[0..n); NULL entries are no-ops. */
+static void free_chans(goc_chan **chans, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		goc_chan_free(chans[k]);
+}
+
+/*
+ * Make n channels of int64_t with capacity cap into chans[0..n) and their
+ * receive cases, all storing into *elem (only the case chosen writes it).
+ * On running out of memory, frees what it made and reports.
+ */
+static int make_recv_cases(goc_chan **chans, goc_case *cases, size_t n, size_t cap, int64_t *elem)
+{
+	for (size_t k = 0; k < n; k++) {
+		chans[k] = goc_chan_make(sizeof(int64_t), cap);
+		if (!chans[k]) {
+			free_chans(chans, k);
+			return probe_error("out of memory making %zu channels of capacity %zu", n, cap);
+		}
+		cases[k] = GOC_RECV_CASE(chans[k], elem);
+	}
+	return PROBE_EXIT_OK;
+}
+
+/* ---- select: one receiver over K fed channels ------------------------------------ */
+
+typedef struct select_sender {
+	goc_chan *ch;
+	uint64_t from, to;  /* sends from..to inclusive; set before goc_go() */
+	goc_wg *done;
+} select_sender;
+
+/* Send this sender's share, then close: the receiver drops a closed case. */
+static void select_send(void *arg)
+{
+	select_sender *s = arg;
+	for (uint64_t i = s->from; i <= s->to; i++)
+		send_int(s->ch, (int64_t)i);
+	goc_chan_close(s->ch);
+	goc_wg_done(s->done);
+}
+
+/*
+ * Sender k sends values k*n/K+1 .. (k+1)*n/K of 1..n on channel k, so the
+ * shares differ by at most one. The main thread is the receiver: it selects
+ * over every channel still open, and on GOC_CLOSED sets that case's channel
+ * to NULL, which is never ready (Go's nil channel), until none is left.
+ * Each channel is a FIFO with one sender, so a value must also be the one
+ * after the last taken from the same case: that checks *chosen as well as
+ * the value, and a duplicate and a loss that cancel out in the sum.
+ */
+static int run_select(uint64_t n, size_t ncases, size_t cap, probe_result *r, char *variant)
+{
+	goc_chan *chans[CHANBENCH_MAX_CASES];
+	goc_case cases[CHANBENCH_MAX_CASES];
+	select_sender senders[CHANBENCH_MAX_CASES];
+	uint64_t next[CHANBENCH_MAX_CASES];  /* the value case k must deliver next */
+	int64_t v;
+	int rc = make_recv_cases(chans, cases, ncases, cap, &v);
+	if (rc != PROBE_EXIT_OK)
+		return rc;
+	goc_wg done;
+	goc_wg_init(&done);
+	for (size_t k = 0; k < ncases; k++) {
+		uint64_t from = k * n / ncases + 1, to = (k + 1) * n / ncases;
+		senders[k] = (select_sender){ chans[k], from, to, &done };
+		next[k] = from;
+	}
+
+	uint64_t count = 0, sum = 0, out_of_order = 0, first_bad_at = 0, first_bad_want = 0;
+	int64_t first_bad = 0;
+	size_t first_bad_case = 0;
+	goc_wg_add(&done, (int64_t)ncases);
+	int64_t t0 = probe_now_ns();
+	/* As in mpmc, a half-started workload cannot be unwound: report and end. */
+	for (size_t k = 0; k < ncases; k++)
+		if (goc_go(select_send, &senders[k]) != GOC_OK)
+			return probe_error("goc_go: no thread for sender %zu", k);
+	for (size_t open = ncases; open > 0;) {
+		size_t i = 0;
+		goc_status st = goc_select(cases, ncases, GOC_FOREVER, &i);
+		if (st == GOC_OK) {
+			count++;
+			sum += (uint64_t)v;
+			if ((uint64_t)v != next[i] && out_of_order++ == 0) {
+				first_bad_at = count;
+				first_bad_case = i;
+				first_bad = v;
+				first_bad_want = next[i];
+			}
+			next[i]++;
+		} else if (st == GOC_CLOSED) {
+			cases[i].ch = NULL;
+			open--;
+		} else if (st == GOC_NOMEM) {
+			return probe_error("goc_select: out of memory for %zu cases", ncases);
+		} else {
+			libgoc_bug("goc_select", st);
+		}
+	}
+	goc_status st = goc_wg_wait(&done, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	int64_t t1 = probe_now_ns();
+
+	goc_wg_destroy(&done);
+	free_chans(chans, ncases);
+
+	if (!probe_expect_u64("select messages received", n, count) ||
+	    !probe_expect_u64("select sum of received", sum_to(n), sum))
+		return PROBE_EXIT_CHECK;
+	if (out_of_order)
+		return probe_check_failed("select: %" PRIu64 " messages out of order; message %" PRIu64
+		                          " (case %zu) was %" PRId64 ", expected %" PRIu64,
+		                          out_of_order, first_bad_at, first_bad_case, first_bad, first_bad_want);
+	snprintf(variant, VARIANT_LEN, "cases%zu-cap%zu", ncases, cap);
+	probe_result_init(r, "select", variant, n, t1 - t0);
+	probe_result_check_u64(r, sum);
+	return PROBE_EXIT_OK;
+}
+
+/* ---- selectnb: a select with GOC_NOWAIT over K empty channels --------------------- */
+
+/*
+ * Nobody sends, so every select must return GOC_WOULDBLOCK: the figure is
+ * what a select-with-default costs when it finds nothing, on one thread
+ * with no contention. GOC_NOMEM ends the run (there is no result then);
+ * any other status is counted as not would-block and fails the check.
+ */
+static int run_selectnb(uint64_t n, size_t ncases, probe_result *r, char *variant)
+{
+	goc_chan *chans[CHANBENCH_MAX_CASES];
+	goc_case cases[CHANBENCH_MAX_CASES];
+	int64_t v;
+	int rc = make_recv_cases(chans, cases, ncases, SELECTNB_CAP, &v);
+	if (rc != PROBE_EXIT_OK)
+		return rc;
+
+	uint64_t would_block = 0;
+	goc_status st = GOC_WOULDBLOCK;
+	int64_t t0 = probe_now_ns();
+	for (uint64_t i = 0; i < n; i++) {
+		st = goc_select(cases, ncases, GOC_NOWAIT, NULL);
+		if (st == GOC_WOULDBLOCK)
+			would_block++;
+		else if (st == GOC_NOMEM)
+			break;
+	}
+	int64_t t1 = probe_now_ns();
+	free_chans(chans, ncases);
+
+	if (st == GOC_NOMEM)
+		return probe_error("goc_select: out of memory for %zu cases", ncases);
+	if (!probe_expect_u64("selectnb selects that would block", n, would_block))
+		return PROBE_EXIT_CHECK;
+	snprintf(variant, VARIANT_LEN, "cases%zu-empty", ncases);
+	probe_result_init(r, "selectnb", variant, n, t1 - t0);
+	probe_result_check_u64(r, would_block);
 	return PROBE_EXIT_OK;
 }
 

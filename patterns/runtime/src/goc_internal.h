@@ -17,12 +17,8 @@
 
 /* ---- panics (panic.c) ------------------------------------------------- */
 
-/*
- * Print "panic: <msg>", where it was raised, which task, and a backtrace to
- * stderr, then abort(). For programmer errors; never compiled out.
- */
-_Noreturn void goc__panic_at(const char *msg, const char *func, const char *file, int line);
-#define goc__panic(msg) goc__panic_at((msg), __func__, __FILE__, __LINE__)
+/* libgoc's own panics (panic.h): a fixed message in Go's words. */
+#define goc__panic(msg) goc_panic("%s", (msg))
 
 /* A pthread call that cannot fail in a correct program: die loudly if it does. */
 _Noreturn void goc__die(const char *call, int err, const char *file, int line);

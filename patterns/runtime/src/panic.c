@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <execinfo.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,13 @@ static void print_backtrace(void)
 	backtrace_symbols_fd(frames, n, STDERR_FILENO);
 }
 
-_Noreturn void goc__panic_at(const char *msg, const char *func, const char *file, int line)
+_Noreturn void goc_panic_at(const char *func, const char *file, int line, const char *fmt, ...)
 {
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
 	char head[1024];
 	int n = snprintf(head, sizeof head, "panic: %s\n\ntask %llu [running]:\n%s()\n\t%s:%d\n",
 	                 msg, (unsigned long long)goc_task_id(), func, file, line);

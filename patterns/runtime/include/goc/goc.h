@@ -10,6 +10,7 @@
 #include "chan.h"
 #include "ctx.h"
 #include "once.h"
+#include "panic.h"
 #include "select.h"
 #include "sem.h"
 #include "status.h"
