@@ -67,6 +67,11 @@ static void child_makechan_overflow(void)
 	goc_chan_make(SIZE_MAX / 2, 3);
 }
 
+static void child_user_panic(void)
+{
+	goc_panic("bad value %d", 42);
+}
+
 static void child_returns(void)
 {
 }
@@ -79,6 +84,7 @@ static const goc_test_child children[] = {
 	{ "close_of_closed", child_close_of_closed },
 	{ "close_of_nil", child_close_of_nil },
 	{ "makechan_overflow", child_makechan_overflow },
+	{ "user_panic", child_user_panic },
 	{ "returns", child_returns },
 	{ NULL, NULL },
 };
@@ -133,6 +139,15 @@ static void test_panic_report_says_where(void **state)
 	goc_test_expect_death("close_of_nil", "[running]:");
 }
 
+/* goc_panic() for code built on libgoc: a formatted message, and the caller's place. */
+static void test_panic_user_panic_formats_and_says_where(void **state)
+{
+	(void)state;
+	goc_test_expect_panic("user_panic", "bad value 42");
+	goc_test_expect_death("user_panic", "child_user_panic()");
+	goc_test_expect_death("user_panic", "panic_test.c:");
+}
+
 /* Negative control for the runner itself: a child that does not die fails the check. */
 static void test_panic_runner_rejects_child_that_returns(void **state)
 {
@@ -156,6 +171,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_panic_close_of_nil_channel),
 		GOC_TEST(test_panic_makechan_size_out_of_range),
 		GOC_TEST(test_panic_report_says_where),
+		GOC_TEST(test_panic_user_panic_formats_and_says_where),
 		GOC_TEST(test_panic_runner_rejects_child_that_returns),
 	};
 	return cmocka_run_group_tests_name("panic", tests, NULL, NULL);
