@@ -529,13 +529,15 @@ static int run_selectnb(uint64_t n, size_t ncases, probe_result *r, char *varian
 
 /* ---- the command line --------------------------------------------------------- */
 
-enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN };
+enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN, W_SELECT, W_SELECTNB };
 
 static const probe_word workloads[] = {
 	[W_PINGPONG] = { "pingpong", "W1: two tasks pass an int back and forth over two channels; size = round trips (200000), cap 0" },
 	[W_SPSC] = { "spsc", "W2: 1 producer sends 1..size to 1 consumer; size = messages (2000000), cap 0 (also run 1, 1024)" },
 	[W_MPMC] = { "mpmc", "W3: 4 producers, 4 consumers share 1..size; size = messages (4000000), cap 1024" },
 	[W_SPAWN] = { "spawn", "W10: start size tasks that each call goc_wg_done(), wait; size = tasks (100000); no --cap" },
+	[W_SELECT] = { "select", "1 task selects over K channels (--cases, 4; also run 8), each fed 1/K of 1..size; size = messages (2000000), cap 1024" },
+	[W_SELECTNB] = { "selectnb", "GOC_NOWAIT selects over K empty channels (--cases, 8); size = selects (10000000); no --cap" },
 };
 
 static const uint64_t default_size[] = {
@@ -543,6 +545,8 @@ static const uint64_t default_size[] = {
 	[W_SPSC] = 2000000,
 	[W_MPMC] = 4000000,
 	[W_SPAWN] = 100000,
+	[W_SELECT] = 2000000,
+	[W_SELECTNB] = 10000000,
 };
 
 static const uint64_t default_cap[] = {
@@ -550,39 +554,57 @@ static const uint64_t default_cap[] = {
 	[W_SPSC] = 0,
 	[W_MPMC] = 1024,
 	[W_SPAWN] = 0,
+	[W_SELECT] = 1024,
+	[W_SELECTNB] = SELECTNB_CAP,
 };
+
+/* 0: the workload has no select, and --cases does not apply to it. */
+static const uint64_t default_cases[] = {
+	[W_SELECT] = 4,
+	[W_SELECTNB] = 8,
+};
+
+enum { O_SIZE, O_CAP, O_CASES };
 
 int main(int argc, char *argv[])
 {
-	uint64_t size = 0, cap = 0;
+	uint64_t size = 0, cap = 0, ncases = 0;
 	probe_opt opts[] = {
-		{ .name = "--size", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &size,
-		  .min = 1, .max = CHANBENCH_MAX_SIZE,
-		  .help = "operations: round trips, messages or tasks (default: the workload's, above)" },
-		{ .name = "--cap", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &cap,
-		  .min = 0, .max = CHANBENCH_MAX_CAP,
-		  .help = "channel capacity, 0 = unbuffered (default: the workload's, above)" },
+		[O_SIZE] = { .name = "--size", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &size,
+		             .min = 1, .max = CHANBENCH_MAX_SIZE,
+		             .help = "operations: round trips, messages, tasks or selects (default: the workload's, above)" },
+		[O_CAP] = { .name = "--cap", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &cap,
+		            .min = 0, .max = CHANBENCH_MAX_CAP,
+		            .help = "channel capacity, 0 = unbuffered (default: the workload's, above)" },
+		[O_CASES] = { .name = "--cases", .metavar = "K", .kind = PROBE_OPT_UINT, .u = &ncases,
+		              .min = 1, .max = CHANBENCH_MAX_CASES,
+		              .help = "select and selectnb: channels, one case each, 1..64 (default: the workload's, above)" },
 	};
 	probe_cli cli = {
 		.prog = "chanbench",
-		.summary = "libgoc channel and task benchmarks (goc's standard workloads W1, W2, W3, W10)",
+		.summary = "libgoc channel and task benchmarks (goc's standard workloads W1, W2, W3, W10; select)",
 		.workloads = workloads,
 		.nworkloads = sizeof workloads / sizeof workloads[0],
 		.opts = opts,
 		.nopts = sizeof opts / sizeof opts[0],
-		.epilog = "The variant field is \"cap<N>\" (\"wg\" for spawn); peak_rss_kb is the process's\n"
-		          "peak resident set. scenarios/go/chanbench is the Go baseline with this same\n"
-		          "command line and output.",
+		.epilog = "The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n"
+		          "\"cases<K>-empty\" for selectnb); peak_rss_kb is the process's peak resident\n"
+		          "set. scenarios/go/chanbench is the Go baseline with this same command line\n"
+		          "and output.",
 	};
 	probe_parse(&cli, argc, argv);
 
 	size_t w = cli.workload;
-	if (!opts[0].given)
+	if (!opts[O_SIZE].given)
 		size = default_size[w];
-	if (!opts[1].given)
+	if (!opts[O_CAP].given)
 		cap = default_cap[w];
-	else if (w == W_SPAWN)
-		probe_usage_error("--cap does not apply to spawn");
+	else if (w == W_SPAWN || w == W_SELECTNB)
+		probe_usage_error("--cap does not apply to %s", workloads[w].name);
+	if (!opts[O_CASES].given)
+		ncases = default_cases[w];
+	else if (w != W_SELECT && w != W_SELECTNB)
+		probe_usage_error("--cases does not apply to %s", workloads[w].name);
 
 	probe_result r;
 	char variant[VARIANT_LEN];
@@ -592,6 +614,8 @@ int main(int argc, char *argv[])
 	case W_SPSC: rc = run_spsc(size, (size_t)cap, &r, variant); break;
 	case W_MPMC: rc = run_mpmc(size, (size_t)cap, &r, variant); break;
 	case W_SPAWN: rc = run_spawn(size, &r); break;
+	case W_SELECT: rc = run_select(size, (size_t)ncases, (size_t)cap, &r, variant); break;
+	case W_SELECTNB: rc = run_selectnb(size, (size_t)ncases, &r, variant); break;
 	}
 	if (rc != PROBE_EXIT_OK)
 		return rc;

@@ -1,12 +1,13 @@
 // Command chanbench is the Go baseline for libgoc's chanbench
 // (patterns/runtime/bench/chanbench.c): the standard workloads W1 pingpong,
-// W2 spsc, W3 mpmc and W10 spawn, written the idiomatic Go way with the
-// same command line, the same checks and the same JSON line, byte for byte
-// in format, so that scripts/bench-compare and the harness can run the two
-// side by side. Only the standard library is used, and nothing newer than
-// Go 1.19.
+// W2 spsc, W3 mpmc and W10 spawn, and the select microbenchmarks select and
+// selectnb, written the idiomatic Go way with the same command line, the
+// same checks and the same JSON line, byte for byte in format, so that
+// scripts/bench-compare and the harness can run the two side by side. Only
+// the standard library is used, and nothing newer than Go 1.19.
 //
-// Usage: chanbench WORKLOAD [--size N] [--cap N]; see --help. Exit status:
+// Usage: chanbench WORKLOAD [--size N] [--cap N] [--cases K]; see --help.
+// Exit status:
 // 0 ok (the JSON line was printed), 1 check failed or the work could not be
 // done (one line on stderr, no JSON line), 2 usage error (one line on stderr).
 package main
@@ -32,26 +33,35 @@ const (
 
 	// Sizes past this would overflow the uint64 sum of 1..N; the same
 	// bounds as the C program, so that both reject the same command lines.
-	maxSize = 1000000000
-	maxCap  = 16777216
+	maxSize  = 1000000000
+	maxCap   = 16777216
+	maxCases = 64
+
+	// selectnb's channels: buffered, as a real queue would be, and always
+	// empty.
+	selectnbCap = 1024
 
 	mpmcProducers = 4
 	mpmcConsumers = 4
 )
 
-// A workload: its name, its --help line, its default size and capacity.
+// A workload: its name, its --help line, its default size, capacity and
+// number of select cases (0: --cases does not apply).
 type workload struct {
-	name        string
-	help        string
-	defaultSize uint64
-	defaultCap  uint64
+	name         string
+	help         string
+	defaultSize  uint64
+	defaultCap   uint64
+	defaultCases uint64
 }
 
 var workloads = []workload{
-	{"pingpong", "W1: two tasks pass an int back and forth over two channels; size = round trips (200000), cap 0", 200000, 0},
-	{"spsc", "W2: 1 producer sends 1..size to 1 consumer; size = messages (2000000), cap 0 (also run 1, 1024)", 2000000, 0},
-	{"mpmc", "W3: 4 producers, 4 consumers share 1..size; size = messages (4000000), cap 1024", 4000000, 1024},
-	{"spawn", "W10: start size tasks that each call wg.Done(), wait; size = tasks (100000); no --cap", 100000, 0},
+	{"pingpong", "W1: two tasks pass an int back and forth over two channels; size = round trips (200000), cap 0", 200000, 0, 0},
+	{"spsc", "W2: 1 producer sends 1..size to 1 consumer; size = messages (2000000), cap 0 (also run 1, 1024)", 2000000, 0, 0},
+	{"mpmc", "W3: 4 producers, 4 consumers share 1..size; size = messages (4000000), cap 1024", 4000000, 1024, 0},
+	{"spawn", "W10: start size tasks that each call wg.Done(), wait; size = tasks (100000); no --cap", 100000, 0, 0},
+	{"select", "1 task selects over K channels (--cases, 4; also run 8), each fed 1/K of 1..size; size = messages (2000000), cap 1024", 2000000, 1024, 4},
+	{"selectnb", "selects with default over K empty channels (--cases, 8); size = selects (10000000); no --cap", 10000000, selectnbCap, 8},
 }
 
 // One run's verified result: what the JSON line says.
@@ -238,6 +248,127 @@ func runSpawn(n uint64) (result, bool) {
 	return result{"spawn", "wg", n, elapsed, got}, true
 }
 
+// Go's select statement has as many cases as its source text, so a select
+// over K channels, K from the command line, is written out here once for
+// each power of two up to maxCases; K channels use the smallest that holds
+// them, with nil channels (never ready) in the cases past K. For K = 1, 2,
+// 4, 8, 16, 32 and 64 the select is exactly what a Go programmer would
+// write; for other K, Go also pays for the nil cases up to the next power
+// of two, which the C program does not have. reflect.Select would take any
+// K, but it allocates and converts on every call, which is no baseline.
+type selectFuncs struct {
+	cases int
+	// recv blocks until a case proceeds: its index and what the receive
+	// gave (v, ok), as in `case v, ok := <-c[i]:`.
+	recv func(c []chan int64) (int, int64, bool)
+	// empty is a select with default: true when it took the default.
+	empty func(c []chan int64) bool
+}
+
+var selects = []selectFuncs{
+	{1, recvSelect1, emptySelect1},
+	{2, recvSelect2, emptySelect2},
+	{4, recvSelect4, emptySelect4},
+	{8, recvSelect8, emptySelect8},
+	{16, recvSelect16, emptySelect16},
+	{32, recvSelect32, emptySelect32},
+	{64, recvSelect64, emptySelect64},
+}
+
+// selectFor returns the smallest written-out select with at least k cases.
+func selectFor(k uint64) selectFuncs {
+	for _, s := range selects {
+		if uint64(s.cases) >= k {
+			return s
+		}
+	}
+	panic("chanbench: no select with enough cases")
+}
+
+// Sender k sends values k*n/K+1 .. (k+1)*n/K of 1..n on channel k, then
+// closes it; the main goroutine selects over every channel still open and
+// sets a closed one to nil, which disables its case, until none is left, as
+// the C program does. Each channel has one sender, so a value must also be
+// the one after the last taken from the same case.
+func runSelect(n, k, capacity uint64) (result, bool) {
+	sel := selectFor(k)
+	c := make([]chan int64, sel.cases)
+	next := make([]uint64, k)
+	var done sync.WaitGroup
+	for i := uint64(0); i < k; i++ {
+		c[i] = make(chan int64, capacity)
+		next[i] = i*n/k + 1
+	}
+
+	var count, sum, outOfOrder, firstBadAt, firstBadWant uint64
+	var firstBad int64
+	var firstBadCase int
+	done.Add(int(k))
+	start := time.Now()
+	for i := uint64(0); i < k; i++ {
+		go func(ch chan int64, from, to uint64) {
+			for v := from; v <= to; v++ {
+				ch <- int64(v)
+			}
+			close(ch)
+			done.Done()
+		}(c[i], i*n/k+1, (i+1)*n/k)
+	}
+	for open := k; open > 0; {
+		i, v, ok := sel.recv(c)
+		if !ok {
+			c[i] = nil
+			open--
+			continue
+		}
+		count++
+		sum += uint64(v)
+		if uint64(v) != next[i] {
+			if outOfOrder == 0 {
+				firstBadAt, firstBadCase, firstBad, firstBadWant = count, i, v, next[i]
+			}
+			outOfOrder++
+		}
+		next[i]++
+	}
+	done.Wait()
+	elapsed := time.Since(start)
+
+	if !expect("select messages received", n, count) || !expect("select sum of received", sumTo(n), sum) {
+		return result{}, false
+	}
+	if outOfOrder != 0 {
+		checkFailed("select: %d messages out of order; message %d (case %d) was %d, expected %d",
+			outOfOrder, firstBadAt, firstBadCase, firstBad, firstBadWant)
+		return result{}, false
+	}
+	return result{"select", fmt.Sprintf("cases%d-cap%d", k, capacity), n, elapsed, sum}, true
+}
+
+// Nobody sends, so every select must take its default: the figure is what a
+// select with default costs when it finds nothing, on one goroutine.
+func runSelectnb(n, k uint64) (result, bool) {
+	sel := selectFor(k)
+	c := make([]chan int64, sel.cases)
+	for i := uint64(0); i < k; i++ {
+		c[i] = make(chan int64, selectnbCap)
+	}
+
+	var wouldBlock uint64
+	start := time.Now()
+	for i := uint64(0); i < n; i++ {
+		if sel.empty(c) {
+			wouldBlock++
+		}
+	}
+	elapsed := time.Since(start)
+
+	if !expect("selectnb selects that would block", n, wouldBlock) {
+		return result{}, false
+	}
+	return result{"selectnb", fmt.Sprintf("cases%d-empty", k), n, elapsed, wouldBlock}, true
+}
+
 // peakRSSKB is the process's largest resident set so far, in KiB (Linux).
 func peakRSSKB() uint64 {
 	var ru syscall.Rusage
@@ -264,8 +395,9 @@ func printHelp(w io.Writer) {
 		}
 	}
 	flags := [][2]string{
-		{"--size N", "operations: round trips, messages or tasks (default: the workload's, above)"},
+		{"--size N", "operations: round trips, messages, tasks or selects (default: the workload's, above)"},
 		{"--cap N", "channel capacity, 0 = unbuffered (default: the workload's, above)"},
+		{"--cases K", "select and selectnb: channels, one case each, 1..64 (default: the workload's, above)"},
 		{"--help", "print this help and exit"},
 	}
 	for _, f := range flags {
@@ -273,8 +405,8 @@ func printHelp(w io.Writer) {
 			width = len(f[0])
 		}
 	}
-	fmt.Fprintf(w, "%s - Go baseline of libgoc's channel and task benchmarks (goc's standard workloads W1, W2, W3, W10)\n\n", prog)
-	fmt.Fprintf(w, "usage: %s WORKLOAD [--size N] [--cap N]\n\nworkloads:\n", prog)
+	fmt.Fprintf(w, "%s - Go baseline of libgoc's channel and task benchmarks (goc's standard workloads W1, W2, W3, W10; select)\n\n", prog)
+	fmt.Fprintf(w, "usage: %s WORKLOAD [--size N] [--cap N] [--cases K]\n\nworkloads:\n", prog)
 	for _, wl := range workloads {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, wl.name, wl.help)
 	}
@@ -284,9 +416,11 @@ func printHelp(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"+
 		"(or the work could not be done), 2 usage error.\n\n"+
-		"The variant field is \"cap<N>\" (\"wg\" for spawn); peak_rss_kb is the process's\n"+
-		"peak resident set. patterns/runtime/bench/chanbench is the libgoc program with\n"+
-		"this same command line and output; here a task is a goroutine.\n")
+		"The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n"+
+		"\"cases<K>-empty\" for selectnb); peak_rss_kb is the process's peak resident\n"+
+		"set. patterns/runtime/bench/chanbench is the libgoc program with this same\n"+
+		"command line and output; here a task is a goroutine. A select over K channels\n"+
+		"is written with the next power of two cases, those past K on nil channels.\n")
 }
 
 // parseUint accepts decimal digits only, as the C probe does: no sign, no
@@ -315,26 +449,34 @@ func main() {
 	}
 
 	wl := -1
-	var size, capacity uint64
-	sizeGiven, capGiven := false, false
+	var size, capacity, cases uint64
+	sizeGiven, capGiven, casesGiven := false, false, false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if len(a) > 1 && a[0] == '-' {
 			name, value, hasValue := strings.Cut(a, "=")
-			if name != "--size" && name != "--cap" {
+			metavar := "N"
+			switch name {
+			case "--size", "--cap":
+			case "--cases":
+				metavar = "K"
+			default:
 				usageError("unknown flag '%s'", name)
 			}
 			if !hasValue {
 				if i+1 >= len(args) {
-					usageError("%s needs a value (N)", name)
+					usageError("%s needs a value (%s)", name, metavar)
 				}
 				i++
 				value = args[i]
 			}
-			if name == "--size" {
+			switch name {
+			case "--size":
 				size, sizeGiven = parseUint(name, value, 1, maxSize), true
-			} else {
+			case "--cap":
 				capacity, capGiven = parseUint(name, value, 0, maxCap), true
+			case "--cases":
+				cases, casesGiven = parseUint(name, value, 1, maxCases), true
 			}
 			continue
 		}
@@ -358,8 +500,13 @@ func main() {
 	}
 	if !capGiven {
 		capacity = workloads[wl].defaultCap
-	} else if workloads[wl].name == "spawn" {
-		usageError("--cap does not apply to spawn")
+	} else if name := workloads[wl].name; name == "spawn" || name == "selectnb" {
+		usageError("--cap does not apply to %s", name)
+	}
+	if !casesGiven {
+		cases = workloads[wl].defaultCases
+	} else if workloads[wl].defaultCases == 0 {
+		usageError("--cases does not apply to %s", workloads[wl].name)
 	}
 
 	var r result
@@ -373,6 +520,10 @@ func main() {
 		r, ok = runMpmc(size, capacity)
 	case "spawn":
 		r, ok = runSpawn(size)
+	case "select":
+		r, ok = runSelect(size, cases, capacity)
+	case "selectnb":
+		r, ok = runSelectnb(size, cases)
 	}
 	if !ok {
 		os.Exit(exitCheck)
@@ -382,4 +533,479 @@ func main() {
 		fmt.Fprintf(os.Stderr, "%s: writing the result line failed: %v\n", prog, err)
 		os.Exit(exitCheck)
 	}
+}
+
+// The selects of selectFuncs, written out: recvSelectM blocks in a select
+// over c[0..M), emptySelectM adds a default.
+
+func recvSelect1(c []chan int64) (int, int64, bool) {
+	select {
+	case v, ok := <-c[0]:
+		return 0, v, ok
+	}
+}
+
+func recvSelect2(c []chan int64) (int, int64, bool) {
+	select {
+	case v, ok := <-c[0]:
+		return 0, v, ok
+	case v, ok := <-c[1]:
+		return 1, v, ok
+	}
+}
+
+func recvSelect4(c []chan int64) (int, int64, bool) {
+	select {
+	case v, ok := <-c[0]:
+		return 0, v, ok
+	case v, ok := <-c[1]:
+		return 1, v, ok
+	case v, ok := <-c[2]:
+		return 2, v, ok
+	case v, ok := <-c[3]:
+		return 3, v, ok
+	}
+}
+
+func recvSelect8(c []chan int64) (int, int64, bool) {
+	select {
+	case v, ok := <-c[0]:
+		return 0, v, ok
+	case v, ok := <-c[1]:
+		return 1, v, ok
+	case v, ok := <-c[2]:
+		return 2, v, ok
+	case v, ok := <-c[3]:
+		return 3, v, ok
+	case v, ok := <-c[4]:
+		return 4, v, ok
+	case v, ok := <-c[5]:
+		return 5, v, ok
+	case v, ok := <-c[6]:
+		return 6, v, ok
+	case v, ok := <-c[7]:
+		return 7, v, ok
+	}
+}
+
+func recvSelect16(c []chan int64) (int, int64, bool) {
+	select {
+	case v, ok := <-c[0]:
+		return 0, v, ok
+	case v, ok := <-c[1]:
+		return 1, v, ok
+	case v, ok := <-c[2]:
+		return 2, v, ok
+	case v, ok := <-c[3]:
+		return 3, v, ok
+	case v, ok := <-c[4]:
+		return 4, v, ok
+	case v, ok := <-c[5]:
+		return 5, v, ok
+	case v, ok := <-c[6]:
+		return 6, v, ok
+	case v, ok := <-c[7]:
+		return 7, v, ok
+	case v, ok := <-c[8]:
+		return 8, v, ok
+	case v, ok := <-c[9]:
+		return 9, v, ok
+	case v, ok := <-c[10]:
+		return 10, v, ok
+	case v, ok := <-c[11]:
+		return 11, v, ok
+	case v, ok := <-c[12]:
+		return 12, v, ok
+	case v, ok := <-c[13]:
+		return 13, v, ok
+	case v, ok := <-c[14]:
+		return 14, v, ok
+	case v, ok := <-c[15]:
+		return 15, v, ok
+	}
+}
+
+func recvSelect32(c []chan int64) (int, int64, bool) {
+	select {
+	case v, ok := <-c[0]:
+		return 0, v, ok
+	case v, ok := <-c[1]:
+		return 1, v, ok
+	case v, ok := <-c[2]:
+		return 2, v, ok
+	case v, ok := <-c[3]:
+		return 3, v, ok
+	case v, ok := <-c[4]:
+		return 4, v, ok
+	case v, ok := <-c[5]:
+		return 5, v, ok
+	case v, ok := <-c[6]:
+		return 6, v, ok
+	case v, ok := <-c[7]:
+		return 7, v, ok
+	case v, ok := <-c[8]:
+		return 8, v, ok
+	case v, ok := <-c[9]:
+		return 9, v, ok
+	case v, ok := <-c[10]:
+		return 10, v, ok
+	case v, ok := <-c[11]:
+		return 11, v, ok
+	case v, ok := <-c[12]:
+		return 12, v, ok
+	case v, ok := <-c[13]:
+		return 13, v, ok
+	case v, ok := <-c[14]:
+		return 14, v, ok
+	case v, ok := <-c[15]:
+		return 15, v, ok
+	case v, ok := <-c[16]:
+		return 16, v, ok
+	case v, ok := <-c[17]:
+		return 17, v, ok
+	case v, ok := <-c[18]:
+		return 18, v, ok
+	case v, ok := <-c[19]:
+		return 19, v, ok
+	case v, ok := <-c[20]:
+		return 20, v, ok
+	case v, ok := <-c[21]:
+		return 21, v, ok
+	case v, ok := <-c[22]:
+		return 22, v, ok
+	case v, ok := <-c[23]:
+		return 23, v, ok
+	case v, ok := <-c[24]:
+		return 24, v, ok
+	case v, ok := <-c[25]:
+		return 25, v, ok
+	case v, ok := <-c[26]:
+		return 26, v, ok
+	case v, ok := <-c[27]:
+		return 27, v, ok
+	case v, ok := <-c[28]:
+		return 28, v, ok
+	case v, ok := <-c[29]:
+		return 29, v, ok
+	case v, ok := <-c[30]:
+		return 30, v, ok
+	case v, ok := <-c[31]:
+		return 31, v, ok
+	}
+}
+
+func recvSelect64(c []chan int64) (int, int64, bool) {
+	select {
+	case v, ok := <-c[0]:
+		return 0, v, ok
+	case v, ok := <-c[1]:
+		return 1, v, ok
+	case v, ok := <-c[2]:
+		return 2, v, ok
+	case v, ok := <-c[3]:
+		return 3, v, ok
+	case v, ok := <-c[4]:
+		return 4, v, ok
+	case v, ok := <-c[5]:
+		return 5, v, ok
+	case v, ok := <-c[6]:
+		return 6, v, ok
+	case v, ok := <-c[7]:
+		return 7, v, ok
+	case v, ok := <-c[8]:
+		return 8, v, ok
+	case v, ok := <-c[9]:
+		return 9, v, ok
+	case v, ok := <-c[10]:
+		return 10, v, ok
+	case v, ok := <-c[11]:
+		return 11, v, ok
+	case v, ok := <-c[12]:
+		return 12, v, ok
+	case v, ok := <-c[13]:
+		return 13, v, ok
+	case v, ok := <-c[14]:
+		return 14, v, ok
+	case v, ok := <-c[15]:
+		return 15, v, ok
+	case v, ok := <-c[16]:
+		return 16, v, ok
+	case v, ok := <-c[17]:
+		return 17, v, ok
+	case v, ok := <-c[18]:
+		return 18, v, ok
+	case v, ok := <-c[19]:
+		return 19, v, ok
+	case v, ok := <-c[20]:
+		return 20, v, ok
+	case v, ok := <-c[21]:
+		return 21, v, ok
+	case v, ok := <-c[22]:
+		return 22, v, ok
+	case v, ok := <-c[23]:
+		return 23, v, ok
+	case v, ok := <-c[24]:
+		return 24, v, ok
+	case v, ok := <-c[25]:
+		return 25, v, ok
+	case v, ok := <-c[26]:
+		return 26, v, ok
+	case v, ok := <-c[27]:
+		return 27, v, ok
+	case v, ok := <-c[28]:
+		return 28, v, ok
+	case v, ok := <-c[29]:
+		return 29, v, ok
+	case v, ok := <-c[30]:
+		return 30, v, ok
+	case v, ok := <-c[31]:
+		return 31, v, ok
+	case v, ok := <-c[32]:
+		return 32, v, ok
+	case v, ok := <-c[33]:
+		return 33, v, ok
+	case v, ok := <-c[34]:
+		return 34, v, ok
+	case v, ok := <-c[35]:
+		return 35, v, ok
+	case v, ok := <-c[36]:
+		return 36, v, ok
+	case v, ok := <-c[37]:
+		return 37, v, ok
+	case v, ok := <-c[38]:
+		return 38, v, ok
+	case v, ok := <-c[39]:
+		return 39, v, ok
+	case v, ok := <-c[40]:
+		return 40, v, ok
+	case v, ok := <-c[41]:
+		return 41, v, ok
+	case v, ok := <-c[42]:
+		return 42, v, ok
+	case v, ok := <-c[43]:
+		return 43, v, ok
+	case v, ok := <-c[44]:
+		return 44, v, ok
+	case v, ok := <-c[45]:
+		return 45, v, ok
+	case v, ok := <-c[46]:
+		return 46, v, ok
+	case v, ok := <-c[47]:
+		return 47, v, ok
+	case v, ok := <-c[48]:
+		return 48, v, ok
+	case v, ok := <-c[49]:
+		return 49, v, ok
+	case v, ok := <-c[50]:
+		return 50, v, ok
+	case v, ok := <-c[51]:
+		return 51, v, ok
+	case v, ok := <-c[52]:
+		return 52, v, ok
+	case v, ok := <-c[53]:
+		return 53, v, ok
+	case v, ok := <-c[54]:
+		return 54, v, ok
+	case v, ok := <-c[55]:
+		return 55, v, ok
+	case v, ok := <-c[56]:
+		return 56, v, ok
+	case v, ok := <-c[57]:
+		return 57, v, ok
+	case v, ok := <-c[58]:
+		return 58, v, ok
+	case v, ok := <-c[59]:
+		return 59, v, ok
+	case v, ok := <-c[60]:
+		return 60, v, ok
+	case v, ok := <-c[61]:
+		return 61, v, ok
+	case v, ok := <-c[62]:
+		return 62, v, ok
+	case v, ok := <-c[63]:
+		return 63, v, ok
+	}
+}
+
+func emptySelect1(c []chan int64) bool {
+	select {
+	case <-c[0]:
+	default:
+		return true
+	}
+	return false
+}
+
+func emptySelect2(c []chan int64) bool {
+	select {
+	case <-c[0]:
+	case <-c[1]:
+	default:
+		return true
+	}
+	return false
+}
+
+func emptySelect4(c []chan int64) bool {
+	select {
+	case <-c[0]:
+	case <-c[1]:
+	case <-c[2]:
+	case <-c[3]:
+	default:
+		return true
+	}
+	return false
+}
+
+func emptySelect8(c []chan int64) bool {
+	select {
+	case <-c[0]:
+	case <-c[1]:
+	case <-c[2]:
+	case <-c[3]:
+	case <-c[4]:
+	case <-c[5]:
+	case <-c[6]:
+	case <-c[7]:
+	default:
+		return true
+	}
+	return false
+}
+
+func emptySelect16(c []chan int64) bool {
+	select {
+	case <-c[0]:
+	case <-c[1]:
+	case <-c[2]:
+	case <-c[3]:
+	case <-c[4]:
+	case <-c[5]:
+	case <-c[6]:
+	case <-c[7]:
+	case <-c[8]:
+	case <-c[9]:
+	case <-c[10]:
+	case <-c[11]:
+	case <-c[12]:
+	case <-c[13]:
+	case <-c[14]:
+	case <-c[15]:
+	default:
+		return true
+	}
+	return false
+}
+
+func emptySelect32(c []chan int64) bool {
+	select {
+	case <-c[0]:
+	case <-c[1]:
+	case <-c[2]:
+	case <-c[3]:
+	case <-c[4]:
+	case <-c[5]:
+	case <-c[6]:
+	case <-c[7]:
+	case <-c[8]:
+	case <-c[9]:
+	case <-c[10]:
+	case <-c[11]:
+	case <-c[12]:
+	case <-c[13]:
+	case <-c[14]:
+	case <-c[15]:
+	case <-c[16]:
+	case <-c[17]:
+	case <-c[18]:
+	case <-c[19]:
+	case <-c[20]:
+	case <-c[21]:
+	case <-c[22]:
+	case <-c[23]:
+	case <-c[24]:
+	case <-c[25]:
+	case <-c[26]:
+	case <-c[27]:
+	case <-c[28]:
+	case <-c[29]:
+	case <-c[30]:
+	case <-c[31]:
+	default:
+		return true
+	}
+	return false
+}
+
+func emptySelect64(c []chan int64) bool {
+	select {
+	case <-c[0]:
+	case <-c[1]:
+	case <-c[2]:
+	case <-c[3]:
+	case <-c[4]:
+	case <-c[5]:
+	case <-c[6]:
+	case <-c[7]:
+	case <-c[8]:
+	case <-c[9]:
+	case <-c[10]:
+	case <-c[11]:
+	case <-c[12]:
+	case <-c[13]:
+	case <-c[14]:
+	case <-c[15]:
+	case <-c[16]:
+	case <-c[17]:
+	case <-c[18]:
+	case <-c[19]:
+	case <-c[20]:
+	case <-c[21]:
+	case <-c[22]:
+	case <-c[23]:
+	case <-c[24]:
+	case <-c[25]:
+	case <-c[26]:
+	case <-c[27]:
+	case <-c[28]:
+	case <-c[29]:
+	case <-c[30]:
+	case <-c[31]:
+	case <-c[32]:
+	case <-c[33]:
+	case <-c[34]:
+	case <-c[35]:
+	case <-c[36]:
+	case <-c[37]:
+	case <-c[38]:
+	case <-c[39]:
+	case <-c[40]:
+	case <-c[41]:
+	case <-c[42]:
+	case <-c[43]:
+	case <-c[44]:
+	case <-c[45]:
+	case <-c[46]:
+	case <-c[47]:
+	case <-c[48]:
+	case <-c[49]:
+	case <-c[50]:
+	case <-c[51]:
+	case <-c[52]:
+	case <-c[53]:
+	case <-c[54]:
+	case <-c[55]:
+	case <-c[56]:
+	case <-c[57]:
+	case <-c[58]:
+	case <-c[59]:
+	case <-c[60]:
+	case <-c[61]:
+	case <-c[62]:
+	case <-c[63]:
+	default:
+		return true
+	}
+	return false
 }
