@@ -1,0 +1,599 @@
+// Command pipeline is the Go baseline for goc's pipeline target
+// (patterns/pipeline/pipeline_main.c), standard workload W6: generate 1..N
+// -> square -> filter(even) -> sum, each stage a goroutine, written the
+// idiomatic Go way (Go's "Pipelines and cancellation": a done channel in
+// every send, `defer close(out)` in every stage), with the same command
+// line, the same checks and the same JSON line, byte for byte in format.
+//
+// Variants: unbuffered (chan item), buffered (chan item of capacity --cap)
+// and batched (chan []item of capacity --cap, each slice up to --batch
+// items, a fresh slice per batch as Go code would write it). --take K makes
+// the consumer take the first K results and close done; --fail-every K
+// makes the square stage fail the items whose id is a multiple of K, and
+// the errors must reach the sink with their ids. The sum is kept in 128 bits
+// (math/bits) and compared exactly with the closed form (math/big).
+//
+// Only the standard library is used, and nothing newer than Go 1.19.
+// Exit status: 0 ok (the JSON line was printed), 1 check failed, 2 usage
+// error (one line on stderr).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"math/bits"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	prog = "pipeline"
+
+	exitOK    = 0
+	exitCheck = 1
+	exitUsage = 2
+
+	// The same bounds as the C program, so that both reject the same
+	// command lines: squares of values above 2^32 - 1 overflow 64 bits.
+	maxSize  = 4294967295
+	maxCap   = 16777216
+	maxBatch = 65536
+
+	defaultSize  = 1000000
+	defaultCap   = 128
+	defaultBatch = 128
+)
+
+// An item carries its identity (id, set by the generator and never
+// changed) and, once a stage failed it, an error naming that stage.
+type item struct {
+	id, value uint64
+	err       error
+}
+
+// stageError is how a failed item names the stage that failed it.
+type stageError struct {
+	stage string
+	err   error
+}
+
+func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+var (
+	errInjected = errors.New("injected failure")
+	errOverflow = errors.New("overflow")
+)
+
+// A stage's work on one item that has not failed: keep it (value possibly
+// changed), drop it (keep == false, err == nil) or fail it (err != nil).
+type stageFn func(it *item) (keep bool, err error)
+
+func square(it *item) (bool, error) {
+	if it.value > 0xffffffff {
+		return false, errOverflow
+	}
+	it.value *= it.value
+	return true, nil
+}
+
+func even(it *item) (bool, error) { return it.value%2 == 0, nil }
+
+// apply runs f on an item that has not failed; a failed item skips it and
+// travels on. It returns false when the item is dropped.
+func apply(name string, f stageFn, it *item) bool {
+	if it.err != nil {
+		return true
+	}
+	keep, err := f(it)
+	if err != nil {
+		it.err = &stageError{name, err}
+		return true
+	}
+	return keep
+}
+
+// ---- one item per channel element (unbuffered, buffered) --------------------
+
+func generate(done <-chan struct{}, wg *sync.WaitGroup, n uint64, capacity int) <-chan item {
+	out := make(chan item, capacity)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		for i := uint64(1); i <= n; i++ {
+			select {
+			case out <- item{id: i, value: i}:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func stage(done <-chan struct{}, wg *sync.WaitGroup, in <-chan item, capacity int, name string, f stageFn) <-chan item {
+	out := make(chan item, capacity)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		for it := range in {
+			if !apply(name, f, &it) {
+				continue
+			}
+			select {
+			case out <- it:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// ---- batches: a channel of slices ---------------------------------------------
+
+// batcher fills a slice and sends it when full, at the end, and (for
+// stages) before waiting for input, as the C writer does.
+type batcher struct {
+	out   chan<- []item
+	done  <-chan struct{}
+	size  int
+	items []item
+}
+
+// flush sends what is batched; false once done is closed.
+func (b *batcher) flush() bool {
+	if len(b.items) == 0 {
+		return true
+	}
+	select {
+	case b.out <- b.items:
+		b.items = make([]item, 0, b.size)
+		return true
+	case <-b.done:
+		return false
+	}
+}
+
+func (b *batcher) put(it item) bool {
+	b.items = append(b.items, it)
+	if len(b.items) < b.size {
+		return true
+	}
+	return b.flush()
+}
+
+func generateBatched(done <-chan struct{}, wg *sync.WaitGroup, n uint64, capacity, size int) <-chan []item {
+	out := make(chan []item, capacity)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		b := batcher{out, done, size, make([]item, 0, size)}
+		for i := uint64(1); i <= n; i++ {
+			if !b.put(item{id: i, value: i}) {
+				return
+			}
+		}
+		b.flush()
+	}()
+	return out
+}
+
+func stageBatched(done <-chan struct{}, wg *sync.WaitGroup, in <-chan []item, capacity, size int, name string, f stageFn) <-chan []item {
+	out := make(chan []item, capacity)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		b := batcher{out, done, size, make([]item, 0, size)}
+		for {
+			var batch []item
+			var ok bool
+			select {
+			case batch, ok = <-in:
+			default:
+				// About to wait for input: send what is batched first.
+				if !b.flush() {
+					return
+				}
+				batch, ok = <-in
+			}
+			if !ok {
+				b.flush()
+				return
+			}
+			for _, it := range batch {
+				if apply(name, f, &it) && !b.put(it) {
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// ---- the sink ----------------------------------------------------------------------
+
+// What the sink saw. sum is 128 bits: hi, lo.
+type totals struct {
+	sumHi, sumLo uint64
+	ok, failed   uint64
+	lastID       uint64
+	limited      bool
+	idsHi, idsLo uint64 // the sum of the failed ids, 128 bits: with failed, their identity
+	wrong        uint64 // failed items that were not the injected ones, or misattributed
+	firstWrong   uint64
+}
+
+// take adds one item; it returns false once the limit is reached.
+func (t *totals) take(it *item, limit, every uint64) bool {
+	if it.err != nil {
+		var carry uint64
+		t.failed++
+		t.idsLo, carry = bits.Add64(t.idsLo, it.id, 0)
+		t.idsHi += carry
+		var se *stageError
+		right := every != 0 && it.id%every == 0 && errors.As(it.err, &se) && se.stage == "square" &&
+			errors.Is(it.err, errInjected)
+		if !right {
+			if t.wrong == 0 {
+				t.firstWrong = it.id
+			}
+			t.wrong++
+		}
+	} else {
+		var carry uint64
+		t.sumLo, carry = bits.Add64(t.sumLo, it.value, 0)
+		t.sumHi += carry
+		t.ok++
+	}
+	t.lastID = it.id
+	if limit != 0 && t.ok+t.failed == limit {
+		t.limited = true
+		return false
+	}
+	return true
+}
+
+type config struct {
+	variant               string
+	size, capacity, batch uint64
+	take, every           uint64
+}
+
+// run builds the pipeline, consumes it and joins it: the timed part.
+func run(c config) (totals, time.Duration) {
+	var t totals
+	start := time.Now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	sq := stageFn(square)
+	if c.every != 0 {
+		sq = func(it *item) (bool, error) {
+			if it.id%c.every == 0 {
+				return false, errInjected
+			}
+			return square(it)
+		}
+	}
+	capacity := int(c.capacity)
+	if c.variant == "batched" {
+		size := int(c.batch)
+		gen := generateBatched(done, &wg, c.size, capacity, size)
+		squares := stageBatched(done, &wg, gen, capacity, size, "square", sq)
+		evens := stageBatched(done, &wg, squares, capacity, size, "even", even)
+	batches:
+		for batch := range evens {
+			for i := range batch {
+				if !t.take(&batch[i], c.take, c.every) {
+					break batches
+				}
+			}
+		}
+	} else {
+		gen := generate(done, &wg, c.size, capacity)
+		squares := stage(done, &wg, gen, capacity, "square", sq)
+		evens := stage(done, &wg, squares, capacity, "even", even)
+		for it := range evens {
+			if !t.take(&it, c.take, c.every) {
+				break
+			}
+		}
+	}
+	// Take the first K and cancel (or the end): every stage returns, nobody drains.
+	close(done)
+	wg.Wait()
+	return t, time.Since(start)
+}
+
+// ---- the check --------------------------------------------------------------------
+
+func big64(v uint64) *big.Int { return new(big.Int).SetUint64(v) }
+
+// big128 is hi * 2^64 + lo.
+func big128(hi, lo uint64) *big.Int {
+	r := new(big.Int).Lsh(big64(hi), 64)
+	return r.Add(r, big64(lo))
+}
+
+// squaresTo is 1^2 + ... + k^2 = k (k + 1)(2k + 1) / 6.
+func squaresTo(k uint64) *big.Int {
+	r := big64(k)
+	r.Mul(r, big64(k+1))
+	r.Mul(r, new(big.Int).Add(new(big.Int).Mul(big64(2), big64(k)), big64(1)))
+	return r.Div(r, big64(6))
+}
+
+type expected struct {
+	sum              big.Int
+	ok, failed, last uint64
+	limited          bool
+	failedIDs        big.Int
+}
+
+// expect computes what the sink must see, independently of the pipeline,
+// as the C program does: closed forms without --take, a walk over the ids
+// in order with it.
+func expect(n, take, every uint64) expected {
+	var e expected
+	if take == 0 {
+		m := n / 2
+		e.sum.Mul(squaresTo(m), big64(4))
+		e.ok = m
+		e.last = n - n%2
+		if every != 0 {
+			l := every
+			if l%2 != 0 {
+				l *= 2
+			}
+			l2 := new(big.Int).Mul(big64(l), big64(l))
+			e.sum.Sub(&e.sum, l2.Mul(l2, squaresTo(n/l)))
+			e.ok -= n / l
+			e.failed = n / every
+			k := n / every
+			e.failedIDs.Mul(big64(every), new(big.Int).Div(new(big.Int).Mul(big64(k), big64(k+1)), big64(2)))
+			if k*every > e.last {
+				e.last = k * every
+			}
+		}
+		return e
+	}
+	for id := uint64(1); id <= n && e.ok+e.failed < take; id++ {
+		switch {
+		case every != 0 && id%every == 0:
+			e.failed++
+			e.failedIDs.Add(&e.failedIDs, big64(id))
+		case id%2 == 0:
+			e.ok++
+			sq := big64(id)
+			e.sum.Add(&e.sum, sq.Mul(sq, sq))
+		default:
+			continue
+		}
+		e.last = id
+	}
+	e.limited = e.ok+e.failed == take
+	return e
+}
+
+func checkFailed(format string, args ...interface{}) bool {
+	fmt.Fprintf(os.Stderr, "%s: check failed: %s\n", prog, fmt.Sprintf(format, args...))
+	return false
+}
+
+func expectU64(what string, want, got uint64) bool {
+	return want == got || checkFailed("%s: expected %d, got %d", what, want, got)
+}
+
+func expectBig(what string, want, got *big.Int) bool {
+	return want.Cmp(got) == 0 || checkFailed("%s: expected %s, got %s", what, want, got)
+}
+
+func boolU64(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func verify(c config, t *totals) bool {
+	e := expect(c.size, c.take, c.every)
+	if !expectBig("sum of the even squares", &e.sum, big128(t.sumHi, t.sumLo)) ||
+		!expectU64("items summed", e.ok, t.ok) ||
+		!expectU64("failed items at the sink", e.failed, t.failed) ||
+		!expectBig("sum of the failed ids", &e.failedIDs, big128(t.idsHi, t.idsLo)) ||
+		!expectU64("id of the last item taken", e.last, t.lastID) ||
+		!expectU64("canceled after --take", boolU64(e.limited), boolU64(t.limited)) {
+		return false
+	}
+	if t.wrong != 0 {
+		return checkFailed("%d failed items with the wrong id, error or stage; the first is id %d", t.wrong, t.firstWrong)
+	}
+	return true
+}
+
+// ---- output -----------------------------------------------------------------------
+
+// peakRSSKB is the process's largest resident set so far, in KiB (Linux).
+func peakRSSKB() uint64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss < 0 {
+		return 0
+	}
+	return uint64(ru.Maxrss)
+}
+
+// jsonLine formats the result as probe_format() does in C: the same fields,
+// order and number formats; check is an integer, or a decimal string past
+// 2^64 - 1.
+func jsonLine(c config, t *totals, elapsed time.Duration) string {
+	ops := c.size
+	if t.limited {
+		ops = t.lastID
+	}
+	check := strconv.FormatUint(t.sumLo, 10)
+	if t.sumHi != 0 {
+		check = strconv.Quote(big128(t.sumHi, t.sumLo).String())
+	}
+	ns := elapsed.Nanoseconds()
+	return fmt.Sprintf("{\"workload\":\"pipeline\",\"variant\":%s,\"ops\":%d,\"seconds\":%.9f,\"ns_per_op\":%.3f,"+
+		"\"check\":%s,\"cap\":%d,\"batch\":%d,\"take\":%d,\"fail_every\":%d,\"failed\":%d,\"peak_rss_kb\":%d}",
+		strconv.Quote(c.variant), ops, float64(ns)/1e9, float64(ns)/float64(ops), check,
+		c.capacity, c.batch, c.take, c.every, t.failed, peakRSSKB())
+}
+
+// ---- the command line ----------------------------------------------------------
+
+type flag struct {
+	name, metavar, help string
+	min, max            uint64 // numeric flags
+	value               *uint64
+	given               bool
+}
+
+var variants = []string{"unbuffered", "buffered", "batched"}
+
+func usageError(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "%s: %s (see %s --help)\n", prog, fmt.Sprintf(format, args...), prog)
+	os.Exit(exitUsage)
+}
+
+// parseUint accepts decimal digits only, as the C probe does.
+func parseUint(f *flag, text string) {
+	if text == "" || strings.Trim(text, "0123456789") != "" {
+		usageError("%s: '%s' is not a non-negative integer", f.name, text)
+	}
+	v, err := strconv.ParseUint(text, 10, 64)
+	if err != nil {
+		usageError("%s: '%s' is too large (at most %d)", f.name, text, f.max)
+	}
+	if v < f.min || v > f.max {
+		usageError("%s: %d is out of range (%d..%d)", f.name, v, f.min, f.max)
+	}
+	*f.value = v
+}
+
+func printHelp(w io.Writer, flags []*flag) {
+	width := len("--help")
+	for _, f := range flags {
+		if n := len(f.name) + 1 + len(f.metavar); n > width {
+			width = n
+		}
+	}
+	fmt.Fprintf(w, "%s - W6 pipeline: generate 1..N -> square -> filter(even) -> sum, each stage a goroutine (Go baseline)\n\n", prog)
+	fmt.Fprintf(w, "usage: %s", prog)
+	for _, f := range flags {
+		fmt.Fprintf(w, " [%s %s]", f.name, f.metavar)
+	}
+	fmt.Fprintf(w, "\n\noptions:\n")
+	for _, f := range flags {
+		fmt.Fprintf(w, "  %-*s  %s", width, f.name+" "+f.metavar, f.help)
+		if f.name == "--variant" {
+			fmt.Fprintf(w, " (one of: %s)", strings.Join(variants, " "))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "--help", "print this help and exit")
+	fmt.Fprintf(w, "\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"+
+		"(or the work could not be done), 2 usage error.\n\n"+
+		"The check is the sum of the even squares of 1..N (without the failed items; of the\n"+
+		"first K results with --take), summed in 128-bit arithmetic and compared exactly with\n"+
+		"its closed form (a walk over the ids with --take); it is a JSON integer, or a\n"+
+		"decimal string past 2^64 - 1 (N above about 4.8 million). ops is N, or with\n"+
+		"--take the ids the K results covered. Extra fields: cap, batch, take, fail_every,\n"+
+		"failed (items that reached the sink failed), peak_rss_kb. patterns/pipeline is the\n"+
+		"libgoc program with this same command line and output; here a stage is a\n"+
+		"goroutine and a batch a freshly allocated slice.\n")
+}
+
+func main() {
+	c := config{variant: "buffered", size: defaultSize, capacity: defaultCap, batch: defaultBatch}
+	variantFlag := &flag{name: "--variant", metavar: "V",
+		help: "the variant (default buffered); buffered takes --cap, batched --batch and --cap"}
+	sizeFlag := &flag{"--size", "N", "generate 1..N (default 1000000)", 1, maxSize, &c.size, false}
+	capFlag := &flag{"--cap", "N", "channel capacity: buffered 1 or more (default 128), batched 0 or more (default 128 batches)", 0, maxCap, &c.capacity, false}
+	batchFlag := &flag{"--batch", "N", "items per channel element, batched only (default 128)", 1, maxBatch, &c.batch, false}
+	takeFlag := &flag{"--take", "K", "take the first K results, then cancel the pipeline (default 0: all)", 0, maxSize, &c.take, false}
+	everyFlag := &flag{"--fail-every", "K", "the square stage fails the items whose id is a multiple of K (default 0: none)", 0, maxSize, &c.every, false}
+	flags := []*flag{variantFlag, sizeFlag, capFlag, batchFlag, takeFlag, everyFlag}
+
+	args := os.Args[1:]
+	for _, a := range args {
+		if a == "--help" || a == "-h" {
+			printHelp(os.Stdout, flags)
+			os.Exit(exitOK)
+		}
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if len(a) < 2 || a[0] != '-' {
+			usageError("unexpected argument '%s'", a)
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		var f *flag
+		for _, g := range flags {
+			if g.name == name {
+				f = g
+			}
+		}
+		if f == nil {
+			usageError("unknown flag '%s'", name)
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				usageError("%s needs a value (%s)", f.name, f.metavar)
+			}
+			i++
+			value = args[i]
+		}
+		if f == variantFlag {
+			known := false
+			for _, v := range variants {
+				known = known || v == value
+			}
+			if !known {
+				usageError("%s: unknown value '%s'", f.name, value)
+			}
+			c.variant = value
+		} else {
+			parseUint(f, value)
+		}
+		f.given = true
+	}
+
+	unbuffered, batched := c.variant == "unbuffered", c.variant == "batched"
+	if unbuffered && capFlag.given {
+		usageError("--cap does not apply to the unbuffered variant (its capacity is 0)")
+	}
+	if !batched && batchFlag.given {
+		usageError("--batch applies only to the batched variant")
+	}
+	if !unbuffered && !batched && c.capacity == 0 {
+		usageError("--cap: 0 is the unbuffered variant; buffered needs 1 or more")
+	}
+	if unbuffered {
+		c.capacity = 0
+	}
+	if !batched {
+		c.batch = 1
+	}
+
+	t, elapsed := run(c)
+	if !verify(c, &t) {
+		os.Exit(exitCheck)
+	}
+	// A line the reader never got is no result: report a failed write.
+	if _, err := fmt.Println(jsonLine(c, &t, elapsed)); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: writing the result line failed: %v\n", prog, err)
+		os.Exit(exitCheck)
+	}
+}
