@@ -184,36 +184,34 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
  * Spin, then sleep. A wake-up through the kernel costs tens of microseconds
  * on a virtual machine (the sleeping CPU must be woken too), while a peer
  * running on another CPU usually answers within a microsecond: so watch
- * `woken` for a while first. Spinning only helps when the peer can run at
- * the same time, so with one usable CPU the owner yields instead, which
- * lets the peer run, and then sleeps.
+ * `woken` for a while first. The watch yields the CPU every few dozen
+ * spins: when tasks outnumber CPUs the peer may be waiting for this very
+ * CPU, and a yield with nothing else runnable costs well under a
+ * microsecond. With one usable CPU there is nothing to spin for.
  */
 #define GOC__SPIN_NS 20000
-#define GOC__YIELDS 2
+#define GOC__SPINS_PER_YIELD 64
+
+static bool woken(goc__op *op)
+{
+	/* Acquire: pairs with the claimer's exchange, publishing fired and result. */
+	return atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE;
+}
 
 static bool woken_soon(goc__op *op)
 {
-	if (goc__usable_cpus() > 1) {
-		int64_t give_up = 0;
-		for (unsigned i = 1;; i++) {
-			if (atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE)
+	int64_t give_up = goc_now() + GOC__SPIN_NS;
+	bool spin = goc__usable_cpus() > 1;
+	do {
+		for (int i = 0; spin && i < GOC__SPINS_PER_YIELD; i++) {
+			if (woken(op))
 				return true;
 			goc__cpu_relax();
-			if (i % 64 != 0)
-				continue;
-			/* The clock only every 64 rounds: a spin is ~10-100 ns, a clock read ~20. */
-			int64_t now = goc_now();
-			if (give_up == 0)
-				give_up = now + GOC__SPIN_NS;
-			else if (now >= give_up)
-				break;
 		}
-	}
-	for (int i = 0; i < GOC__YIELDS; i++) {
 		sched_yield();
-		if (atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE)
+		if (woken(op))
 			return true;
-	}
+	} while (spin && goc_now() < give_up);
 	return false;
 }
 
