@@ -89,13 +89,13 @@ void goc_chan_close(goc_chan *ch)
 	 * the channel at once.
 	 */
 	goc__waiter *wake = NULL, *w;
-	while ((w = goc__waitq_claim(&ch->recvq))) {
+	while ((w = goc__waitq_claim(ch, &ch->recvq))) {
 		if (w->elem && ch->elem_size)
 			memset(w->elem, 0, ch->elem_size);
 		w->next = wake;
 		wake = w;
 	}
-	while ((w = goc__waitq_claim(&ch->sendq))) {
+	while ((w = goc__waitq_claim(ch, &ch->sendq))) {
 		w->next = wake;
 		wake = w;
 	}
@@ -152,15 +152,31 @@ void goc__waitq_remove(goc__waitq *q, goc__waiter *w)
 	w->queued = false;
 }
 
-goc__waiter *goc__waitq_claim(goc__waitq *q)
+/* Unlink every waiter of op from q. */
+static void waitq_drop_op(goc__waitq *q, const goc__op *op)
+{
+	for (goc__waiter *w = q->head, *next; w; w = next) {
+		next = w->next;
+		if (w->op == op)
+			goc__waitq_remove(q, w);
+	}
+}
+
+goc__waiter *goc__waitq_claim(goc_chan *ch, goc__waitq *q)
 {
 	goc__waiter *w;
 	while ((w = q->head)) {
 		goc__waitq_remove(q, w);
 		int expected = GOC__OP_WAITING;
 		/* seq_cst: races only with other wakers and the owner's timeout. */
-		if (atomic_compare_exchange_strong(&w->op->state, &expected, GOC__OP_CLAIMED))
-			return w;
+		if (!atomic_compare_exchange_strong(&w->op->state, &expected, GOC__OP_CLAIMED))
+			continue;
+		/* Its owner will skip ch after the wake-up: its peer may free ch. */
+		if (w->op->shares_chan) {
+			waitq_drop_op(&ch->sendq, w->op);
+			waitq_drop_op(&ch->recvq, w->op);
+		}
+		return w;
 	}
 	return NULL;
 }

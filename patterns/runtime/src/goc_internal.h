@@ -160,6 +160,7 @@ void goc__futex_wake(atomic_int *word, int n);
  */
 typedef struct goc__op {
 	atomic_int state;   /* GOC__OP_WAITING, then CLAIMED (by a waker) or TIMEDOUT (by the owner) */
+	bool shares_chan;   /* two of its cases use one channel; immutable while queued */
 	size_t fired;       /* case index; written by the claimer before `woken` */
 	goc_status result;  /* GOC_OK or GOC_CLOSED; written by the claimer before `woken` */
 	atomic_int woken;   /* GOC__WAKE_*; the futex word the owner sleeps on */
@@ -190,12 +191,14 @@ void goc__waitq_push(goc__waitq *q, goc__waiter *w);
 void goc__waitq_remove(goc__waitq *q, goc__waiter *w);
 
 /*
- * Unlink waiters from the head of q until one whose op this call claims
- * (WAITING -> CLAIMED), and return it; NULL when q runs out. Waiters of ops
- * already claimed elsewhere (a select woken by another channel, or timed out)
- * are dropped on the way, as Go's dequeue does. The channel's mu is held.
+ * Unlink waiters from the head of q, one of ch's queues, until one whose op
+ * this call claims (WAITING -> CLAIMED), and return it; NULL when q runs
+ * out. Waiters of ops already claimed elsewhere (a select woken by another
+ * channel, or timed out) are dropped on the way, as Go's dequeue does. The
+ * claimed op's other waiters on ch are unlinked too, so that its owner need
+ * not touch ch again once woken. ch's mu is held.
  */
-goc__waiter *goc__waitq_claim(goc__waitq *q);
+goc__waiter *goc__waitq_claim(goc_chan *ch, goc__waitq *q);
 
 /*
  * Complete a claimed op: record which case fired and how, wake its thread.

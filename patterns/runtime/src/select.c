@@ -71,7 +71,7 @@ static goc_status try_case(const goc_case *c, goc_chan **locks, size_t nlocks, g
 			goc__panic("send on closed channel");
 		}
 		/* A queued receiver means an empty buffer: hand the value over directly. */
-		if ((w = goc__waitq_claim(&ch->recvq))) {
+		if ((w = goc__waitq_claim(ch, &ch->recvq))) {
 			copy_elem(w->elem, c->elem, ch->elem_size);
 			*wake = w;
 			return GOC_OK;
@@ -84,7 +84,7 @@ static goc_status try_case(const goc_case *c, goc_chan **locks, size_t nlocks, g
 		return GOC_WOULDBLOCK;
 	}
 	/* A queued sender means a full buffer (or none): take the oldest value. */
-	if ((w = goc__waitq_claim(&ch->sendq))) {
+	if ((w = goc__waitq_claim(ch, &ch->sendq))) {
 		if (ch->cap == 0) {
 			copy_elem(c->elem, w->elem, ch->elem_size);
 		} else {
@@ -139,7 +139,8 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		if (!cases[i].ch)
 			continue;
 		size_t j = goc__rand_below(self, (uint32_t)norder + 1);
-		order[norder] = order[j];
+		if (j != norder)
+			order[norder] = order[j];
 		order[j] = i;
 		norder++;
 		lock_order_add(locks, &nlocks, cases[i].ch);
@@ -176,7 +177,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	 * order, so that when several cases share a channel, the one a peer
 	 * finds first is random too.
 	 */
-	goc__op op = { .state = GOC__OP_WAITING, .woken = GOC__WAKE_NONE };
+	goc__op op = { .state = GOC__OP_WAITING, .shares_chan = nlocks < norder, .woken = GOC__WAKE_NONE };
 	for (size_t k = 0; k < norder; k++) {
 		size_t i = order[k];
 		goc_chan *ch = cases[i].ch;
@@ -191,15 +192,15 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 
 	/*
 	 * Unqueue the waiters the waker did not: all of them after a timeout.
-	 * After a wake-up, the fired case's waiter is already unqueued and its
-	 * channel may be gone (its peer returned and may have freed it: a
-	 * receive-then-free of a done channel), so lock only the channels that
-	 * still hold other waiters of ours.
+	 * After a wake-up, the fired channel may be gone (its peer returned and
+	 * may have freed it: a receive-then-free of a done channel), and the
+	 * claimer unqueued all our waiters there, so lock only the other
+	 * channels, which still hold waiters of ours.
 	 */
 	if (woken) {
 		nlocks = 0;
 		for (size_t i = 0; i < ncases; i++)
-			if (cases[i].ch && i != op.fired)
+			if (cases[i].ch && cases[i].ch != cases[op.fired].ch)
 				lock_order_add(locks, &nlocks, cases[i].ch);
 	}
 	lock_all(locks, nlocks);

@@ -245,6 +245,50 @@ static void test_select_blocked_recv_woken_by_close(void **state)
 	goc_chan_free(b);
 }
 
+typedef struct dup_select {
+	goc_chan *ch;
+	goc_chan *done;
+} dup_select;
+
+/* One select sending and receiving on the same unbuffered channel. */
+static void select_send_recv_same(void *p)
+{
+	dup_select *d = p;
+	int v = 1, got;
+	goc_case cs[] = { GOC_SEND_CASE(d->ch, &v), GOC_RECV_CASE(d->ch, &got) };
+	goc_select(cs, 2, GOC_FOREVER, NULL);
+	goc_chan_send(d->done, NULL, GOC_FOREVER);
+}
+
+/*
+ * The peer of a select with two cases on one channel may free the channel
+ * as soon as its own call returns: the woken select must not touch it
+ * again (ASan and TSan see it if it does).
+ */
+static void test_select_two_cases_one_channel_peer_frees_at_once(void **state)
+{
+	(void)state;
+	goc_chan *done = goc_chan_make(0, 1);
+	for (int i = 0; i < 200; i++) {
+		dup_select d = { goc_chan_make(sizeof(int), 0), done };
+		assert_int_equal(goc_go(select_send_recv_same, &d), GOC_OK);
+		/* Let the select queue itself first, most of the time. */
+		goc_sleep(i % 2 * 200000);
+		/* A rendezvous either way: the select fired its send or its receive case. */
+		int got = 0, v = 2;
+		if (i % 3 == 0) {
+			assert_int_equal(goc_chan_send(d.ch, &v, goc_test_ms(10000)), GOC_OK);
+		} else {
+			assert_int_equal(goc_chan_recv(d.ch, &got, goc_test_ms(10000)), GOC_OK);
+			assert_int_equal(got, 1);
+		}
+		goc_chan_free(d.ch);
+		assert_int_equal(goc_chan_recv(done, NULL, goc_test_ms(10000)), GOC_OK);
+	}
+	goc_test_assert_no_leaks();
+	goc_chan_free(done);
+}
+
 /* More cases than fit the stack bookkeeping: the heap path. */
 static void test_select_many_cases_uses_every_case(void **state)
 {
@@ -293,6 +337,7 @@ int main(void)
 		GOC_TEST(test_select_blocked_woken_by_sender_on_one_channel),
 		GOC_TEST(test_select_blocked_send_woken_by_receiver),
 		GOC_TEST(test_select_blocked_recv_woken_by_close),
+		GOC_TEST(test_select_two_cases_one_channel_peer_frees_at_once),
 		GOC_TEST(test_select_many_cases_uses_every_case),
 	};
 	return cmocka_run_group_tests_name("select", tests, NULL, NULL);
