@@ -16,20 +16,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"goc/scenarios/go/probe"
 )
 
 const (
 	prog = "chanbench"
-
-	exitOK    = 0
-	exitCheck = 1
-	exitUsage = 2
 
 	// Sizes past this would overflow the uint64 sum of 1..N; the same
 	// bounds as the C program, so that both reject the same command lines.
@@ -73,28 +69,6 @@ type result struct {
 	check    uint64
 }
 
-// usageError reports a bad command line the way the C probe library does,
-// then exits 2.
-func usageError(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, "%s: %s (see %s --help)\n", prog, fmt.Sprintf(format, args...), prog)
-	os.Exit(exitUsage)
-}
-
-// checkFailed reports a failed verification and returns the exit status.
-func checkFailed(format string, args ...interface{}) int {
-	fmt.Fprintf(os.Stderr, "%s: check failed: %s\n", prog, fmt.Sprintf(format, args...))
-	return exitCheck
-}
-
-// expect is probe_expect_u64: true if got == expected, else a message.
-func expect(what string, expected, got uint64) bool {
-	if got == expected {
-		return true
-	}
-	checkFailed("%s: expected %d, got %d", what, expected, got)
-	return false
-}
-
 // sumTo is 1 + 2 + ... + n, what the workloads' senders send between them.
 func sumTo(n uint64) uint64 {
 	if n%2 == 0 {
@@ -128,7 +102,7 @@ func runPingpong(n, capacity uint64) (result, bool) {
 	done.Wait()
 	elapsed := time.Since(start)
 
-	if !expect("pingpong final value", n, uint64(v)) {
+	if !probe.Expect("pingpong final value", n, uint64(v)) {
 		return result{}, false
 	}
 	return result{"pingpong", fmt.Sprintf("cap%d", capacity), n, elapsed, uint64(v)}, true
@@ -164,11 +138,11 @@ func runSpsc(n, capacity uint64) (result, bool) {
 	done.Wait()
 	elapsed := time.Since(start)
 
-	if !expect("spsc messages received", n, count) || !expect("spsc sum of received", sumTo(n), sum) {
+	if !probe.Expect("spsc messages received", n, count) || !probe.Expect("spsc sum of received", sumTo(n), sum) {
 		return result{}, false
 	}
 	if outOfOrder != 0 {
-		checkFailed("spsc: %d messages out of order; message %d was %d", outOfOrder, firstBadAt, firstBad)
+		probe.CheckFailed("spsc: %d messages out of order; message %d was %d", outOfOrder, firstBadAt, firstBad)
 		return result{}, false
 	}
 	return result{"spsc", fmt.Sprintf("cap%d", capacity), n, elapsed, sum}, true
@@ -219,7 +193,7 @@ func runMpmc(n, capacity uint64) (result, bool) {
 		count += counts[c]
 		sum += sums[c]
 	}
-	if !expect("mpmc messages received", n, count) || !expect("mpmc sum of received", sumTo(n), sum) {
+	if !probe.Expect("mpmc messages received", n, count) || !probe.Expect("mpmc sum of received", sumTo(n), sum) {
 		return result{}, false
 	}
 	return result{"mpmc", fmt.Sprintf("cap%d", capacity), n, elapsed, sum}, true
@@ -242,7 +216,7 @@ func runSpawn(n uint64) (result, bool) {
 	elapsed := time.Since(start)
 
 	got := atomic.LoadUint64(&ran)
-	if !expect("spawn tasks that ran", n, got) {
+	if !probe.Expect("spawn tasks that ran", n, got) {
 		return result{}, false
 	}
 	return result{"spawn", "wg", n, elapsed, got}, true
@@ -332,11 +306,11 @@ func runSelect(n, k, capacity uint64) (result, bool) {
 	done.Wait()
 	elapsed := time.Since(start)
 
-	if !expect("select messages received", n, count) || !expect("select sum of received", sumTo(n), sum) {
+	if !probe.Expect("select messages received", n, count) || !probe.Expect("select sum of received", sumTo(n), sum) {
 		return result{}, false
 	}
 	if outOfOrder != 0 {
-		checkFailed("select: %d messages out of order; message %d (case %d) was %d, expected %d",
+		probe.CheckFailed("select: %d messages out of order; message %d (case %d) was %d, expected %d",
 			outOfOrder, firstBadAt, firstBadCase, firstBad, firstBadWant)
 		return result{}, false
 	}
@@ -361,28 +335,10 @@ func runSelectnb(n, k uint64) (result, bool) {
 	}
 	elapsed := time.Since(start)
 
-	if !expect("selectnb selects that would block", n, wouldBlock) {
+	if !probe.Expect("selectnb selects that would block", n, wouldBlock) {
 		return result{}, false
 	}
 	return result{"selectnb", fmt.Sprintf("cases%d-empty", k), n, elapsed, wouldBlock}, true
-}
-
-// peakRSSKB is the process's largest resident set so far, in KiB (Linux).
-func peakRSSKB() uint64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss < 0 {
-		return 0
-	}
-	return uint64(ru.Maxrss)
-}
-
-// jsonLine formats the result as probe_format() does in C: the same fields,
-// order and number formats.
-func jsonLine(r result, peakRSS uint64) string {
-	ns := r.elapsed.Nanoseconds()
-	return fmt.Sprintf("{\"workload\":%s,\"variant\":%s,\"ops\":%d,\"seconds\":%.9f,\"ns_per_op\":%.3f,\"check\":%d,\"peak_rss_kb\":%d}",
-		strconv.Quote(r.workload), strconv.Quote(r.variant), r.ops,
-		float64(ns)/1e9, float64(ns)/float64(r.ops), r.check, peakRSS)
 }
 
 func printHelp(w io.Writer) {
@@ -421,28 +377,13 @@ func printHelp(w io.Writer) {
 		"is written with the next power of two cases, those past K on nil channels.\n")
 }
 
-// parseUint accepts decimal digits only, as the C probe does: no sign, no
-// spaces, no 0x, so that a mistyped size is an error and not a surprise.
-func parseUint(flag, text string, min, max uint64) uint64 {
-	if text == "" || strings.Trim(text, "0123456789") != "" {
-		usageError("%s: '%s' is not a non-negative integer", flag, text)
-	}
-	v, err := strconv.ParseUint(text, 10, 64)
-	if err != nil {
-		usageError("%s: '%s' is too large (at most %d)", flag, text, max)
-	}
-	if v < min || v > max {
-		usageError("%s: %d is out of range (%d..%d)", flag, v, min, max)
-	}
-	return v
-}
-
 func main() {
+	probe.Prog = prog
 	args := os.Args[1:]
 	for _, a := range args {
 		if a == "--help" || a == "-h" {
 			printHelp(os.Stdout)
-			os.Exit(exitOK)
+			os.Exit(probe.ExitOK)
 		}
 	}
 
@@ -459,27 +400,27 @@ func main() {
 			case "--cases":
 				metavar = "K"
 			default:
-				usageError("unknown flag '%s'", name)
+				probe.UsageError("unknown flag '%s'", name)
 			}
 			if !hasValue {
 				if i+1 >= len(args) {
-					usageError("%s needs a value (%s)", name, metavar)
+					probe.UsageError("%s needs a value (%s)", name, metavar)
 				}
 				i++
 				value = args[i]
 			}
 			switch name {
 			case "--size":
-				size, sizeGiven = parseUint(name, value, 1, maxSize), true
+				size, sizeGiven = probe.ParseUint(name, value, 1, maxSize), true
 			case "--cap":
-				capacity, capGiven = parseUint(name, value, 0, maxCap), true
+				capacity, capGiven = probe.ParseUint(name, value, 0, maxCap), true
 			case "--cases":
-				cases, casesGiven = parseUint(name, value, 1, maxCases), true
+				cases, casesGiven = probe.ParseUint(name, value, 1, maxCases), true
 			}
 			continue
 		}
 		if wl >= 0 {
-			usageError("unexpected argument '%s' (the workload is '%s')", a, workloads[wl].name)
+			probe.UsageError("unexpected argument '%s' (the workload is '%s')", a, workloads[wl].name)
 		}
 		for w := range workloads {
 			if workloads[w].name == a {
@@ -487,11 +428,11 @@ func main() {
 			}
 		}
 		if wl < 0 {
-			usageError("unknown workload '%s'", a)
+			probe.UsageError("unknown workload '%s'", a)
 		}
 	}
 	if wl < 0 {
-		usageError("no workload given")
+		probe.UsageError("no workload given")
 	}
 	if !sizeGiven {
 		size = workloads[wl].defaultSize
@@ -499,12 +440,12 @@ func main() {
 	if !capGiven {
 		capacity = workloads[wl].defaultCap
 	} else if name := workloads[wl].name; name == "spawn" || name == "selectnb" {
-		usageError("--cap does not apply to %s", name)
+		probe.UsageError("--cap does not apply to %s", name)
 	}
 	if !casesGiven {
 		cases = workloads[wl].defaultCases
 	} else if workloads[wl].defaultCases == 0 {
-		usageError("--cases does not apply to %s", workloads[wl].name)
+		probe.UsageError("--cases does not apply to %s", workloads[wl].name)
 	}
 
 	var r result
@@ -524,13 +465,10 @@ func main() {
 		r, ok = runSelectnb(size, cases)
 	}
 	if !ok {
-		os.Exit(exitCheck)
+		os.Exit(probe.ExitCheck)
 	}
-	// A line the reader never got is no result: report a failed write.
-	if _, err := fmt.Println(jsonLine(r, peakRSSKB())); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: writing the result line failed: %v\n", prog, err)
-		os.Exit(exitCheck)
-	}
+	os.Exit(probe.Emit(probe.JSONLine(r.workload, r.variant, r.ops, r.elapsed, probe.Check(r.check),
+		probe.Field{Name: "peak_rss_kb", Value: probe.PeakRSSKB()})))
 }
 
 // The selects of selectFuncs, written out: recvSelectM blocks in a select

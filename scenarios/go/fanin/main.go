@@ -30,19 +30,15 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"goc/scenarios/go/probe"
 )
 
 const (
 	prog = "fanin"
-
-	exitOK    = 0
-	exitCheck = 1
-	exitUsage = 2
 
 	// The C program's bounds, so that both reject the same command lines.
 	maxSize      = 1000000000
@@ -255,47 +251,14 @@ func runFanin(variant string, n uint64, nprod int, capacity int) run {
 	return r
 }
 
-// usageError reports a bad command line the way the C probe library does,
-// then exits 2.
-func usageError(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, "%s: %s (see %s --help)\n", prog, fmt.Sprintf(format, args...), prog)
-	os.Exit(exitUsage)
-}
-
-// expect is probe_expect_u64: true if got == expected, else a message.
-func expect(what string, expected, got uint64) bool {
-	if got == expected {
-		return true
-	}
-	fmt.Fprintf(os.Stderr, "%s: check failed: %s: expected %d, got %d\n", prog, what, expected, got)
-	return false
-}
-
 // The values out must be the values in, as a multiset: count, sum and xor
 // of 1..n, and the merge's own counts, as the C program checks.
 func verify(r run, n uint64) bool {
-	return expect("fanin values received", n, r.count) &&
-		expect("fanin sum of received", sumTo(n), r.sum) &&
-		expect("fanin xor of received", xorTo(n), r.xor) &&
-		expect("fanin values the merge took from its inputs", n, r.counts.received) &&
-		expect("fanin values the merge delivered", n, r.counts.sent)
-}
-
-// peakRSSKB is the process's largest resident set so far, in KiB (Linux).
-func peakRSSKB() uint64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss < 0 {
-		return 0
-	}
-	return uint64(ru.Maxrss)
-}
-
-// jsonLine formats the result as probe_format() does in C: the same fields,
-// order and number formats.
-func jsonLine(variant string, n uint64, r run, nprod, capacity int, peakRSS uint64) string {
-	ns := r.elapsed.Nanoseconds()
-	return fmt.Sprintf("{\"workload\":\"fanin\",\"variant\":%s,\"ops\":%d,\"seconds\":%.9f,\"ns_per_op\":%.3f,\"check\":%d,\"producers\":%d,\"cap\":%d,\"peak_rss_kb\":%d}",
-		strconv.Quote(variant), n, float64(ns)/1e9, float64(ns)/float64(n), r.sum, nprod, capacity, peakRSS)
+	return probe.Expect("fanin values received", n, r.count) &&
+		probe.Expect("fanin sum of received", sumTo(n), r.sum) &&
+		probe.Expect("fanin xor of received", xorTo(n), r.xor) &&
+		probe.Expect("fanin values the merge took from its inputs", n, r.counts.received) &&
+		probe.Expect("fanin values the merge delivered", n, r.counts.sent)
 }
 
 type flag struct {
@@ -338,28 +301,13 @@ func printHelp(w io.Writer) {
 		"and output; here a task is a goroutine.\n")
 }
 
-// parseUint accepts decimal digits only, as the C probe does: no sign, no
-// spaces, no 0x, so that a mistyped size is an error and not a surprise.
-func parseUint(flag, text string, min, max uint64) uint64 {
-	if text == "" || strings.Trim(text, "0123456789") != "" {
-		usageError("%s: '%s' is not a non-negative integer", flag, text)
-	}
-	v, err := strconv.ParseUint(text, 10, 64)
-	if err != nil {
-		usageError("%s: '%s' is too large (at most %d)", flag, text, max)
-	}
-	if v < min || v > max {
-		usageError("%s: %d is out of range (%d..%d)", flag, v, min, max)
-	}
-	return v
-}
-
 func main() {
+	probe.Prog = prog
 	args := os.Args[1:]
 	for _, a := range args {
 		if a == "--help" || a == "-h" {
 			printHelp(os.Stdout)
-			os.Exit(exitOK)
+			os.Exit(probe.ExitOK)
 		}
 	}
 
@@ -368,7 +316,7 @@ func main() {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !(len(a) > 1 && a[0] == '-') {
-			usageError("unexpected argument '%s'", a)
+			probe.UsageError("unexpected argument '%s'", a)
 		}
 		name, value, hasValue := strings.Cut(a, "=")
 		var f *flag
@@ -378,11 +326,11 @@ func main() {
 			}
 		}
 		if f == nil {
-			usageError("unknown flag '%s'", name)
+			probe.UsageError("unknown flag '%s'", name)
 		}
 		if !hasValue {
 			if i+1 >= len(args) {
-				usageError("%s needs a value (%s)", name, f.metavar)
+				probe.UsageError("%s needs a value (%s)", name, f.metavar)
 			}
 			i++
 			value = args[i]
@@ -394,25 +342,23 @@ func main() {
 				known = known || v == value
 			}
 			if !known {
-				usageError("%s: unknown value '%s'", name, value)
+				probe.UsageError("%s: unknown value '%s'", name, value)
 			}
 			variant = value
 		case "--size":
-			size = parseUint(name, value, 1, maxSize)
+			size = probe.ParseUint(name, value, 1, maxSize)
 		case "--producers":
-			nprod = parseUint(name, value, 1, maxProducers)
+			nprod = probe.ParseUint(name, value, 1, maxProducers)
 		case "--cap":
-			capacity = parseUint(name, value, 0, maxCap)
+			capacity = probe.ParseUint(name, value, 0, maxCap)
 		}
 	}
 
 	r := runFanin(variant, size, int(nprod), int(capacity))
 	if !verify(r, size) {
-		os.Exit(exitCheck)
+		os.Exit(probe.ExitCheck)
 	}
-	// A line the reader never got is no result: report a failed write.
-	if _, err := fmt.Println(jsonLine(variant, size, r, int(nprod), int(capacity), peakRSSKB())); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: writing the result line failed: %v\n", prog, err)
-		os.Exit(exitCheck)
-	}
+	os.Exit(probe.Emit(probe.JSONLine("fanin", variant, size, r.elapsed, probe.Check(r.sum),
+		probe.Field{Name: "producers", Value: nprod}, probe.Field{Name: "cap", Value: capacity},
+		probe.Field{Name: "peak_rss_kb", Value: probe.PeakRSSKB()})))
 }

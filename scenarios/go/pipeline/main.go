@@ -28,16 +28,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"goc/scenarios/go/probe"
 )
 
 const (
 	prog = "pipeline"
-
-	exitOK    = 0
-	exitCheck = 1
-	exitUsage = 2
 
 	// The same bounds as the C program, so that both reject the same
 	// command lines: squares of values above 2^32 - 1 overflow 64 bits.
@@ -385,15 +382,13 @@ func expect(n, take, every uint64) expected {
 	return e
 }
 
+// checkFailed is probe.CheckFailed for a boolean verdict: always false.
 func checkFailed(format string, args ...interface{}) bool {
-	fmt.Fprintf(os.Stderr, "%s: check failed: %s\n", prog, fmt.Sprintf(format, args...))
+	probe.CheckFailed(format, args...)
 	return false
 }
 
-func expectU64(what string, want, got uint64) bool {
-	return want == got || checkFailed("%s: expected %d, got %d", what, want, got)
-}
-
+// expectBig is probe.Expect for the 128-bit sums.
 func expectBig(what string, want, got *big.Int) bool {
 	return want.Cmp(got) == 0 || checkFailed("%s: expected %s, got %s", what, want, got)
 }
@@ -408,11 +403,11 @@ func boolU64(b bool) uint64 {
 func verify(c config, t *totals) bool {
 	e := expect(c.size, c.take, c.every)
 	if !expectBig("sum of the even squares", &e.sum, big128(t.sumHi, t.sumLo)) ||
-		!expectU64("items summed", e.ok, t.ok) ||
-		!expectU64("failed items at the sink", e.failed, t.failed) ||
+		!probe.Expect("items summed", e.ok, t.ok) ||
+		!probe.Expect("failed items at the sink", e.failed, t.failed) ||
 		!expectBig("sum of the failed ids", &e.failedIDs, big128(t.idsHi, t.idsLo)) ||
-		!expectU64("id of the last item taken", e.last, t.lastID) ||
-		!expectU64("canceled after --take", boolU64(e.limited), boolU64(t.limited)) {
+		!probe.Expect("id of the last item taken", e.last, t.lastID) ||
+		!probe.Expect("canceled after --take", boolU64(e.limited), boolU64(t.limited)) {
 		return false
 	}
 	if t.wrong != 0 {
@@ -422,15 +417,6 @@ func verify(c config, t *totals) bool {
 }
 
 // ---- output -----------------------------------------------------------------------
-
-// peakRSSKB is the process's largest resident set so far, in KiB (Linux).
-func peakRSSKB() uint64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss < 0 {
-		return 0
-	}
-	return uint64(ru.Maxrss)
-}
 
 // jsonLine formats the result as probe_format() does in C: the same fields,
 // order and number formats; check is an integer, or a decimal string past
@@ -444,11 +430,10 @@ func jsonLine(c config, t *totals, elapsed time.Duration) string {
 	if t.sumHi != 0 {
 		check = strconv.Quote(big128(t.sumHi, t.sumLo).String())
 	}
-	ns := elapsed.Nanoseconds()
-	return fmt.Sprintf("{\"workload\":\"pipeline\",\"variant\":%s,\"ops\":%d,\"seconds\":%.9f,\"ns_per_op\":%.3f,"+
-		"\"check\":%s,\"cap\":%d,\"batch\":%d,\"take\":%d,\"fail_every\":%d,\"failed\":%d,\"peak_rss_kb\":%d}",
-		strconv.Quote(c.variant), ops, float64(ns)/1e9, float64(ns)/float64(ops), check,
-		c.capacity, c.batch, c.take, c.every, t.failed, peakRSSKB())
+	return probe.JSONLine("pipeline", c.variant, ops, elapsed, check,
+		probe.Field{Name: "cap", Value: c.capacity}, probe.Field{Name: "batch", Value: c.batch},
+		probe.Field{Name: "take", Value: c.take}, probe.Field{Name: "fail_every", Value: c.every},
+		probe.Field{Name: "failed", Value: t.failed}, probe.Field{Name: "peak_rss_kb", Value: probe.PeakRSSKB()})
 }
 
 // ---- the command line ----------------------------------------------------------
@@ -461,26 +446,6 @@ type flag struct {
 }
 
 var variants = []string{"unbuffered", "buffered", "batched"}
-
-func usageError(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, "%s: %s (see %s --help)\n", prog, fmt.Sprintf(format, args...), prog)
-	os.Exit(exitUsage)
-}
-
-// parseUint accepts decimal digits only, as the C probe does.
-func parseUint(f *flag, text string) {
-	if text == "" || strings.Trim(text, "0123456789") != "" {
-		usageError("%s: '%s' is not a non-negative integer", f.name, text)
-	}
-	v, err := strconv.ParseUint(text, 10, 64)
-	if err != nil {
-		usageError("%s: '%s' is too large (at most %d)", f.name, text, f.max)
-	}
-	if v < f.min || v > f.max {
-		usageError("%s: %d is out of range (%d..%d)", f.name, v, f.min, f.max)
-	}
-	*f.value = v
-}
 
 func printHelp(w io.Writer, flags []*flag) {
 	width := len("--help")
@@ -516,6 +481,7 @@ func printHelp(w io.Writer, flags []*flag) {
 }
 
 func main() {
+	probe.Prog = prog
 	c := config{variant: "buffered", size: defaultSize, capacity: defaultCap, batch: defaultBatch}
 	variantFlag := &flag{name: "--variant", metavar: "V",
 		help: "the variant (default buffered); buffered takes --cap, batched --batch and --cap"}
@@ -530,13 +496,13 @@ func main() {
 	for _, a := range args {
 		if a == "--help" || a == "-h" {
 			printHelp(os.Stdout, flags)
-			os.Exit(exitOK)
+			os.Exit(probe.ExitOK)
 		}
 	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if len(a) < 2 || a[0] != '-' {
-			usageError("unexpected argument '%s'", a)
+			probe.UsageError("unexpected argument '%s'", a)
 		}
 		name, value, hasValue := strings.Cut(a, "=")
 		var f *flag
@@ -546,11 +512,11 @@ func main() {
 			}
 		}
 		if f == nil {
-			usageError("unknown flag '%s'", name)
+			probe.UsageError("unknown flag '%s'", name)
 		}
 		if !hasValue {
 			if i+1 >= len(args) {
-				usageError("%s needs a value (%s)", f.name, f.metavar)
+				probe.UsageError("%s needs a value (%s)", f.name, f.metavar)
 			}
 			i++
 			value = args[i]
@@ -561,24 +527,24 @@ func main() {
 				known = known || v == value
 			}
 			if !known {
-				usageError("%s: unknown value '%s'", f.name, value)
+				probe.UsageError("%s: unknown value '%s'", f.name, value)
 			}
 			c.variant = value
 		} else {
-			parseUint(f, value)
+			*f.value = probe.ParseUint(f.name, value, f.min, f.max)
 		}
 		f.given = true
 	}
 
 	unbuffered, batched := c.variant == "unbuffered", c.variant == "batched"
 	if unbuffered && capFlag.given {
-		usageError("--cap does not apply to the unbuffered variant (its capacity is 0)")
+		probe.UsageError("--cap does not apply to the unbuffered variant (its capacity is 0)")
 	}
 	if !batched && batchFlag.given {
-		usageError("--batch applies only to the batched variant")
+		probe.UsageError("--batch applies only to the batched variant")
 	}
 	if !unbuffered && !batched && c.capacity == 0 {
-		usageError("--cap: 0 is the unbuffered variant; buffered needs 1 or more")
+		probe.UsageError("--cap: 0 is the unbuffered variant; buffered needs 1 or more")
 	}
 	if unbuffered {
 		c.capacity = 0
@@ -589,11 +555,7 @@ func main() {
 
 	t, elapsed := run(c)
 	if !verify(c, &t) {
-		os.Exit(exitCheck)
+		os.Exit(probe.ExitCheck)
 	}
-	// A line the reader never got is no result: report a failed write.
-	if _, err := fmt.Println(jsonLine(c, &t, elapsed)); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: writing the result line failed: %v\n", prog, err)
-		os.Exit(exitCheck)
-	}
+	os.Exit(probe.Emit(jsonLine(c, &t, elapsed)))
 }

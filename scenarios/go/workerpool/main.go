@@ -30,19 +30,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"goc/scenarios/go/probe"
 )
 
 const (
 	prog = "workerpool"
-
-	exitOK    = 0
-	exitCheck = 1
-	exitUsage = 2
 
 	// The same bounds as the C program, so that both reject the same
 	// command lines.
@@ -552,24 +548,6 @@ func expectedXorshiftSum(n uint64) uint64 {
 
 // ---- the command line and the JSON line ------------------------------------------
 
-func usageError(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, "%s: %s (see %s --help)\n", prog, fmt.Sprintf(format, args...), prog)
-	os.Exit(exitUsage)
-}
-
-func checkFailed(format string, args ...interface{}) int {
-	fmt.Fprintf(os.Stderr, "%s: check failed: %s\n", prog, fmt.Sprintf(format, args...))
-	return exitCheck
-}
-
-func expect(what string, expected, got uint64) bool {
-	if got == expected {
-		return true
-	}
-	checkFailed("%s: expected %d, got %d", what, expected, got)
-	return false
-}
-
 // An option as the C probe library describes one.
 type option struct {
 	name, metavar, help string
@@ -638,8 +616,8 @@ func printHelp(w io.Writer) {
 		"and output; here a task is a goroutine.\n")
 }
 
-// setOption stores value the way the C probe does: decimal digits only for
-// numbers (no sign, no spaces, no 0x), one of the choices for strings.
+// setOption stores value the way the C probe does: probe.ParseUint for
+// numbers, one of the choices for strings.
 func setOption(o *option, value string) {
 	if o.choices != nil {
 		for _, c := range o.choices {
@@ -648,32 +626,22 @@ func setOption(o *option, value string) {
 				return
 			}
 		}
-		usageError("%s: unknown value '%s'", o.name, value)
+		probe.UsageError("%s: unknown value '%s'", o.name, value)
 	}
-	if value == "" || strings.Trim(value, "0123456789") != "" {
-		usageError("%s: '%s' is not a non-negative integer", o.name, value)
-	}
-	v, err := strconv.ParseUint(value, 10, 64)
-	if err != nil {
-		usageError("%s: '%s' is too large (at most %d)", o.name, value, o.max)
-	}
-	if v < o.min || v > o.max {
-		usageError("%s: %d is out of range (%d..%d)", o.name, v, o.min, o.max)
-	}
-	o.num, o.given = v, true
+	o.num, o.given = probe.ParseUint(o.name, value, o.min, o.max), true
 }
 
 func parseArgs(args []string) {
 	for _, a := range args {
 		if a == "--help" || a == "-h" {
 			printHelp(os.Stdout)
-			os.Exit(exitOK)
+			os.Exit(probe.ExitOK)
 		}
 	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if len(a) < 2 || a[0] != '-' {
-			usageError("unexpected argument '%s'", a)
+			probe.UsageError("unexpected argument '%s'", a)
 		}
 		name, value, hasValue := strings.Cut(a, "=")
 		var o *option
@@ -683,11 +651,11 @@ func parseArgs(args []string) {
 			}
 		}
 		if o == nil {
-			usageError("unknown flag '%s'", name)
+			probe.UsageError("unknown flag '%s'", name)
 		}
 		if !hasValue {
 			if i+1 >= len(args) {
-				usageError("%s needs a value (%s)", o.name, o.metavar)
+				probe.UsageError("%s needs a value (%s)", o.name, o.metavar)
 			}
 			i++
 			value = args[i]
@@ -696,24 +664,16 @@ func parseArgs(args []string) {
 	}
 }
 
-// peakRSSKB is the process's largest resident set so far, in KiB (Linux).
-func peakRSSKB() uint64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss < 0 {
-		return 0
-	}
-	return uint64(ru.Maxrss)
-}
-
 func main() {
+	probe.Prog = prog
 	parseArgs(os.Args[1:])
 	variant := opts[optVariant].str
 	xorshift := opts[optJob].str == "xorshift"
 	if opts[optJobs].given && opts[optSize].given {
-		usageError("--jobs and --size both set the number of jobs; give one")
+		probe.UsageError("--jobs and --size both set the number of jobs; give one")
 	}
 	if opts[optBatch].given && variant != "batch" {
-		usageError("--batch applies to --variant batch only")
+		probe.UsageError("--batch applies to --variant batch only")
 	}
 	n := uint64(1000000)
 	switch {
@@ -758,7 +718,7 @@ func main() {
 	elapsed := time.Since(start)
 
 	if err != nil {
-		os.Exit(checkFailed("run: expected ok, got %v", err))
+		os.Exit(probe.CheckFailed("run: expected ok, got %v", err))
 	}
 	expected := expectedSquareSum(n)
 	rounds := 0
@@ -766,24 +726,19 @@ func main() {
 		expected = expectedXorshiftSum(n)
 		rounds = xorshiftRounds
 	}
-	if !expect("jobs produced", n, rep.produced) ||
-		!expect("jobs run", n, rep.run) ||
-		!expect("results collected (pool's count)", n, rep.collected) ||
-		!expect("results collected (our count)", n, count) ||
-		!expect("sum of results mod 2^64", expected, sum) {
-		os.Exit(exitCheck)
+	if !probe.Expect("jobs produced", n, rep.produced) ||
+		!probe.Expect("jobs run", n, rep.run) ||
+		!probe.Expect("results collected (pool's count)", n, rep.collected) ||
+		!probe.Expect("results collected (our count)", n, count) ||
+		!probe.Expect("sum of results mod 2^64", expected, sum) {
+		os.Exit(probe.ExitCheck)
 	}
 
-	ns := elapsed.Nanoseconds()
-	line := fmt.Sprintf("{\"workload\":\"workerpool\",\"variant\":%s,\"ops\":%d,\"seconds\":%.9f,\"ns_per_op\":%.3f,\"check\":%d,\"workers\":%d,\"queue\":%d",
-		strconv.Quote(variant), n, float64(ns)/1e9, float64(ns)/float64(n), sum, workers, queue)
+	extra := []probe.Field{{Name: "workers", Value: workers}, {Name: "queue", Value: queue}}
 	if variant == "batch" {
-		line += fmt.Sprintf(",\"batch\":%d", batch)
+		extra = append(extra, probe.Field{Name: "batch", Value: batch})
 	}
-	line += fmt.Sprintf(",\"rounds\":%d,\"peak_rss_kb\":%d}", rounds, peakRSSKB())
-	// A line the reader never got is no result: report a failed write.
-	if _, err := fmt.Println(line); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: writing the result line failed: %v\n", prog, err)
-		os.Exit(exitCheck)
-	}
+	extra = append(extra, probe.Field{Name: "rounds", Value: uint64(rounds)},
+		probe.Field{Name: "peak_rss_kb", Value: probe.PeakRSSKB()})
+	os.Exit(probe.Emit(probe.JSONLine("workerpool", variant, n, elapsed, probe.Check(sum), extra...)))
 }
