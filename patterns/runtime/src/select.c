@@ -113,7 +113,6 @@ static goc_status try_case(const goc_case *c, goc_chan **locks, size_t nlocks, g
 goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
                        goc__blocked what)
 {
-	goc__task *self = goc__task_self();
 	size_t order_small[GOC__SELECT_SMALL];
 	goc_chan *locks_small[GOC__SELECT_SMALL];
 	goc__waiter waiters_small[GOC__SELECT_SMALL];
@@ -138,7 +137,8 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	for (size_t i = 0; i < ncases; i++) {
 		if (!cases[i].ch)
 			continue;
-		size_t j = goc__rand_below(self, (uint32_t)norder + 1);
+		/* The first live case needs no draw: send and recv are one-case selects. */
+		size_t j = norder ? goc__rand_below(goc__task_self(), (uint32_t)norder + 1) : 0;
 		if (j != norder)
 			order[norder] = order[j];
 		order[j] = i;
