@@ -29,7 +29,7 @@
  * canceled, so its children need not be reachable from it.
  *
  * Lock order: the timer lock, then ctx_mu, then channel locks (closing a
- * done channel), then task parkers.
+ * done channel).
  */
 #include <stdlib.h>
 

@@ -1,7 +1,8 @@
 /*
  * goc_internal.h - what libgoc's own .c files share: panics, the pthread
- * error check, the per-thread task record (with its parker), channel
- * internals for select and timers, and the timer service for contexts.
+ * error check, the per-thread task record, the channel lock and futexes,
+ * channel internals for select and timers, and the timer service for
+ * contexts.
  * Never included by a pattern or a test; everything here may change.
  */
 #ifndef GOC_INTERNAL_H
@@ -237,8 +238,7 @@ struct goc_chan {
 /*
  * A one-shot timer served by libgoc's timer thread. `fire` runs on that
  * thread with the timer lock held: it must not block and must not start or
- * stop timers. Lock order: timer lock, then context lock, then channel locks,
- * then task parkers.
+ * stop timers. Lock order: timer lock, then context lock, then channel locks.
  */
 typedef struct goc__timer {
 	int64_t when;                          /* guarded by the timer lock */

@@ -1,7 +1,7 @@
 /*
- * task.c - tasks (goc_go) and the per-thread records libgoc keeps: an id, a
- * parker for channel operations, the select RNG and what the thread is
- * blocked in, listed in one registry for goc_tasks_dump().
+ * task.c - tasks (goc_go) and the per-thread records libgoc keeps: an id,
+ * the select RNG and what the thread is blocked in, listed in one registry
+ * for goc_tasks_dump().
  *
  * A record is made on a thread's first use of libgoc. A task's record is
  * dropped when its function returns; a foreign thread's (main, raw pthreads)

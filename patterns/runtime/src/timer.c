@@ -19,8 +19,8 @@
  * timer: it is clock_nanosleep() on an absolute monotonic time.
  *
  * Lock order: the timer lock, then the context lock (a deadline's fire()),
- * then channel locks (goc_after()'s send, a context's close), then task
- * parkers and the task registry. So nothing may start or stop a timer while
+ * then channel locks (goc_after()'s send, a context's close), then the task
+ * registry. So nothing may start or stop a timer while
  * holding a context or channel lock.
  */
 #define _GNU_SOURCE
