@@ -127,6 +127,9 @@ probe_parse_status probe_parse_args(probe_cli *cli, int argc, char *const argv[]
 	for (int a = 1; a < argc; a++)
 		if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0)
 			return PROBE_PARSE_HELP;
+	/* --describe is for the harness, which passes it alone. */
+	if (argc == 2 && strcmp(argv[1], "--describe") == 0)
+		return PROBE_PARSE_DESCRIBE;
 
 	for (int a = 1; a < argc; a++) {
 		const char *arg = argv[a];
@@ -221,11 +224,14 @@ void probe_help(const probe_cli *cli)
 		printf("\n");
 	}
 	printf("  %-*s  %s\n", width, "--help", "print this help and exit");
+	printf("  %-*s  %s\n", width, "--describe", "print this command line as one JSON object and exit");
 	printf("\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"
 	       "(or the work could not be done), 2 usage error.\n");
 	if (cli->epilog)
 		printf("\n%s\n", cli->epilog);
 }
+
+static int print_describe(const probe_cli *cli);
 
 void probe_parse(probe_cli *cli, int argc, char *argv[])
 {
@@ -237,6 +243,8 @@ void probe_parse(probe_cli *cli, int argc, char *argv[])
 	case PROBE_PARSE_HELP:
 		probe_help(cli);
 		exit(fflush(stdout) == 0 ? PROBE_EXIT_OK : PROBE_EXIT_USAGE);
+	case PROBE_PARSE_DESCRIBE:
+		exit(print_describe(cli));
 	case PROBE_PARSE_ERROR:
 		break;
 	}
@@ -459,4 +467,68 @@ int probe_emit(const probe_result *r)
 	if (printf("%s\n", line) < 0 || fflush(stdout) != 0)
 		return probe_error("writing the result line failed: %s", strerror(errno));
 	return PROBE_EXIT_OK;
+}
+
+/* ---- the description for the harness --------------------------------------- */
+
+int probe_describe_format(const probe_cli *cli, char *buf, size_t len)
+{
+	outbuf o = { buf, len, 0 };
+	if (len > 0)
+		buf[0] = '\0';
+	out(&o, "{\"prog\":");
+	out_string(&o, cli->prog);
+	out(&o, ",\"summary\":");
+	out_string(&o, cli->summary);
+	out(&o, ",\"workloads\":[");
+	for (size_t i = 0; cli->workloads && i < cli->nworkloads; i++) {
+		out(&o, "%s{\"name\":", i ? "," : "");
+		out_string(&o, cli->workloads[i].name);
+		out(&o, ",\"help\":");
+		out_string(&o, cli->workloads[i].help);
+		out(&o, "}");
+	}
+	out(&o, "],\"options\":[");
+	for (size_t i = 0; i < cli->nopts; i++) {
+		const probe_opt *opt = &cli->opts[i];
+		out(&o, "%s{\"flag\":", i ? "," : "");
+		out_string(&o, opt->name);
+		out(&o, ",\"metavar\":");
+		out_string(&o, opt->metavar);
+		out(&o, ",\"help\":");
+		out_string(&o, opt->help);
+		if (opt->kind == PROBE_OPT_UINT) {
+			out(&o, ",\"kind\":\"uint\",\"default\":%" PRIu64 ",\"min\":%" PRIu64
+			    ",\"max\":%" PRIu64, *opt->u, opt->min, opt->max);
+		} else {
+			out(&o, ",\"kind\":\"string\",\"default\":");
+			out_string(&o, *opt->s);
+			if (opt->choices) {
+				out(&o, ",\"choices\":[");
+				for (size_t c = 0; opt->choices[c]; c++) {
+					out(&o, "%s", c ? "," : "");
+					out_string(&o, opt->choices[c]);
+				}
+				out(&o, "]");
+			}
+		}
+		out(&o, "}");
+	}
+	out(&o, "]}");
+	return o.used > INT32_MAX ? -1 : (int)o.used;
+}
+
+/* Print the description line; the exit status for probe_parse(). */
+static int print_describe(const probe_cli *cli)
+{
+	int n = probe_describe_format(cli, NULL, 0);
+	char *line = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (!line)
+		return probe_error("no memory for the description");
+	probe_describe_format(cli, line, (size_t)n + 1);
+	int rc = PROBE_EXIT_OK;
+	if (printf("%s\n", line) < 0 || fflush(stdout) != 0)
+		rc = probe_error("writing the description failed: %s", strerror(errno));
+	free(line);
+	return rc;
 }

@@ -93,6 +93,7 @@ typedef struct probe_cli {
 typedef enum probe_parse_status {
 	PROBE_PARSE_OK,     /* options and workload set */
 	PROBE_PARSE_HELP,   /* --help or -h was given */
+	PROBE_PARSE_DESCRIBE, /* --describe was given */
 	PROBE_PARSE_ERROR   /* `err` holds a one-line message (no program name) */
 } probe_parse_status;
 
@@ -107,13 +108,28 @@ probe_parse_status probe_parse_args(probe_cli *cli, int argc, char *const argv[]
 
 /*
  * probe_parse_args(), then: on --help print probe_help() to stdout and exit
- * 0; on an error print "PROG: MESSAGE (see PROG --help)" to stderr and exit
+ * 0; on --describe print probe_describe_format()'s line and exit 0; on an error print "PROG: MESSAGE (see PROG --help)" to stderr and exit
  * PROBE_EXIT_USAGE. Records cli->prog for later messages.
  */
 void probe_parse(probe_cli *cli, int argc, char *argv[]);
 
 /* Write the --help text for `cli` to stdout. */
 void probe_help(const probe_cli *cli);
+
+/*
+ * The command line as one JSON object, for the harness (`goc list`, and
+ * refusing a scenario's unknown variant or knob before anything runs):
+ *   {"prog":"fanin","summary":"...","workloads":[{"name":"spsc","help":"..."}],
+ *    "options":[{"flag":"--variant","metavar":"V","help":"...","kind":"string",
+ *                "default":"merge-tasks","choices":["merge-tasks","merge-select"]},
+ *               {"flag":"--cap","metavar":"N","help":"...","kind":"uint",
+ *                "default":128,"min":0,"max":1048576}]}
+ * "workloads" is [] for a target without one; "choices" is absent when any
+ * string goes. Defaults are the values held before parsing. Like
+ * probe_format(): writes at most len bytes (NUL-terminated when len > 0) and
+ * returns the length the whole text needs, or -1.
+ */
+int probe_describe_format(const probe_cli *cli, char *buf, size_t len);
 
 /*
  * For usage errors found after parsing (a flag that does not apply to the

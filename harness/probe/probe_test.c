@@ -92,6 +92,34 @@ static void test_parse_help_anywhere_help(void **state)
 	assert_int_equal(parse(f, "-h", NULL), PROBE_PARSE_HELP);
 }
 
+static void test_parse_describe_alone_describe(void **state)
+{
+	cli_fixture *f = *state;
+	assert_int_equal(parse(f, "--describe", NULL), PROBE_PARSE_DESCRIBE);
+	/* Not a flag among others: the harness passes it alone. */
+	assert_int_equal(parse(f, "spsc", "--describe", NULL), PROBE_PARSE_ERROR);
+	assert_string_equal(f->err, "unknown flag '--describe'");
+}
+
+static void test_describe_exact(void **state)
+{
+	cli_fixture *f = *state;
+	char buf[1024];
+	int n = probe_describe_format(&f->cli, buf, sizeof buf);
+	assert_string_equal(buf,
+		"{\"prog\":\"t\",\"summary\":\"test\",\"workloads\":["
+		"{\"name\":\"pingpong\",\"help\":\"ping\"},{\"name\":\"spsc\",\"help\":\"one to one\"}],"
+		"\"options\":["
+		"{\"flag\":\"--size\",\"metavar\":\"N\",\"help\":\"size\",\"kind\":\"uint\",\"default\":7,\"min\":1,\"max\":1000},"
+		"{\"flag\":\"--cap\",\"metavar\":\"N\",\"help\":\"capacity\",\"kind\":\"uint\",\"default\":0,\"min\":0,\"max\":18446744073709551615},"
+		"{\"flag\":\"--variant\",\"metavar\":\"V\",\"help\":\"colour\",\"kind\":\"string\",\"default\":\"red\",\"choices\":[\"red\",\"green\"]}]}");
+	assert_int_equal(n, (int)strlen(buf));
+	/* A short buffer still says how much the whole text needs. */
+	char small[8];
+	assert_int_equal(probe_describe_format(&f->cli, small, sizeof small), n);
+	assert_int_equal(strlen(small), sizeof small - 1);
+}
+
 static void test_parse_unknown_flag_error(void **state)
 {
 	cli_fixture *f = *state;
@@ -217,6 +245,8 @@ int main(void)
 		cmocka_unit_test_setup(test_parse_workload_and_flags_ok, setup_cli),
 		cmocka_unit_test_setup(test_parse_defaults_kept_not_given, setup_cli),
 		cmocka_unit_test_setup(test_parse_help_anywhere_help, setup_cli),
+		cmocka_unit_test_setup(test_parse_describe_alone_describe, setup_cli),
+		cmocka_unit_test_setup(test_describe_exact, setup_cli),
 		cmocka_unit_test_setup(test_parse_unknown_flag_error, setup_cli),
 		cmocka_unit_test_setup(test_parse_bad_number_error, setup_cli),
 		cmocka_unit_test_setup(test_parse_out_of_range_error, setup_cli),

@@ -1,0 +1,199 @@
+/*
+ * exec.c - `goc exec`, the wrapper hyperfine runs for every run of a
+ * target: it starts the target, kills it when its time is up, and appends
+ * one JSON record of what happened (exit status or signal, timeout, wall
+ * time, the tails of stdout and stderr) to a file. hyperfine times the
+ * process; the record is how goc knows, run by run, what the target said
+ * and whether it crashed or hung, which hyperfine alone does not keep.
+ */
+#define _GNU_SOURCE
+#include "commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+extern char **environ;
+
+/* The last EXEC_TAIL bytes a stream wrote: what a record keeps. */
+#define EXEC_TAIL 4096
+
+typedef struct tail {
+	char buf[EXEC_TAIL];
+	size_t len;
+} tail;
+
+static void tail_add(tail *t, const char *s, size_t n)
+{
+	if (n >= EXEC_TAIL) {
+		memcpy(t->buf, s + n - EXEC_TAIL, EXEC_TAIL);
+		t->len = EXEC_TAIL;
+		return;
+	}
+	if (t->len + n > EXEC_TAIL) {
+		size_t drop = t->len + n - EXEC_TAIL;
+		memmove(t->buf, t->buf + drop, t->len - drop);
+		t->len -= drop;
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+}
+
+/*
+ * The tail as a JSON string, bytes past ASCII replaced by '?': a cut-off
+ * or crashing target's invalid UTF-8 must not cost the record.
+ */
+static json_t *ascii_string(tail *t)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if ((unsigned char)t->buf[i] >= 0x80)
+			t->buf[i] = '?';
+	return json_stringn(t->buf, t->len);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: goc exec --record FILE [--timeout SECONDS] -- TARGET [ARG]...\n\n"
+	           "Run TARGET once for goc bench (hyperfine runs this for every timed run):\n"
+	           "kill it after SECONDS (default 60), append one JSON record of the run to\n"
+	           "FILE (see results/README.md), and exit with TARGET's exit status (128+N\n"
+	           "when killed by signal N, 124 on timeout, 125 when it could not start).\n");
+}
+
+int cmd_exec(const goc_globals *g, int argc, char **argv)
+{
+	(void)g;
+	const char *record = NULL;
+	uint64_t timeout_s = 60;
+	int a = 1;
+	for (; a < argc; a++) {
+		if (strcmp(argv[a], "--") == 0) {
+			a++;
+			break;
+		}
+		if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+			usage(stdout);
+			return GOC_EXIT_OK;
+		}
+		if (strcmp(argv[a], "--record") == 0 && a + 1 < argc) {
+			record = argv[++a];
+		} else if (strcmp(argv[a], "--timeout") == 0 && a + 1 < argc) {
+			if (!parse_u64(argv[++a], &timeout_s) || timeout_s == 0 || timeout_s > 86400) {
+				goc_err("exec: --timeout: '%s' is not a number of seconds in 1..86400", argv[a]);
+				return GOC_EXIT_USAGE;
+			}
+		} else {
+			goc_err("exec: unexpected argument '%s' (see goc exec --help)", argv[a]);
+			return GOC_EXIT_USAGE;
+		}
+	}
+	if (!record || a >= argc) {
+		goc_err("exec: needs --record FILE and a command after -- (see goc exec --help)");
+		return GOC_EXIT_USAGE;
+	}
+
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
+		goc_err("exec: cannot make a pipe: %s", strerror(errno));
+		return 125;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	double start = now_monotonic_s();
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[a], &fa, NULL, argv + a, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(po[1]);
+	close(pe[1]);
+
+	tail out = { .len = 0 }, errt = { .len = 0 };
+	bool timed_out = false;
+	int status = 0;
+	if (rc != 0) {
+		const char *msg = strerror(rc);
+		tail_add(&errt, "goc exec: cannot start ", 23);
+		tail_add(&errt, argv[a], strlen(argv[a]));
+		tail_add(&errt, ": ", 2);
+		tail_add(&errt, msg, strlen(msg));
+		status = 125 << 8;  /* as if it exited 125 */
+	} else {
+		double deadline = start + (double)timeout_s;
+		struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+		int open_fds = 2;
+		/* Read both streams until both close; past the deadline, kill and keep reading. */
+		while (open_fds > 0) {
+			double left = deadline - now_monotonic_s();
+			if (!timed_out && left <= 0) {
+				kill(pid, SIGKILL);
+				timed_out = true;
+			}
+			int ms = timed_out ? 1000 : (int)(left * 1000) + 1;
+			int n = poll(fds, 2, ms);
+			if (n < 0 && errno != EINTR)
+				break;
+			if (n == 0 && timed_out)
+				break;  /* killed, but a grandchild keeps a stream open: stop waiting */
+			for (int i = 0; i < 2 && n > 0; i++) {
+				if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				char chunk[4096];
+				ssize_t got = read(fds[i].fd, chunk, sizeof chunk);
+				if (got > 0) {
+					tail_add(i == 0 ? &out : &errt, chunk, (size_t)got);
+				} else if (got == 0 || errno != EINTR) {
+					close(fds[i].fd);
+					fds[i].fd = -1;
+					open_fds--;
+				}
+			}
+		}
+		for (int i = 0; i < 2; i++)
+			if (fds[i].fd >= 0)
+				close(fds[i].fd);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	double wall = now_monotonic_s() - start;
+
+	json_t *rec = json_object();
+	json_object_set_new(rec, "exit", WIFEXITED(status) ? json_integer(WEXITSTATUS(status)) : json_null());
+	json_object_set_new(rec, "signal", WIFSIGNALED(status) ? json_integer(WTERMSIG(status)) : json_null());
+	json_object_set_new(rec, "timeout", json_boolean(timed_out));
+	json_object_set_new(rec, "wall_s", json_real(wall));
+	json_object_set_new(rec, "stdout", ascii_string(&out));
+	json_object_set_new(rec, "stderr", ascii_string(&errt));
+	char *line = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(rec);
+	int fd = line ? open(record, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+	bool written = false;
+	if (fd >= 0) {
+		char *withnl = xasprintf("%s\n", line);
+		/* One write with O_APPEND: a record is never interleaved or split. */
+		written = write(fd, withnl, strlen(withnl)) == (ssize_t)strlen(withnl);
+		free(withnl);
+		written = close(fd) == 0 && written;
+	}
+	free(line);
+	if (!written) {
+		goc_err("exec: cannot append the record to %s: %s", record, strerror(errno));
+		return 125;
+	}
+	if (timed_out)
+		return 124;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+}

@@ -1,0 +1,419 @@
+/*
+ * util.c - the harness's shared helpers (see util.h). Child processes are
+ * started with posix_spawnp and read through poll(), so a child that
+ * writes much to both streams cannot deadlock against us.
+ */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---- messages ------------------------------------------------------------------ */
+
+static void vmessage(const char *kind, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "goc: %s", kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void goc_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void goc_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void goc_fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("error: ", fmt, ap);
+	va_end(ap);
+	exit(GOC_EXIT_FAILED);
+}
+
+/* ---- allocation ---------------------------------------------------------------- */
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		goc_fatal("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		goc_fatal("out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		goc_fatal("out of memory (%zu bytes)", n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goc_fatal("formatting failed");
+	char *s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void *xappend(void *v_ptr, size_t *n, size_t size)
+{
+	void **v = v_ptr;
+	/* Capacity is the next power of two: grow when n is 0 or one. */
+	if (*n == 0 || (*n & (*n - 1)) == 0)
+		*v = xrealloc(*v, (*n ? *n * 2 : 1) * size);
+	void *item = (char *)*v + *n * size;
+	memset(item, 0, size);
+	(*n)++;
+	return item;
+}
+
+/* ---- strings ------------------------------------------------------------------- */
+
+void sb_addn(strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->s = xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void sb_add(strbuf *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+
+void sb_printf(strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goc_fatal("formatting failed");
+	char *s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb_addn(b, s, (size_t)n);
+	free(s);
+}
+
+const char *sb_str(const strbuf *b)
+{
+	return b->s ? b->s : "";
+}
+
+void sb_free(strbuf *b)
+{
+	free(b->s);
+	*b = (strbuf){ 0 };
+}
+
+bool str_starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_ends(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+bool parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+char *file_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	strbuf b = { 0 };
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		sb_addn(&b, chunk, n);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		sb_free(&b);
+		errno = EIO;
+		return NULL;
+	}
+	if (!b.s)
+		sb_add(&b, "");
+	if (len)
+		*len = b.len;
+	return b.s;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	const char *what = "create";
+	if (fd < 0)
+		goto fail;
+	what = "write";
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(fd, data + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			goto fail_close;
+		done += (size_t)w;
+	}
+	what = "sync";
+	if (fsync(fd) != 0)
+		goto fail_close;
+	what = "close";
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	what = "rename";
+	if (rename(tmp, path) != 0)
+		goto fail;
+	free(tmp);
+	return 0;
+
+fail_close:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+fail:
+	snprintf(err, errlen, "%s: cannot %s %s: %s", path, what, tmp, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, mode);
+	free(p);
+	return rc != 0 && errno != EEXIST ? -1 : 0;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+bool is_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* ---- child processes --------------------------------------------------------------- */
+
+/* Read what is there from fd into b (up to cap bytes kept); false at end of file. */
+static bool drain(int fd, strbuf *b, size_t cap)
+{
+	char chunk[4096];
+	ssize_t n = read(fd, chunk, sizeof chunk);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	if (b && b->len < cap)
+		sb_addn(b, chunk, (size_t)n < cap - b->len ? (size_t)n : cap - b->len);
+	return true;
+}
+
+int run_capture(char *const argv[], size_t cap, strbuf *out, strbuf *errout, int *status,
+                char *err, size_t errlen)
+{
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) != 0)
+		goto no_pipe;
+	if (pipe2(pe, O_CLOEXEC) != 0) {
+		close(po[0]);
+		close(po[1]);
+		goto no_pipe;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(po[1]);
+	close(pe[1]);
+	if (rc != 0) {
+		close(po[0]);
+		close(pe[0]);
+		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+		return -1;
+	}
+	struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+	int open_fds = 2;
+	while (open_fds > 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (!drain(fds[i].fd, i == 0 ? out : errout, cap)) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR) {
+			snprintf(err, errlen, "waiting for %s: %s", argv[0], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+
+no_pipe:
+	snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+	return -1;
+}
+
+char *run_first_line(char *const argv[])
+{
+	strbuf out = { 0 };
+	int status;
+	char err[256];
+	if (run_capture(argv, 4096, &out, NULL, &status, err, sizeof err) != 0 ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !out.s) {
+		sb_free(&out);
+		return NULL;
+	}
+	out.s[strcspn(out.s, "\n")] = '\0';
+	return out.s;
+}
+
+char *describe_status(int status)
+{
+	if (WIFEXITED(status))
+		return xasprintf("exit status %d", WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return xasprintf("killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	return xasprintf("wait status %d", status);
+}
+
+/* ---- time -------------------------------------------------------------------------- */
+
+double now_monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *utc_now(bool compact)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[32];
+	strftime(buf, sizeof buf, compact ? "%Y%m%d-%H%M%S" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+char *format_duration(double seconds)
+{
+	if (seconds < 0 || seconds != seconds)
+		seconds = 0;
+	uint64_t s = (uint64_t)(seconds + 0.5);
+	if (s >= 3600)
+		return xasprintf("%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, s / 3600, s / 60 % 60, s % 60);
+	return xasprintf("%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
+}

@@ -1,0 +1,106 @@
+/*
+ * util.h - what the harness's files share: allocation that dies on failure,
+ * a growing string, files read whole and written atomically, child
+ * processes with captured output, and the harness's messages.
+ *
+ * The harness is a command-line program: out of memory it prints one line
+ * and exits 1 rather than threading NULL through every caller.
+ * Overlap: none; the harness is single-threaded.
+ */
+#ifndef GOC_HARNESS_UTIL_H
+#define GOC_HARNESS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit statuses of every goc command. */
+#define GOC_EXIT_OK 0          /* done, and nothing failed */
+#define GOC_EXIT_FAILED 1      /* done, but a run, a check or a comparison failed */
+#define GOC_EXIT_USAGE 2       /* a bad command line or scenario file; nothing ran */
+#define GOC_EXIT_INTERRUPTED 130
+
+/* ---- messages: "goc: ..." on stderr ---------------------------------------- */
+
+void goc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void goc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void goc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- allocation --------------------------------------------------------------- */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Append to a growing array: *v holds *n items of `size` bytes; returns the new one, zeroed. */
+void *xappend(void *v_ptr, size_t *n, size_t size);
+
+/* ---- strings ------------------------------------------------------------------ */
+
+typedef struct strbuf {
+	char *s;       /* NUL-terminated; NULL until something is added */
+	size_t len;
+	size_t cap;
+} strbuf;
+
+void sb_add(strbuf *b, const char *s);
+void sb_addn(strbuf *b, const char *s, size_t n);
+void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text, never NULL; the buffer keeps owning it. */
+const char *sb_str(const strbuf *b);
+void sb_free(strbuf *b);
+
+/* Whether s starts with prefix / ends with suffix. */
+bool str_starts(const char *s, const char *prefix);
+bool str_ends(const char *s, const char *suffix);
+
+/* Parse a decimal uint64 (digits only, no overflow); false otherwise. */
+bool parse_u64(const char *s, uint64_t *out);
+
+/* ---- files -------------------------------------------------------------------- */
+
+/* The whole file, NUL-terminated (len may be NULL); NULL with errno set. */
+char *file_read(const char *path, size_t *len);
+
+/*
+ * Write `len` bytes to `path` atomically: a temporary file beside it,
+ * fsync, rename. Returns 0, or -1 with a message in err.
+ */
+int file_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
+/* mkdir -p. Returns 0 or -1 with errno set. */
+int mkdir_p(const char *path, mode_t mode);
+
+bool path_exists(const char *path);
+bool is_executable(const char *path);
+
+/* ---- child processes ----------------------------------------------------------- */
+
+/*
+ * Run argv (argv[0] looked up on PATH) with stdin from /dev/null, capture
+ * stdout and stderr (each up to `cap` bytes; more is read and dropped), and
+ * wait. Returns 0 when the child ran (see *status, as from waitpid), -1 when
+ * it could not be started (err says why). out/errout may be NULL.
+ */
+int run_capture(char *const argv[], size_t cap, strbuf *out, strbuf *errout, int *status,
+                char *err, size_t errlen);
+
+/* The first line of `argv`'s stdout (e.g. a --version), or NULL if it failed. */
+char *run_first_line(char *const argv[]);
+
+/* A one-line description of a wait status: "exit status 1", "killed by signal 9 (Killed)". */
+char *describe_status(int status);
+
+/* ---- time ----------------------------------------------------------------------- */
+
+double now_monotonic_s(void);
+/* UTC now as "2026-11-23T23:35:01Z" (iso) or "20261123-233501" (compact). */
+char *utc_now(bool compact);
+/* Seconds as "1:05" or "1:02:03". */
+char *format_duration(double seconds);
+
+#endif
