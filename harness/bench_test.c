@@ -1,0 +1,300 @@
+/*
+ * bench_test.c - goc bench, baseline and compare end to end: the real goc
+ * binary runs a fake target (testdata/fake_target.c) that crashes, hangs,
+ * fails its check or prints bad output on request, in a scratch folder with
+ * its own target manifest, scenarios and results. Each failure must be
+ * recorded as such without stopping the rest; a bad scenario must stop
+ * everything before anything runs; Ctrl-C must keep the finished points.
+ *
+ * GOC_BIN and GOC_FAKE_TARGET (set by CMake) name the two executables.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "util.h"
+
+typedef struct scratch {
+	char dir[64];
+	char *build, *scenarios, *results;
+} scratch;
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A scratch folder with a manifest listing the fake target, and a scenario file. */
+static int setup(void **state)
+{
+	scratch *s = calloc(1, sizeof *s);
+	strcpy(s->dir, "/tmp/goc-bench-test-XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	s->build = xasprintf("%s/build", s->dir);
+	s->scenarios = xasprintf("%s/scenarios", s->dir);
+	s->results = xasprintf("%s/results", s->dir);
+	mkdir_p(s->build, 0755);
+	mkdir_p(s->scenarios, 0755);
+	char *manifest = xasprintf("%s/goc-targets.ini", s->build);
+	char *text = xasprintf("[targets]\nfake = %s\n", getenv("GOC_FAKE_TARGET"));
+	write_file(manifest, text);
+	free(manifest);
+	free(text);
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	scratch *s = *state;
+	char *argv[] = { "rm", "-rf", s->dir, NULL };
+	int status;
+	char err[128];
+	run_capture(argv, 0, NULL, NULL, &status, err, sizeof err);
+	free(s->build);
+	free(s->scenarios);
+	free(s->results);
+	free(s);
+	return 0;
+}
+
+static void scenario_file(scratch *s, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", s->scenarios, name);
+	write_file(path, text);
+	free(path);
+}
+
+/* Run goc with the scratch folders and these arguments; its exit status. */
+static int goc(scratch *s, strbuf *out, strbuf *errout, ...)
+{
+	char *argv[32] = { getenv("GOC_BIN"), "--build", s->build, "--scenarios", s->scenarios,
+	                   "--results", s->results };
+	int argc = 7;
+	va_list ap;
+	va_start(ap, errout);
+	for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	int status;
+	char err[256];
+	assert_int_equal(run_capture(argv, 1 << 20, out, errout, &status, err, sizeof err), 0);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static json_t *load_latest(scratch *s)
+{
+	char *path = xasprintf("%s/latest/results.json", s->results);
+	json_error_t je;
+	json_t *run = json_load_file(path, 0, &je);
+	free(path);
+	assert_non_null(run);
+	return run;
+}
+
+static json_t *point(json_t *run, const char *variant)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(run, "points"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "variant")), variant) == 0)
+			return p;
+	fail_msg("no point for variant %s", variant);
+	return NULL;
+}
+
+static const char *first_failure(json_t *p, const char *field)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(p, "failures"), 0), field));
+}
+
+static void test_bench_each_failure_recorded_rest_run(void **state)
+{
+	scratch *s = *state;
+	scenario_file(s, "fake.ini",
+	              "[fake]\ntarget = fake\nvariants = ok, crash, check, silent, wrong-variant, flaky, big-check\n"
+	              "suites = t\nruns = 3\nwarmup = 0\nsize = 1000\ncheck = integer\n"
+	              "[fake-hang]\ntarget = fake\nvariants = hang, ok\nsuites = t\nruns = 3\nwarmup = 0\ntimeout = 1\n");
+	strbuf out = { 0 }, err = { 0 };
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 1);
+	json_t *run = load_latest(s);
+	assert_string_equal(json_string_value(json_object_get(run, "state")), "complete");
+	assert_int_equal(json_array_size(json_object_get(run, "points")), 9);
+
+	json_t *ok = point(run, "ok");
+	assert_string_equal(json_string_value(json_object_get(ok, "status")), "ok");
+	assert_int_equal(json_array_size(json_object_get(ok, "ns_per_op")), 3);
+	assert_int_equal(json_array_size(json_object_get(ok, "wall_s")), 3);
+	/* fake_target reports 10 ns per op. */
+	assert_true(json_real_value(json_array_get(json_object_get(ok, "ns_per_op"), 0)) == 10.0);
+	assert_int_equal(json_integer_value(json_object_get(ok, "check")), 2000);
+
+	json_t *crash = point(run, "crash");
+	assert_string_equal(json_string_value(json_object_get(crash, "status")), "failed");
+	assert_int_equal(json_array_size(json_object_get(crash, "failures")), 3);
+	assert_string_equal(first_failure(crash, "what"), "crashed");
+	assert_non_null(strstr(first_failure(crash, "message"), "signal 11"));
+	assert_int_equal(json_array_size(json_object_get(crash, "ns_per_op")), 0);
+
+	assert_string_equal(first_failure(point(run, "check"), "what"), "check failed");
+	assert_non_null(strstr(first_failure(point(run, "check"), "message"), "expected 10, got 9"));
+	assert_string_equal(first_failure(point(run, "silent"), "what"), "bad output");
+	assert_non_null(strstr(first_failure(point(run, "wrong-variant"), "message"), "variant is 'other'"));
+	/* flaky's first run is accepted; the next ones differ from it. */
+	json_t *flaky = point(run, "flaky");
+	assert_int_equal(json_array_size(json_object_get(flaky, "failures")), 2);
+	assert_non_null(strstr(first_failure(flaky, "message"), "differ"));
+	/* A check past INT64_MAX is kept, as a decimal string. */
+	json_t *big = point(run, "big-check");
+	assert_string_equal(json_string_value(json_object_get(big, "status")), "ok");
+	assert_string_equal(json_string_value(json_object_get(big, "check")), "18446744073709551614");
+
+	json_t *hang = point(run, "hang");
+	assert_string_equal(first_failure(hang, "what"), "timeout");
+	assert_int_equal(json_array_size(json_object_get(hang, "failures")), 3);
+	json_decref(run);
+	/* The summary names the failures. */
+	assert_non_null(strstr(sb_str(&err), "FAILED"));
+	assert_non_null(strstr(sb_str(&err), "6 failed"));
+	sb_free(&out);
+	sb_free(&err);
+}
+
+static void test_bench_bad_scenario_nothing_runs(void **state)
+{
+	scratch *s = *state;
+	scenario_file(s, "fake.ini", "[fake]\ntarget = fake\nvariants = ok, nosuch\nsuites = t\n");
+	strbuf out = { 0 }, err = { 0 };
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);
+	assert_non_null(strstr(sb_str(&err), "fake.ini:3: [fake]: variants: 'nosuch' is not one of"));
+	assert_false(path_exists(s->results));
+	sb_free(&err);
+
+	scenario_file(s, "fake.ini", "[fake]\ntarget = fake\nknob.workers = 1\nsuites = t\n");
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);
+	assert_non_null(strstr(sb_str(&err), "fake.ini:3: [fake]: target 'fake' has no knob 'workers'"));
+	sb_free(&err);
+
+	scenario_file(s, "fake.ini", "[fake]\ntarget = nosuch\nsuites = t\n");
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);
+	assert_non_null(strstr(sb_str(&err), "fake.ini:2: [fake]: unknown target 'nosuch'"));
+	assert_false(path_exists(s->results));
+	sb_free(&out);
+	sb_free(&err);
+}
+
+static void test_bench_interrupted_keeps_finished_points(void **state)
+{
+	scratch *s = *state;
+	scenario_file(s, "fake.ini",
+	              "[a]\ntarget = fake\nvariants = ok\nsuites = t\nruns = 3\nwarmup = 0\n"
+	              "[b]\ntarget = fake\nvariants = hang\nsuites = t\nruns = 3\nwarmup = 0\ntimeout = 600\n");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		execl(getenv("GOC_BIN"), "goc", "--build", s->build, "--scenarios", s->scenarios, "--results",
+		      s->results, "bench", "--suite", "t", (char *)NULL);
+		_exit(127);
+	}
+	/* Wait until the first point is saved, then interrupt as Ctrl-C would. */
+	char *path = xasprintf("%s/latest/results.json", s->results);
+	bool saved = false;
+	for (int i = 0; i < 1000 && !saved; i++) {
+		usleep(20000);
+		char *text = file_read(path, NULL);
+		saved = text && strstr(text, "\"a/c/ok/-\"");
+		free(text);
+	}
+	free(path);
+	assert_true(saved);
+	usleep(200000);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 130);
+	json_t *run = load_latest(s);
+	assert_string_equal(json_string_value(json_object_get(run, "state")), "interrupted");
+	assert_int_equal(json_array_size(json_object_get(run, "points")), 1);
+	assert_string_equal(json_string_value(json_object_get(point(run, "ok"), "status")), "ok");
+	json_decref(run);
+}
+
+static void test_compare_same_run_nothing_slower(void **state)
+{
+	scratch *s = *state;
+	scenario_file(s, "fake.ini", "[a]\ntarget = fake\nvariants = ok\nsuites = t\nruns = 5\n");
+	strbuf out = { 0 }, err = { 0 };
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 0);
+	sb_free(&out);
+	assert_int_equal(goc(s, &out, &err, "compare", "latest", "latest", NULL), 0);
+	assert_non_null(strstr(sb_str(&out), "a/c/ok/-"));
+	assert_non_null(strstr(sb_str(&out), "0 slower, 0 faster, 1 unchanged"));
+	sb_free(&out);
+	assert_int_equal(goc(s, &out, &err, "compare", "latest", "nosuch", NULL), 1);
+	assert_non_null(strstr(sb_str(&err), "no run 'nosuch'"));
+	sb_free(&out);
+	sb_free(&err);
+}
+
+static void test_baseline_go_without_go_skipped(void **state)
+{
+	scratch *s = *state;
+	scenario_file(s, "fake.ini", "[a]\ntarget = fake\nvariants = ok\ngo = nosuch\nsuites = t\nruns = 3\n");
+	strbuf out = { 0 }, err = { 0 };
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 0);
+	sb_free(&err);
+	/* No go on PATH and no program built: a note, exit 0, the run unchanged. */
+	char *old_path = xstrdup(getenv("PATH"));
+	setenv("PATH", "/nonexistent", 1);
+	char *argv[] = { getenv("GOC_BIN"), "--build", s->build, "--scenarios", s->scenarios, "--results",
+	                 s->results, "--go-dir", s->dir, "baseline", "go", NULL };
+	int status;
+	char e[256];
+	assert_int_equal(run_capture(argv, 1 << 16, &out, &err, &status, e, sizeof e), 0);
+	setenv("PATH", old_path, 1);
+	free(old_path);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_non_null(strstr(sb_str(&err), "skipped: Go is not installed"));
+	json_t *run = load_latest(s);
+	assert_int_equal(json_array_size(json_object_get(run, "points")), 1);
+	json_decref(run);
+	sb_free(&out);
+	sb_free(&err);
+}
+
+int main(void)
+{
+	if (!getenv("GOC_BIN") || !getenv("GOC_FAKE_TARGET")) {
+		fprintf(stderr, "bench_test: set GOC_BIN and GOC_FAKE_TARGET\n");
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bench_each_failure_recorded_rest_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bench_bad_scenario_nothing_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bench_interrupted_keeps_finished_points, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compare_same_run_nothing_slower, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baseline_go_without_go_skipped, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("goc_bench", tests, NULL, NULL);
+}
