@@ -151,7 +151,7 @@ static void test_bench_each_failure_recorded_rest_run(void **state)
 	assert_string_equal(json_string_value(json_object_get(crash, "status")), "failed");
 	assert_int_equal(json_array_size(json_object_get(crash, "failures")), 3);
 	assert_string_equal(first_failure(crash, "what"), "crashed");
-	assert_non_null(strstr(first_failure(crash, "message"), "signal 11"));
+	assert_non_null(strstr(first_failure(crash, "message"), "signal 6"));
 	assert_int_equal(json_array_size(json_object_get(crash, "ns_per_op")), 0);
 
 	assert_string_equal(first_failure(point(run, "check"), "what"), "check failed");
