@@ -519,6 +519,18 @@ static bool run_groups(bench_run *r, bench_group *groups, size_t ng)
 	return !interrupted;
 }
 
+/* hyperfine must be there before a run starts, or every point would fail. */
+static bool have_hyperfine(void)
+{
+	char *argv[] = { "hyperfine", "--version", NULL };
+	char *version = run_first_line(argv);
+	if (!version)
+		goc_err("hyperfine is not installed or does not run (Debian: apt-get install hyperfine; "
+		        "scripts/run and scripts/test install it)");
+	free(version);
+	return version != NULL;
+}
+
 /* ---- scenario selection ------------------------------------------------------------------------------ */
 
 static int load_scenarios(const goc_globals *g, scenario_set *set)
@@ -661,6 +673,8 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		goc_err("--tests: %s", err);
 		goto done;
 	}
+	if (!dry && !have_hyperfine())
+		goto done;
 	for (size_t i = 0; i < nchosen; i++)
 		expand(chosen[i], suite, "c", catalog_find(&cat, chosen[i]->target)->path, &chosen[i]->variants, &ov,
 		       &groups, &ngroups);
@@ -855,6 +869,8 @@ int cmd_baseline(const goc_globals *g, int argc, char **argv)
 		goto done;
 	}
 
+	if (!have_hyperfine())
+		goto done;
 	/* A new baseline replaces an earlier one. */
 	json_t *kept = json_array(), *p;
 	json_array_foreach(json_object_get(results, "points"), i, p)
