@@ -29,18 +29,19 @@
 #include "util.h"
 
 static const char report_usage[] =
-	"usage: goc report [--out FILE] [RUN...]\n\n"
+	"usage: goc report [--out FILE] [--charts DIR] [RUN...]\n\n"
 	"Write a Markdown report of runs (a run folder, its results.json, a run id\n"
 	"under the results folder, or latest, the default): the machines, the TSan\n"
 	"test results, and per scenario a table of medians with their 95% confidence\n"
 	"intervals, ratios to the reference variant and to Go where a Go baseline ran,\n"
 	"a chart, and a line of facts computed from the medians. Several runs, also\n"
 	"from different hosts, are merged; each figure says which host it came from.\n\n"
-	"Charts are SVG files drawn by gnuplot into report/ beside FILE. GOC_GNUPLOT\n"
+	"Charts are SVG files drawn by gnuplot, linked relatively from FILE. GOC_GNUPLOT\n"
 	"names the gnuplot to run (default gnuplot); without it the report has every\n"
 	"table and says why the charts were skipped.\n\n"
-	"  --out FILE   the report to write (default REPORT.md)\n"
-	"  -h, --help   this help\n\n"
+	"  --out FILE    the report to write (default REPORT.md)\n"
+	"  --charts DIR  the folder for the charts (default: charts/ in the first run's folder)\n"
+	"  -h, --help    this help\n\n"
 	"Exit status: 0 written (failed points are reported, not an error), 1 a run\n"
 	"cannot be read or the report cannot be written, 2 bad command line.\n";
 
@@ -85,7 +86,9 @@ typedef struct report {
 	size_t nscens;
 	const char *gnuplot;
 	char *charts_off;          /* why no chart is drawn, or NULL */
+	char *first_dir;           /* the first run's folder */
 	char *chart_dir;           /* where the SVG files go */
+	char *chart_link;          /* chart_dir as the Markdown file links it */
 	char *tmp;                 /* a temporary folder for gnuplot scripts, made on first use */
 	size_t ncharts;
 } report;
@@ -242,6 +245,8 @@ static int load_runs(report *r, const report_options *o, char *err, size_t errle
 	for (size_t i = 0; i < o->nruns; i++) {
 		char *dir = results_resolve(o->results_root, o->runs[i], err, errlen);
 		json_t *run = dir ? results_load(dir, err, errlen) : NULL;
+		if (run && !r->first_dir)
+			r->first_dir = xstrdup(dir);
 		free(dir);
 		if (!run)
 			return GOC_EXIT_FAILED;
@@ -299,6 +304,8 @@ static void report_free(report *r)
 	free(r->scens);
 	free(r->charts_off);
 	free(r->chart_dir);
+	free(r->chart_link);
+	free(r->first_dir);
 	free(r->tmp);
 }
 
@@ -1139,7 +1146,7 @@ static void md_chart(strbuf *md, report *r, const rscenario *s)
 		goc_warn("report: %s: chart not drawn: %s", s->name, why);
 		sb_printf(md, "\nChart not drawn: %s\n", why);
 	} else {
-		sb_printf(md, "\n![%s: median ns/op](%s/%s)\n", s->name, REPORT_CHART_DIR, name);
+		sb_printf(md, "\n![%s: median ns/op](%s/%s)\n", s->name, r->chart_link, name);
 		r->ncharts++;
 	}
 	free(why);
@@ -1195,8 +1202,16 @@ int report_generate(const report_options *o, char *err, size_t errlen)
 	for (size_t i = 0; i < r.nscens; i++)
 		describe_scenario(&r, &r.scens[i]);
 	char *dir = dir_of(o->out);
-	r.chart_dir = xasprintf("%s/%s", dir, REPORT_CHART_DIR);
+	r.chart_dir = o->charts ? xstrdup(o->charts) : xasprintf("%s/%s", r.first_dir, REPORT_CHART_DIR);
 	probe_gnuplot(&r);
+	if (mkdir_p(dir, 0755) != 0 || (!r.charts_off && mkdir_p(r.chart_dir, 0755) != 0)) {
+		snprintf(err, errlen, "cannot make %s: %s", r.charts_off ? dir : r.chart_dir, strerror(errno));
+		free(dir);
+		report_free(&r);
+		return GOC_EXIT_FAILED;
+	}
+	if (!r.charts_off)
+		r.chart_link = path_relative(dir, r.chart_dir);
 
 	strbuf md = { 0 };
 	md_header(&md, &r);
@@ -1209,10 +1224,7 @@ int report_generate(const report_options *o, char *err, size_t errlen)
 		sb_add(&md, "\nNo points were recorded.\n");
 	md_scenarios(&md, &r);
 
-	if (mkdir_p(dir, 0755) != 0) {
-		snprintf(err, errlen, "cannot make %s: %s", dir, strerror(errno));
-		rc = GOC_EXIT_FAILED;
-	} else if (file_write_atomic(o->out, sb_str(&md), md.len, err, errlen) != 0) {
+	if (file_write_atomic(o->out, sb_str(&md), md.len, err, errlen) != 0) {
 		rc = GOC_EXIT_FAILED;
 	} else {
 		printf("wrote %s (%zu scenarios, %zu charts in %s)\n", o->out, r.nscens, r.ncharts, r.chart_dir);
@@ -1225,7 +1237,7 @@ int report_generate(const report_options *o, char *err, size_t errlen)
 
 int cmd_report(const goc_globals *g, int argc, char **argv)
 {
-	const char *out = "REPORT.md";
+	const char *out = "REPORT.md", *charts = NULL;
 	const char **names = xcalloc((size_t)argc + 1, sizeof *names);
 	size_t n = 0;
 	for (int a = 1; a < argc; a++) {
@@ -1236,6 +1248,8 @@ int cmd_report(const goc_globals *g, int argc, char **argv)
 			return GOC_EXIT_OK;
 		} else if (!strcmp(arg, "--out") && a + 1 < argc && *argv[a + 1]) {
 			out = argv[++a];
+		} else if (!strcmp(arg, "--charts") && a + 1 < argc && *argv[a + 1]) {
+			charts = argv[++a];
 		} else if (arg[0] == '-' && arg[1]) {
 			goc_err("report: unknown flag or missing value '%s' (see goc report --help)", arg);
 			free(names);
@@ -1246,7 +1260,7 @@ int cmd_report(const goc_globals *g, int argc, char **argv)
 	}
 	if (n == 0)
 		names[n++] = "latest";
-	report_options o = { .results_root = g->results, .out = out, .runs = names, .nruns = n };
+	report_options o = { .results_root = g->results, .out = out, .charts = charts, .runs = names, .nruns = n };
 	char err[2048];
 	int rc = report_generate(&o, err, sizeof err);
 	if (rc != GOC_EXIT_OK)

@@ -4,8 +4,9 @@
  * and write REPORT.md with a table, a chart and a "what this shows" line
  * per scenario, the machines, and the TSan test results.
  *
- * Charts are SVG files drawn by gnuplot into a folder `report/` beside the
- * Markdown file and linked relatively from it. The gnuplot run is the one
+ * Charts are SVG files drawn by gnuplot into a folder (by default `charts/`
+ * in the first run's folder, so that they stay with the run) and linked
+ * relatively from the Markdown file. The gnuplot run is the one
  * the environment variable GOC_GNUPLOT names (default "gnuplot", looked up
  * on PATH); when it cannot be run the report has every table and one line
  * saying why the charts were skipped.
@@ -18,12 +19,13 @@
 
 #include <stddef.h>
 
-/* The folder, beside the Markdown file, that holds its charts. */
-#define REPORT_CHART_DIR "report"
+/* The folder in the first run's folder that holds its charts by default. */
+#define REPORT_CHART_DIR "charts"
 
 typedef struct report_options {
 	const char *results_root;  /* where run ids and "latest" are looked up */
 	const char *out;           /* the Markdown file to write */
+	const char *charts;        /* the folder for the charts, or NULL: REPORT_CHART_DIR in the first run's */
 	const char *const *runs;   /* the runs, named as results_resolve() takes them */
 	size_t nruns;              /* at least 1 */
 } report_options;

@@ -93,7 +93,8 @@ static void generate(scratch *s, const char *const *names, size_t n, int expect_
 	char **paths = xcalloc(n, sizeof *paths);
 	for (size_t i = 0; i < n; i++)
 		paths[i] = fixture(names[i]);
-	report_options o = { .results_root = s->dir, .out = s->out, .runs = (const char *const *)paths, .nruns = n };
+	char *charts = xasprintf("%s/report", s->dir);
+	report_options o = { .results_root = s->dir, .out = s->out, .charts = charts, .runs = (const char *const *)paths, .nruns = n };
 	err[0] = '\0';
 	assert_int_equal(report_generate(&o, err, errlen), expect_rc);
 	free(s->md);
@@ -521,7 +522,7 @@ static void test_report_without_gnuplot_tables_only(void **state)
 	generate_ok(s, names, 1);
 	assert_non_null(strstr(s->md, "Charts were skipped: cannot run " NO_GNUPLOT));
 	assert_null(strstr(s->md, ".svg"));
-	char *charts = xasprintf("%s/" REPORT_CHART_DIR, s->dir);
+	char *charts = xasprintf("%s/" "report", s->dir);
 	assert_false(path_exists(charts));
 	free(charts);
 	for (const char *const *n = (const char *const[]){ "pingpong", "spsc", "pipeline", "workerpool-square", NULL }; *n; n++) {
@@ -540,9 +541,9 @@ static void test_report_with_gnuplot_draws_svg_charts(void **state)
 	assert_null(strstr(s->md, "Charts were skipped"));
 	assert_null(strstr(s->md, "Chart not drawn"));
 	for (const char *const *n = (const char *const[]){ "pingpong", "spsc", "pipeline", "workerpool-square", NULL }; *n; n++) {
-		char *link = xasprintf("](" REPORT_CHART_DIR "/%s.svg)", *n);
+		char *link = xasprintf("](" "report" "/%s.svg)", *n);
 		assert_non_null(strstr(s->md, link));
-		char *path = xasprintf("%s/" REPORT_CHART_DIR "/%s.svg", s->dir, *n);
+		char *path = xasprintf("%s/" "report" "/%s.svg", s->dir, *n);
 		char *svg = file_read(path, NULL);
 		if (!svg)
 			fail_msg("%s was not written", path);
@@ -553,7 +554,7 @@ static void test_report_with_gnuplot_draws_svg_charts(void **state)
 		free(link);
 	}
 	/* A line chart names both hosts' series; the failed Go point draws no bar. */
-	char *path = xasprintf("%s/" REPORT_CHART_DIR "/workerpool-square.svg", s->dir);
+	char *path = xasprintf("%s/" "report" "/workerpool-square.svg", s->dir);
 	char *svg = file_read(path, NULL);
 	assert_non_null(strstr(svg, "runner2: C chan"));
 	assert_non_null(strstr(svg, "vm: Go chan"));

@@ -283,6 +283,34 @@ bool path_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+char *path_relative(const char *from, const char *to)
+{
+	char *f = realpath(from, NULL), *t = realpath(to, NULL);
+	if (!f || !t) {
+		free(f);
+		return t ? t : xstrdup(to);
+	}
+	/* The longest common prefix that ends at a component boundary. */
+	size_t common = 0;
+	for (size_t i = 0;; i++) {
+		bool f_end = f[i] == '\0' || f[i] == '/', t_end = t[i] == '\0' || t[i] == '/';
+		if (f_end && t_end)
+			common = i;
+		if (f[i] != t[i] || f[i] == '\0')
+			break;
+	}
+	strbuf b = { 0 };
+	for (const char *p = f + common; *p; p++)
+		if (*p == '/')
+			sb_add(&b, b.len ? "/.." : "..");
+	const char *rest = t + common + (t[common] == '/');
+	if (*rest)
+		sb_printf(&b, "%s%s", b.len ? "/" : "", rest);
+	free(f);
+	free(t);
+	return b.s ? b.s : xstrdup(".");
+}
+
 bool is_executable(const char *path)
 {
 	struct stat st;

@@ -76,6 +76,12 @@ int file_write_atomic(const char *path, const char *data, size_t len, char *err,
 int mkdir_p(const char *path, mode_t mode);
 
 bool path_exists(const char *path);
+
+/*
+ * The path of `to` relative to the folder `from` (both must exist), e.g.
+ * "results/x/charts" or "../charts"; `to` made absolute if that fails.
+ */
+char *path_relative(const char *from, const char *to);
 bool is_executable(const char *path);
 
 /* ---- child processes ----------------------------------------------------------- */
