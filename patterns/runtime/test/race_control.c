@@ -7,7 +7,14 @@
  *   race_control counter   two tasks increment one plain int, no lock
  *   race_control no-edge   a task writes, main reads after a sleep: timing,
  *                          not a channel, orders them, which is no order
+ *   race_control reuse     two tasks write one int in turn, ordered by time
+ *                          alone, the second on the first one's thread (the
+ *                          pool hands it the idle thread): sharing a thread
+ *                          must not order them (each runs as a TSan fiber)
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +22,31 @@
 
 static int counter;       /* deliberately unguarded */
 static long published;    /* deliberately unguarded */
+int in_turn;              /* deliberately unguarded; not static, so that its stores stay though nothing reads it */
+static atomic_uintptr_t first_thread; /* relaxed: an observation, not an edge */
+
+static void write_first(void *p)
+{
+	(void)p;
+	atomic_store_explicit(&first_thread, (uintptr_t)pthread_self(), memory_order_relaxed);
+	in_turn = 1;
+}
+
+static void write_second(void *p)
+{
+	(void)p;
+	if (atomic_load_explicit(&first_thread, memory_order_relaxed) == (uintptr_t)pthread_self())
+		fprintf(stderr, "race_control: the second task runs on the first task's thread\n");
+	in_turn = 2;
+}
+
+/* Wait until no task is live; the count orders nothing, so this is timing only. */
+static void wait_idle(void)
+{
+	while (goc_tasks_live() != 0)
+		goc_sleep(1000000);
+	goc_sleep(10 * 1000000);
+}
 
 static void bump(void *done)
 {
@@ -43,8 +75,14 @@ int main(int argc, char **argv)
 		goc_sleep(50 * 1000000);
 		printf("published = %ld\n", published);
 		goc_chan_recv(done, NULL, GOC_FOREVER);
+	} else if (argc == 2 && strcmp(argv[1], "reuse") == 0) {
+		goc_go(write_first, NULL);
+		wait_idle();
+		goc_go(write_second, NULL);
+		/* No read of in_turn here: only the two tasks' writes may race. */
+		wait_idle();
 	} else {
-		fprintf(stderr, "usage: race_control counter|no-edge\n");
+		fprintf(stderr, "usage: race_control counter|no-edge|reuse\n");
 		return 2;
 	}
 	goc_chan_free(done);
