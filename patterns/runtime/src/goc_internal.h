@@ -122,7 +122,7 @@ enum {
  * as a race between them.
  */
 typedef struct goc__task {
-	_Atomic(uint64_t) id;             /* the running task's (fresh for each); relaxed: owner writes, others print */
+	_Atomic(uint64_t) id;             /* the running task's, fresh for each; relaxed: owner writes, dump prints */
 	_Atomic(int) kind;                /* GOC__REC_*; relaxed: diagnostics only */
 	_Atomic(uint64_t) rng;            /* owner thread only; relaxed: atomic only for TSan (above) */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */

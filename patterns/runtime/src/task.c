@@ -141,7 +141,7 @@ enum {
 typedef struct worker {
 	goc__task rec;              /* the thread's record, from its start to its exit */
 	atomic_int state;           /* W_*; see each store for its order */
-	goc_task_fn fn;             /* the handed task: written by the claimer before W_HANDED */
+	goc_task_fn fn;             /* the handed task: the claimer's (who took w idle) until W_HANDED, then w's */
 	void *arg;                  /* likewise */
 	struct worker *next, *prev; /* the idle list; guarded by pool_mu */
 	bool listed;                /* on the idle list; guarded by pool_mu */
@@ -156,7 +156,7 @@ static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static goc__lock pool_mu;       /* initialized by pool_init() */
 static worker *pool_idle;       /* most recently idled first; guarded by pool_mu */
 static size_t pool_nidle;       /* workers on pool_idle; guarded by pool_mu */
-static worker *pool_orphans;    /* a fork child's list of its parent's workers, kept for LSan; guarded by pool_mu */
+static worker *pool_orphans;    /* a fork child's copies of its parent's workers (for LSan); guarded by pool_mu */
 
 /*
  * Spinner slots: an idle worker that spins holds one, and goc_go() claims
@@ -169,7 +169,7 @@ static struct {
 	_Alignas(64) _Atomic(worker *) w; /* a spinning worker, or NULL */
 } pool_spinner[GOC__POOL_SPINNERS];
 static int pool_nspinners;      /* slots in use: set by pool_init() (pool_once orders it), then read-only */
-static atomic_int pool_wait_credit; /* see pool_claim_spinner() */
+static atomic_int pool_wait_credit; /* relaxed: a heuristic (pool_claim_spinner()) */
 
 /* ---- records -------------------------------------------------------------- */
 
@@ -664,6 +664,7 @@ static __attribute__((noinline)) void worker_run(worker *w)
 #endif
 }
 
+/* A pooled thread: its first task, then each one handed to it, until it has idled too long. */
 static void *worker_main(void *p)
 {
 	worker *w = p;
@@ -750,6 +751,7 @@ goc_status goc_go(goc_task_fn fn, void *arg)
 #ifdef GOC__TSAN
 		__tsan_destroy_fiber(fiber);
 #endif
+		/* Relaxed: see live_tasks. */
 		atomic_fetch_sub_explicit(&live_tasks, 1, memory_order_relaxed);
 		return GOC_NOMEM;
 	}
@@ -758,6 +760,7 @@ goc_status goc_go(goc_task_fn fn, void *arg)
 
 size_t goc_tasks_live(void)
 {
+	/* Relaxed: see live_tasks. */
 	return atomic_load_explicit(&live_tasks, memory_order_relaxed);
 }
 
