@@ -35,8 +35,9 @@ _Noreturn void goc__die(const char *call, int err, const char *file, int line);
 /*
  * libgoc must give TSan exactly the happens-before edges that Go's memory
  * model gives, or it hides races in the programs it is used to check. Its
- * own bookkeeping (the registry of threads, taken at every task start and
- * exit) is correctly locked but must not order unrelated tasks: inside
+ * own bookkeeping (the registry of threads and the pool of idle threads,
+ * used at every task start and exit) is correctly synchronized but must not
+ * order unrelated tasks: inside
  * GOC__TSAN_PRIVATE_BEGIN/END, TSan neither derives edges from
  * synchronization nor checks memory accesses (the TSan runtime provides the
  * two annotation families; other builds compile them away).
@@ -100,15 +101,30 @@ typedef enum goc__blocked {
 	GOC__SLEEP
 } goc__blocked;
 
+/* What a record describes (goc__task.kind). */
+enum {
+	GOC__REC_THREAD = 0, /* a thread not made by goc_go() (main, raw pthreads) */
+	GOC__REC_TASK,       /* a pooled thread running a task */
+	GOC__REC_IDLE        /* a pooled thread waiting for a task: not shown by goc_tasks_dump() */
+};
+
 /*
- * The record of one thread that uses libgoc: its id, its select RNG and
- * what it is blocked in. Made on the thread's first use of libgoc (or by
- * goc_go()), listed in a registry for goc_tasks_dump(), dropped at exit.
+ * The record of one thread that uses libgoc: the id of what runs on it, its
+ * select RNG and what it is blocked in. Made on the thread's first use of
+ * libgoc (or with a pooled thread), listed in a registry for
+ * goc_tasks_dump(), dropped at exit.
+ *
+ * A pooled thread runs one task after another (task.c), and they share its
+ * record. Under TSan each of those tasks runs as its own fiber, unordered
+ * with the task before it (a goroutine's exit orders nothing), so every
+ * field a task writes must be an atomic: relaxed, as only the owner thread
+ * writes it. A plain field written by two tasks in turn would be reported
+ * as a race between them.
  */
 typedef struct goc__task {
-	uint64_t id;                      /* immutable */
-	bool is_task;                     /* made by goc_go(); immutable */
-	uint64_t rng;                     /* owner thread only */
+	_Atomic(uint64_t) id;             /* the running task's, fresh for each; relaxed: owner writes, dump prints */
+	_Atomic(int) kind;                /* GOC__REC_*; relaxed: diagnostics only */
+	_Atomic(uint64_t) rng;            /* owner thread only; relaxed: atomic only for TSan (above) */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */
 	_Atomic(const void *) blocked_on; /* relaxed: diagnostics only */
 	struct goc__task *prev, *next;    /* guarded by the registry lock */

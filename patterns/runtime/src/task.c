@@ -1,28 +1,118 @@
 /*
- * task.c - tasks (goc_go) and the per-thread records libgoc keeps: an id,
- * the select RNG and what the thread is blocked in, listed in one registry
- * for goc_tasks_dump().
+ * task.c - tasks (goc_go) on a pool of reusable threads, and the per-thread
+ * records libgoc keeps: the id of what runs on the thread, the select RNG
+ * and what the thread is blocked in, listed in one registry for
+ * goc_tasks_dump().
  *
- * A record is made on a thread's first use of libgoc. A task's record is
- * dropped when its function returns; a foreign thread's (main, raw pthreads)
- * by a thread-specific-data destructor when that thread exits.
+ * Making a thread costs tens of microseconds; handing a function to a
+ * thread that is already waiting costs a few cache-line transfers. So the
+ * thread of a task whose function returned becomes an idle worker and waits
+ * to be handed another task. With a second CPU (the spawner needs one), a
+ * few idle workers spin for a moment in a spinner slot, from which goc_go()
+ * takes them without a lock or a system call; the others, and spinners that
+ * waited in vain, sleep on a futex in a LIFO list (the most recently idled
+ * first: its cache is the warmest). goc_go() takes a spinner, else waits a
+ * moment for one to come back when that has been paying off (a loop that
+ * spawns short tasks), else wakes a sleeper, and makes a thread only when
+ * no worker is idle. A worker asleep for GOC__POOL_IDLE_NS exits, and so
+ * does one that would be more than GOC__POOL_MAX_IDLE on the list. A worker
+ * holds its record and the task handed to it for its whole life, so
+ * starting a task on an idle worker allocates nothing.
  *
- * Lock order: the registry lock is a leaf (nothing is taken under it).
- * TSan: registry work is GOC__TSAN_PRIVATE (goc_internal.h), so that task
- * starts and exits order nothing but what pthread_create orders (Go's `go`).
+ * Records: a pooled thread's record is made with the thread, and each task
+ * it runs takes a fresh id; an idle worker's record is skipped by
+ * goc_tasks_dump(). A foreign thread's record (main, raw pthreads) is made on
+ * its first use of libgoc and dropped by a thread-specific-data destructor
+ * when the thread exits.
+ *
+ * Lock order: the pool lock and the registry lock are leaves (nothing is
+ * taken under either; neither is taken under the other).
+ *
+ * ThreadSanitizer. Reusing threads must not give TSan edges that Go does
+ * not have: two tasks that ran in turn on one thread are ordered by the
+ * thread's program order, which would hide every race between them. So in
+ * TSan builds each task runs in its own TSan fiber (a context with its own
+ * vector clock), and the edges are exactly Go's:
+ *   - goc_go() happens-before the task starts: the caller makes the task's
+ *     fiber, and TSan orders a fiber's creation before everything in it, as
+ *     it orders pthread_create() before the new thread;
+ *   - nothing from a task's end: the worker leaves the fiber without a
+ *     sync (__tsan_switch_to_fiber_no_sync) and destroys it detached.
+ * The worker's own context (the thread's TSan thread) must then stay out of
+ * every task's history, since each task's fiber is entered with a sync from
+ * it (the fiber must see how the thread set up its stack and TLS): the
+ * thread is created with TSan ignoring synchronization (it inherits nothing
+ * from whoever goc_go() made it for), and everything the worker does
+ * between tasks is GOC__TSAN_PRIVATE, so it acquires nothing.
+ * Two traces of the previous task would still make TSan report races that
+ * are not there. Its accesses to the thread's stack: before each task the
+ * worker maps fresh pages over the part of the stack that tasks use
+ * (tsan_stack_forget()), which resets TSan's shadow of it. And its writes to
+ * thread-local storage (errno, a program's _Thread_local), which cannot be
+ * remapped: the thread's static TLS block is declared a benign race range,
+ * since no other thread reaches it but through a pointer to it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "goc_internal.h"
+
+#ifdef GOC__TSAN
+#include <sanitizer/tsan_interface.h>
+#include <sys/mman.h>
+#include <unistd.h>
+void AnnotateBenignRaceSized(const char *file, int line, const volatile void *mem, size_t size,
+                             const char *desc);
+#endif
 
 /* 256 KiB: see task.h for why. */
 #define GOC__TASK_STACK (256u * 1024u)
 
 /* How long goc_go() keeps retrying while the system is out of threads. */
 #define GOC__SPAWN_PATIENCE_NS (10LL * 1000000000)
+
+/* Idle workers beyond this many exit at once: the pool keeps at most this many threads for nothing. */
+#define GOC__POOL_MAX_IDLE 64
+
+/* An idle worker exits after this long without a task. */
+#define GOC__POOL_IDLE_NS (5LL * 1000000000)
+
+/*
+ * How long an idle worker spins before it sleeps, given a second CPU. A
+ * burst of goc_go() calls (a loop spawning tasks) comes well within it, and
+ * catching the next task while spinning saves the spawner a futex wake-up
+ * and the task the tens of microseconds a sleeping thread takes to resume.
+ * After the first GOC__POOL_PAUSE_NS it yields the CPU between looks: on a
+ * busy machine the spawner may be waiting for this very CPU (measured with
+ * the spawn benchmark under load, pure spinning ran out of time 50 times as
+ * often).
+ */
+#define GOC__POOL_SPIN_NS 20000
+#define GOC__POOL_PAUSE_NS 2000
+
+/*
+ * How long goc_go() may wait for a spinner to come back (pool_claim_spinner()),
+ * and the most credit that waiting can build up.
+ */
+#define GOC__POOL_WAIT_NS 1000
+#define GOC__POOL_WAIT_CREDIT_MAX 16
+
+/* The most idle workers that spin at once (see pool_spinner). */
+#define GOC__POOL_SPINNERS 4
+
+/*
+ * TSan builds: the stack below the worker's outermost frame that its own
+ * context uses between tasks (the mmap() of tsan_stack_forget(), fiber
+ * switches, waiting), and the pad that task_run() keeps between it and the
+ * task: tsan_stack_forget() resets everything below the first, rounded down
+ * to a page, and the pad is larger by the most such rounding can take (on
+ * pages of up to 16 KiB), so the task runs wholly in the part it resets.
+ */
+#define GOC__TSAN_OWN_STACK (16u * 1024u)
+#define GOC__TSAN_STACK_PAD (GOC__TSAN_OWN_STACK + 16u * 1024u)
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static goc__task *registry;           /* guarded by registry_mu */
@@ -37,7 +127,65 @@ static _Thread_local goc__task *tls_self;
 static pthread_key_t exit_key;        /* its destructor drops a foreign thread's record */
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-static void record_drop(goc__task *t)
+/* worker.state: the futex word goc_go() hands a task through. */
+enum {
+	W_IDLE = 0,  /* idle and awake: in a spinner slot, or listed and about to sleep */
+	W_SLEEPING,  /* listed, and may be asleep in futex_wait: a hand-off must wake it */
+	W_HANDED     /* fn and arg (and fiber) are set: run them; stays so until idle again */
+};
+
+/*
+ * A pooled thread, from its creation by goc_go() to its exit. Made by
+ * goc_go() with the thread's first task, freed by the thread.
+ */
+typedef struct worker {
+	goc__task rec;              /* the thread's record, from its start to its exit */
+	atomic_int state;           /* W_*; see each store for its order */
+	goc_task_fn fn;             /* the handed task: the claimer's (who took w idle) until W_HANDED, then w's */
+	void *arg;                  /* likewise */
+	struct worker *next, *prev; /* the idle list; guarded by pool_mu */
+	bool listed;                /* on the idle list; guarded by pool_mu */
+#ifdef GOC__TSAN
+	void *fiber;                /* the handed task's TSan fiber; as fn */
+	char *stack_lo;             /* lowest usable byte of the stack; worker thread only */
+	char *stack_top;            /* the worker's outermost frame; worker thread only */
+#endif
+} worker;
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static goc__lock pool_mu;       /* initialized by pool_init() */
+static worker *pool_idle;       /* most recently idled first; guarded by pool_mu */
+static size_t pool_nidle;       /* workers on pool_idle; guarded by pool_mu */
+static worker *pool_orphans;    /* a fork child's copies of its parent's workers (for LSan); guarded by pool_mu */
+
+/*
+ * Spinner slots: an idle worker that spins holds one, and goc_go() claims
+ * it by exchanging it out, without the lock. One fewer than the usable CPUs
+ * (the spawner needs one), and at most GOC__POOL_SPINNERS: idle workers that
+ * find no free slot sleep at once, so that spinners never crowd out threads
+ * with work. Each slot has its own cache line.
+ */
+static struct {
+	_Alignas(64) _Atomic(worker *) w; /* a spinning worker, or NULL */
+} pool_spinner[GOC__POOL_SPINNERS];
+static int pool_nspinners;      /* slots in use: set by pool_init() (pool_once orders it), then read-only */
+static atomic_int pool_wait_credit; /* relaxed: a heuristic (pool_claim_spinner()) */
+
+/* ---- records -------------------------------------------------------------- */
+
+static void registry_link(goc__task *t)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_mutex_lock(&registry_mu));
+	t->next = registry;
+	if (registry)
+		registry->prev = t;
+	registry = t;
+	GOC_PT(pthread_mutex_unlock(&registry_mu));
+	GOC__TSAN_PRIVATE_END();
+}
+
+static void registry_unlink(goc__task *t)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_lock(&registry_mu));
@@ -49,19 +197,12 @@ static void record_drop(goc__task *t)
 		t->next->prev = t->prev;
 	GOC_PT(pthread_mutex_unlock(&registry_mu));
 	GOC__TSAN_PRIVATE_END();
-	free(t);
 }
 
-static void exit_key_destructor(void *p)
+static uint64_t id_next(void)
 {
-	if (p == tls_self)
-		tls_self = NULL;
-	record_drop(p);
-}
-
-static void exit_key_make(void)
-{
-	GOC_PT(pthread_key_create(&exit_key, exit_key_destructor));
+	/* Relaxed: ids need only be unique. */
+	return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1;
 }
 
 static uint64_t splitmix64(uint64_t x)
@@ -72,42 +213,52 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static goc__task *record_make(bool is_task)
+/* Fill in a zeroed record for the calling thread and list it. */
+static void record_init(goc__task *t, int kind)
 {
-	goc__task *t = calloc(1, sizeof *t);
-	if (!t)
-		goc__die("calloc(goc__task)", ENOMEM, __FILE__, __LINE__);
-	t->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1;
-	t->is_task = is_task;
+	uint64_t id = id_next();
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t->rng = splitmix64(t->id ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32));
-	if (t->rng == 0)
-		t->rng = 1; /* xorshift's one fixed point */
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_lock(&registry_mu));
-	t->next = registry;
-	if (registry)
-		registry->prev = t;
-	registry = t;
-	GOC_PT(pthread_mutex_unlock(&registry_mu));
-	GOC__TSAN_PRIVATE_END();
-	return t;
+	uint64_t rng = splitmix64(id ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32));
+	/* Relaxed, all three: the record is not shared until registry_link() publishes it. */
+	atomic_store_explicit(&t->id, id, memory_order_relaxed);
+	atomic_store_explicit(&t->kind, kind, memory_order_relaxed);
+	atomic_store_explicit(&t->rng, rng ? rng : 1, memory_order_relaxed); /* xorshift's one fixed point */
+	registry_link(t);
+}
+
+static void exit_key_destructor(void *p)
+{
+	if (p == tls_self)
+		tls_self = NULL;
+	registry_unlink(p);
+	free(p);
+}
+
+static void exit_key_make(void)
+{
+	GOC_PT(pthread_key_create(&exit_key, exit_key_destructor));
 }
 
 goc__task *goc__task_self(void)
 {
 	if (tls_self)
 		return tls_self;
+	/* A foreign thread: pooled threads set tls_self when they start. */
 	GOC_PT(pthread_once(&exit_key_once, exit_key_make));
-	tls_self = record_make(false);
-	GOC_PT(pthread_setspecific(exit_key, tls_self));
-	return tls_self;
+	goc__task *t = calloc(1, sizeof *t);
+	if (!t)
+		goc__die("calloc(goc__task)", ENOMEM, __FILE__, __LINE__);
+	record_init(t, GOC__REC_THREAD);
+	tls_self = t;
+	GOC_PT(pthread_setspecific(exit_key, t));
+	return t;
 }
 
 uint64_t goc_task_id(void)
 {
-	return goc__task_self()->id;
+	/* Relaxed: the owner reads its own record. */
+	return atomic_load_explicit(&goc__task_self()->id, memory_order_relaxed);
 }
 
 void goc__blocked_enter(goc__blocked what, const void *on)
@@ -128,58 +279,462 @@ uint32_t goc__rand_below(goc__task *self, uint32_t n)
 {
 	/* xorshift64* for the bits, Lemire's multiply-and-reject for no bias. */
 	uint32_t threshold = (uint32_t)(-n) % n;
+	/* Relaxed: only the owner thread uses its RNG (atomic for TSan: see goc__task). */
+	uint64_t x = atomic_load_explicit(&self->rng, memory_order_relaxed);
 	for (;;) {
-		uint64_t x = self->rng;
 		x ^= x >> 12;
 		x ^= x << 25;
 		x ^= x >> 27;
-		self->rng = x;
 		uint32_t r = (uint32_t)((x * 0x2545f4914f6cdd1du) >> 32);
 		uint64_t m = (uint64_t)r * n;
-		if ((uint32_t)m >= threshold)
+		if ((uint32_t)m >= threshold) {
+			atomic_store_explicit(&self->rng, x, memory_order_relaxed);
 			return (uint32_t)(m >> 32);
+		}
 	}
 }
 
-typedef struct task_start {
-	goc_task_fn fn;
-	void *arg;
-} task_start;
+/* ---- the pool --------------------------------------------------------------- */
 
-static void *task_main(void *p)
+/* pool_mu is held: take w off the idle list. */
+static void pool_unlist(worker *w)
 {
-	task_start start = *(task_start *)p;
-	free(p);
-	tls_self = record_make(true);
-	start.fn(start.arg);
-	goc__task *self = tls_self;
-	tls_self = NULL;
-	record_drop(self);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		pool_idle = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->next = w->prev = NULL;
+	w->listed = false;
+	pool_nidle--;
+}
+
+/*
+ * fork() copies the pool but not its threads: a child that handed a task
+ * to one would wait for it forever. The handlers hold pool_mu across the
+ * fork, so that the list is copied whole, and the child starts with an
+ * empty pool. (A spinner may leave its slot meanwhile; then it just is not
+ * orphaned, and its copy in the child is unreachable, like any object of a
+ * thread that fork() did not copy.)
+ */
+static void pool_fork_prepare(void)
+{
+	goc__lock_acquire(&pool_mu);
+}
+
+static void pool_fork_parent(void)
+{
+	goc__lock_release(&pool_mu);
+}
+
+static void pool_orphan(worker *w)
+{
+	/* Chained through `next`, so that leak checkers still see it reachable. */
+	w->next = pool_orphans;
+	pool_orphans = w;
+}
+
+static void pool_fork_child(void)
+{
+	while (pool_idle) {
+		worker *w = pool_idle;
+		pool_unlist(w);
+		pool_orphan(w);
+	}
+	for (int i = 0; i < GOC__POOL_SPINNERS; i++) {
+		/* Relaxed: the child has one thread. */
+		worker *w = atomic_exchange_explicit(&pool_spinner[i].w, NULL, memory_order_relaxed);
+		if (w)
+			pool_orphan(w);
+	}
+	goc__lock_release(&pool_mu);
+}
+
+static void pool_init(void)
+{
+	goc__lock_init(&pool_mu);
+	int cpus = goc__usable_cpus();
+	pool_nspinners = cpus - 1 < GOC__POOL_SPINNERS ? cpus - 1 : GOC__POOL_SPINNERS;
+	GOC_PT(pthread_atfork(pool_fork_prepare, pool_fork_parent, pool_fork_child));
+}
+
+/* Hand fn(arg) to w, which is ours (claimed), awake or asleep. Called private. */
+static void worker_hand(worker *w, goc_task_fn fn, void *arg, void *fiber)
+{
+	w->fn = fn;
+	w->arg = arg;
+#ifdef GOC__TSAN
+	w->fiber = fiber;
+#endif
+	(void)fiber;
+	/* Release: the worker's acquire of W_HANDED sees fn, arg and fiber. */
+	if (atomic_exchange_explicit(&w->state, W_HANDED, memory_order_release) == W_SLEEPING)
+		goc__futex_wake(&w->state, 1);
+}
+
+/* Take a spinning worker from its slot, or NULL. */
+static worker *pool_take_spinner(void)
+{
+	for (int i = 0; i < pool_nspinners; i++) {
+		/* Relaxed: a hint that spares the exchange's cache-line steal when the slot is empty. */
+		if (atomic_load_explicit(&pool_spinner[i].w, memory_order_relaxed)) {
+			/* Acquire: pairs with the spinner's release into the slot (its state is W_IDLE). */
+			worker *w = atomic_exchange_explicit(&pool_spinner[i].w, NULL, memory_order_acquire);
+			if (w)
+				return w;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Take a spinning worker, waiting up to GOC__POOL_WAIT_NS for one when
+ * pool_wait_credit says that spinners have been coming back: in a burst of
+ * goc_go() calls the spinner is usually finishing the previous task, and
+ * waiting a few hundred nanoseconds for it beats waking a sleeper (a
+ * system call here, tens of microseconds until it runs). Hand-offs to
+ * spinners raise the credit, waits in vain lower it four times as much, so
+ * that a program whose tasks do not come back soon (long-lived tasks) stops
+ * waiting after a few misses. Called private.
+ */
+static worker *pool_claim_spinner(void)
+{
+	if (pool_nspinners == 0)
+		return NULL;
+	/* Relaxed, every access to the credit: a heuristic, whose races only misjudge one wait. */
+	int credit = atomic_load_explicit(&pool_wait_credit, memory_order_relaxed);
+	worker *w = pool_take_spinner();
+	if (!w && credit > 0) {
+		int64_t until = goc_deadline_after(GOC__POOL_WAIT_NS);
+		/* Wait for a spinner; the clock is read every 8 turns (about 200 ns). */
+		for (unsigned turn = 1; !w; turn++) {
+			goc__cpu_relax();
+			w = pool_take_spinner();
+			if (!w && turn % 8 == 0 && goc_now() >= until)
+				break;
+		}
+	}
+	if (w && credit < GOC__POOL_WAIT_CREDIT_MAX)
+		atomic_store_explicit(&pool_wait_credit, credit + 1, memory_order_relaxed);
+	else if (!w && credit > 0)
+		atomic_store_explicit(&pool_wait_credit, credit - 4, memory_order_relaxed);
+	return w;
+}
+
+/*
+ * Hand fn(arg) to an idle worker, a spinning one if any (no system call
+ * then, and it starts at once), else the most recently idled sleeper; false
+ * if no worker is idle. TSan: private (see the file comment); the caller
+ * made `fiber`.
+ */
+static bool pool_hand(goc_task_fn fn, void *arg, void *fiber)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	worker *w = pool_claim_spinner();
+	if (!w) {
+		goc__lock_acquire(&pool_mu);
+		w = pool_idle;
+		if (w)
+			pool_unlist(w);
+		goc__lock_release(&pool_mu);
+	}
+	if (w)
+		worker_hand(w, fn, arg, fiber);
+	GOC__TSAN_PRIVATE_END();
+	return w != NULL;
+}
+
+/* True once w was handed a task. */
+static bool worker_handed(worker *w)
+{
+	/* Acquire: see the claimer's fn, arg and fiber. */
+	return atomic_load_explicit(&w->state, memory_order_acquire) == W_HANDED;
+}
+
+/*
+ * Sleep until w is handed a task (true) or `deadline` passes (false; it may
+ * be handed one at any moment after, and then this is called again).
+ */
+static bool worker_await(worker *w, int64_t deadline)
+{
+	int seen = W_IDLE;
+	/*
+	 * Announce the sleep (unless an earlier call did), so that the claimer
+	 * wakes us. Acquire on failure: if the state is W_HANDED, we are about
+	 * to read fn and arg.
+	 */
+	if (!atomic_compare_exchange_strong_explicit(&w->state, &seen, W_SLEEPING, memory_order_acquire,
+	                                             memory_order_acquire) &&
+	    seen == W_HANDED)
+		return true;
+	/* Re-check after every wake-up, spurious or not, and once more at the deadline. */
+	for (;;) {
+		int rc = goc__futex_wait_until(&w->state, W_SLEEPING, deadline);
+		if (worker_handed(w))
+			return true;
+		if (rc == ETIMEDOUT)
+			return false;
+	}
+}
+
+/*
+ * After a task, with a second CPU: take a free spinner slot and spin there
+ * for the next task, for at most GOC__POOL_SPIN_NS. True if handed one;
+ * false (and out of the slot) if no slot was free or none came. Called
+ * private.
+ */
+static bool worker_spin(worker *w)
+{
+	for (int i = 0; i < pool_nspinners; i++) {
+		worker *none = NULL;
+		/* Relaxed: pool_mu or the last hand-off ordered the state's last writes before this. */
+		atomic_store_explicit(&w->state, W_IDLE, memory_order_relaxed);
+		/* Release: a claimer that takes us from the slot sees W_IDLE. */
+		if (!atomic_compare_exchange_strong_explicit(&pool_spinner[i].w, &none, w, memory_order_release,
+		                                             memory_order_relaxed))
+			continue;
+		int64_t start = goc_now();
+		/* Spin, then spin yielding: see GOC__POOL_SPIN_NS. The clock is read every 32 turns (about 1 us). */
+		for (unsigned turn = 1;; turn++) {
+			if (worker_handed(w))
+				return true;
+			goc__cpu_relax();
+			if (turn % 32 == 0) {
+				int64_t spun = goc_now() - start;
+				if (spun >= GOC__POOL_SPIN_NS)
+					break;
+				if (spun >= GOC__POOL_PAUSE_NS)
+					sched_yield();
+			}
+		}
+		worker *self = w;
+		/* Relaxed: leaving the slot publishes nothing; failing means a claimer took us. */
+		if (atomic_compare_exchange_strong_explicit(&pool_spinner[i].w, &self, NULL, memory_order_relaxed,
+		                                            memory_order_relaxed))
+			return false;
+		/* Claimed: the hand-off is a few instructions away, unless the claimer was preempted. */
+		for (int turn = 0; turn < 64; turn++) {
+			if (worker_handed(w))
+				return true;
+			goc__cpu_relax();
+		}
+		return worker_await(w, GOC_FOREVER);
+	}
+	return false;
+}
+
+/*
+ * List the worker as idle and sleep until a task is handed to it (true) or
+ * it has been idle too long (false: unlisted, it exits). False at once if
+ * the list is full. Called private.
+ */
+static bool worker_sleep(worker *w)
+{
+	goc__lock_acquire(&pool_mu);
+	bool listed = pool_nidle < GOC__POOL_MAX_IDLE;
+	if (listed) {
+		/* Relaxed: pool_mu publishes it to the claimer that unlists us. */
+		atomic_store_explicit(&w->state, W_IDLE, memory_order_relaxed);
+		w->prev = NULL;
+		w->next = pool_idle;
+		if (pool_idle)
+			pool_idle->prev = w;
+		pool_idle = w;
+		w->listed = true;
+		pool_nidle++;
+	}
+	goc__lock_release(&pool_mu);
+	if (!listed)
+		return false;
+	if (worker_await(w, goc_deadline_after(GOC__POOL_IDLE_NS)))
+		return true;
+	goc__lock_acquire(&pool_mu);
+	bool claimed = !w->listed;
+	if (!claimed)
+		pool_unlist(w);
+	goc__lock_release(&pool_mu);
+	/* Claimed after all: the claimer is about to hand us its task. */
+	return claimed && worker_await(w, GOC_FOREVER);
+}
+
+/* After a task: wait for the next (true), or exit (false). */
+static bool worker_idle(worker *w)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	bool handed = worker_spin(w) || worker_sleep(w);
+	GOC__TSAN_PRIVATE_END();
+	return handed;
+}
+
+#ifdef GOC__TSAN
+/* Note the thread's stack, and declare its static TLS block a benign race range (file comment). */
+static void tsan_worker_init(worker *w, char *top)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+	GOC_PT(pthread_getattr_np(pthread_self(), &attr));
+	GOC_PT(pthread_attr_getstack(&attr, &lo, &size));
+	GOC_PT(pthread_attr_destroy(&attr));
+	w->stack_lo = lo;
+	w->stack_top = top;
+	/*
+	 * glibc keeps a thread's static TLS just below its thread control block,
+	 * at pthread_self(), above the stack: the span from our outermost frame
+	 * up to it holds the TLS and the frames of the thread's start, which
+	 * only this thread uses. Checked against errno's place, which is in it.
+	 */
+	char *hi = (char *)pthread_self();
+	char *e = (char *)&errno;
+	if (top < e && e < hi)
+		AnnotateBenignRaceSized(__FILE__, __LINE__, top, (size_t)(hi - top),
+		                        "goc: the thread-local storage of a pooled thread, used by its tasks in turn");
+	GOC__TSAN_PRIVATE_END();
+}
+
+/*
+ * Map fresh pages over the stack below what the worker's own context uses,
+ * where the previous task ran: TSan's mmap() interceptor resets its shadow there
+ * (ignoring accesses, it clears the shadow instead of imitating a write).
+ */
+static void tsan_stack_forget(worker *w)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)w->stack_lo + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)w->stack_top - GOC__TSAN_OWN_STACK) & ~(page - 1);
+	if (hi <= lo)
+		return;
+	GOC__TSAN_PRIVATE_BEGIN();
+	void *p = mmap((void *)lo, hi - lo, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_STACK, -1, 0);
+	GOC__TSAN_PRIVATE_END();
+	if (p == MAP_FAILED)
+		goc__die("mmap(task stack)", errno, __FILE__, __LINE__);
+}
+#endif
+
+/*
+ * Run one task on the worker, in its own TSan fiber in TSan builds. Not
+ * inlined: its pad must lie below the worker's own frames.
+ */
+static __attribute__((noinline)) void task_run(worker *w, goc_task_fn fn, void *arg)
+{
+#ifdef GOC__TSAN
+	/*
+	 * The task's frames go below the pad, in the part tsan_stack_forget()
+	 * resets. The empty asm only makes the compiler keep the pad (it is
+	 * never accessed: TSan would see a task's access to it).
+	 */
+	char pad[GOC__TSAN_STACK_PAD];
+	__asm__ volatile("" : : "r"(pad));
+#endif
+	goc__task *rec = &w->rec;
+	/* Relaxed, all: the record is the owner's (see goc__task). */
+	atomic_store_explicit(&rec->id, id_next(), memory_order_relaxed);
+	atomic_store_explicit(&rec->kind, GOC__REC_TASK, memory_order_relaxed);
+	fn(arg);
+	atomic_store_explicit(&rec->kind, GOC__REC_IDLE, memory_order_relaxed);
 	/* Relaxed: the count must not order a finished task before its readers (see live_tasks). */
 	atomic_fetch_sub_explicit(&live_tasks, 1, memory_order_relaxed);
+}
+
+/* Run the task handed to the worker. */
+static __attribute__((noinline)) void worker_run(worker *w)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	goc_task_fn fn = w->fn;
+	void *arg = w->arg;
+#ifdef GOC__TSAN
+	void *fiber = w->fiber;
+#endif
+	GOC__TSAN_PRIVATE_END();
+#ifdef GOC__TSAN
+	void *self = __tsan_get_current_fiber();
+	tsan_stack_forget(w);
+	/* With a sync: the fiber sees this thread's set-up, which is all it has ever done (file comment). */
+	__tsan_switch_to_fiber(fiber, 0);
+#endif
+	task_run(w, fn, arg);
+#ifdef GOC__TSAN
+	/* No sync: a task's end orders nothing. */
+	__tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
+	__tsan_destroy_fiber(fiber);
+#endif
+}
+
+/* A pooled thread: its first task, then each one handed to it, until it has idled too long. */
+static void *worker_main(void *p)
+{
+	worker *w = p;
+	GOC__TSAN_PRIVATE_BEGIN();
+	record_init(&w->rec, GOC__REC_IDLE);
+	tls_self = &w->rec;
+	GOC__TSAN_PRIVATE_END();
+#ifdef GOC__TSAN
+	tsan_worker_init(w, __builtin_frame_address(0));
+#endif
+	do
+		worker_run(w);
+	while (worker_idle(w));
+	GOC__TSAN_PRIVATE_BEGIN();
+	tls_self = NULL;
+	registry_unlink(&w->rec);
+	free(w);
+	GOC__TSAN_PRIVATE_END();
 	return NULL;
+}
+
+/* Make a thread for fn(arg): 0 or pthread_create()'s error. */
+static int worker_start(goc_task_fn fn, void *arg, void *fiber)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	int rc = ENOMEM;
+	worker *w = calloc(1, sizeof *w);
+	if (w) {
+		w->fn = fn;
+		w->arg = arg;
+#ifdef GOC__TSAN
+		w->fiber = fiber;
+#endif
+		/* Its first task needs no hand-off: pthread_create() publishes fn and arg. */
+		atomic_init(&w->state, W_HANDED);
+		pthread_attr_t attr;
+		GOC_PT(pthread_attr_init(&attr));
+		GOC_PT(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
+		GOC_PT(pthread_attr_setstacksize(&attr, GOC__TASK_STACK));
+		pthread_t tid;
+		/* TSan: ignoring synchronization here, the thread inherits nothing from us (file comment). */
+		rc = pthread_create(&tid, &attr, worker_main, w);
+		GOC_PT(pthread_attr_destroy(&attr));
+		if (rc != 0)
+			free(w);
+	}
+	GOC__TSAN_PRIVATE_END();
+	(void)fiber;
+	return rc;
 }
 
 goc_status goc_go(goc_task_fn fn, void *arg)
 {
-	task_start *start = malloc(sizeof *start);
-	if (!start)
-		return GOC_NOMEM;
-	start->fn = fn;
-	start->arg = arg;
-
-	pthread_attr_t attr;
-	GOC_PT(pthread_attr_init(&attr));
-	GOC_PT(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
-	GOC_PT(pthread_attr_setstacksize(&attr, GOC__TASK_STACK));
-
+	GOC_PT(pthread_once(&pool_once, pool_init));
+	/* Relaxed: see live_tasks. */
 	atomic_fetch_add_explicit(&live_tasks, 1, memory_order_relaxed);
+#ifdef GOC__TSAN
+	/* The task's TSan context; making it here is the edge from goc_go() to the task (file comment). */
+	void *fiber = __tsan_create_fiber(0);
+#else
+	void *fiber = NULL;
+#endif
+	if (pool_hand(fn, arg, fiber))
+		return GOC_OK;
+
 	int64_t give_up = 0;
 	int64_t backoff_ns = 50000;
 	int rc;
-	pthread_t tid;
-	/* EAGAIN means out of threads for now (pid_max, RLIMIT_NPROC): wait for exits. */
-	while ((rc = pthread_create(&tid, &attr, task_main, start)) == EAGAIN) {
+	/* EAGAIN means out of threads for now (pid_max, RLIMIT_NPROC): wait for exits, or for a worker to idle. */
+	while ((rc = worker_start(fn, arg, fiber)) == EAGAIN) {
 		int64_t now = goc_now();
 		if (give_up == 0)
 			give_up = now + GOC__SPAWN_PATIENCE_NS;
@@ -189,11 +744,15 @@ goc_status goc_go(goc_task_fn fn, void *arg)
 		nanosleep(&ts, NULL);
 		if (backoff_ns < 10000000)
 			backoff_ns *= 2;
+		if (pool_hand(fn, arg, fiber))
+			return GOC_OK;
 	}
-	GOC_PT(pthread_attr_destroy(&attr));
 	if (rc != 0) {
+#ifdef GOC__TSAN
+		__tsan_destroy_fiber(fiber);
+#endif
+		/* Relaxed: see live_tasks. */
 		atomic_fetch_sub_explicit(&live_tasks, 1, memory_order_relaxed);
-		free(start);
 		return GOC_NOMEM;
 	}
 	return GOC_OK;
@@ -201,6 +760,7 @@ goc_status goc_go(goc_task_fn fn, void *arg)
 
 size_t goc_tasks_live(void)
 {
+	/* Relaxed: see live_tasks. */
 	return atomic_load_explicit(&live_tasks, memory_order_relaxed);
 }
 
@@ -226,9 +786,14 @@ void goc_tasks_dump(FILE *out)
 	GOC_PT(pthread_mutex_lock(&registry_mu));
 	fprintf(out, "goc: %zu live task(s)\n", goc_tasks_live());
 	for (goc__task *t = registry; t; t = t->next) {
+		/* Relaxed, all: a racy snapshot for diagnostics. */
+		int kind = atomic_load_explicit(&t->kind, memory_order_relaxed);
+		if (kind == GOC__REC_IDLE)
+			continue;
+		uint64_t id = atomic_load_explicit(&t->id, memory_order_relaxed);
 		int what = atomic_load_explicit(&t->blocked, memory_order_relaxed);
 		const void *on = atomic_load_explicit(&t->blocked_on, memory_order_relaxed);
-		fprintf(out, "%s %llu [%s]", t->is_task ? "task" : "thread", (unsigned long long)t->id,
+		fprintf(out, "%s %llu [%s]", kind == GOC__REC_TASK ? "task" : "thread", (unsigned long long)id,
 		        blocked_name(what));
 		if (on)
 			fprintf(out, " on %p", on);

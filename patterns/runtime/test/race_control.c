@@ -7,14 +7,52 @@
  *   race_control counter   two tasks increment one plain int, no lock
  *   race_control no-edge   a task writes, main reads after a sleep: timing,
  *                          not a channel, orders them, which is no order
+ *   race_control reuse     two tasks write one int in turn, ordered by time
+ *                          alone, the second on the first one's thread (the
+ *                          pool hands it the idle thread): sharing a thread
+ *                          must not order them (each runs as a TSan fiber)
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "goc/goc.h"
 
+/* reuse: tries until the second task lands on the first one's thread (it normally does at once). */
+#define REUSE_ATTEMPTS 20
+
 static int counter;       /* deliberately unguarded */
 static long published;    /* deliberately unguarded */
+/* Deliberately unguarded, one per attempt; not static, so that stores stay though nothing reads them. */
+int in_turn[REUSE_ATTEMPTS];
+static atomic_uintptr_t first_thread; /* relaxed: an observation, not an edge */
+static atomic_bool reused;            /* relaxed: likewise */
+
+static void write_first(void *p)
+{
+	atomic_store_explicit(&first_thread, (uintptr_t)pthread_self(), memory_order_relaxed);
+	in_turn[(uintptr_t)p] = 1;
+}
+
+/* Writes only on the first task's thread: elsewhere the race would prove nothing. */
+static void write_second(void *p)
+{
+	if (atomic_load_explicit(&first_thread, memory_order_relaxed) != (uintptr_t)pthread_self())
+		return;
+	atomic_store_explicit(&reused, true, memory_order_relaxed);
+	fprintf(stderr, "race_control: the second task runs on the first task's thread\n");
+	in_turn[(uintptr_t)p] = 2;
+}
+
+/* Wait until no task is live; the count orders nothing, so this is timing only. */
+static void wait_idle(void)
+{
+	while (goc_tasks_live() != 0)
+		goc_sleep(1000000);
+	goc_sleep(10 * 1000000);
+}
 
 static void bump(void *done)
 {
@@ -43,8 +81,16 @@ int main(int argc, char **argv)
 		goc_sleep(50 * 1000000);
 		printf("published = %ld\n", published);
 		goc_chan_recv(done, NULL, GOC_FOREVER);
+	} else if (argc == 2 && strcmp(argv[1], "reuse") == 0) {
+		/* No read of in_turn here: only the two tasks' writes may race. */
+		for (uintptr_t k = 0; k < REUSE_ATTEMPTS && !atomic_load(&reused); k++) {
+			goc_go(write_first, (void *)k);
+			wait_idle();
+			goc_go(write_second, (void *)k);
+			wait_idle();
+		}
 	} else {
-		fprintf(stderr, "usage: race_control counter|no-edge\n");
+		fprintf(stderr, "usage: race_control counter|no-edge|reuse\n");
 		return 2;
 	}
 	goc_chan_free(done);

@@ -2,15 +2,30 @@
  * task.h - goroutine-style tasks: goc_go(fn, arg) runs fn(arg) on its own
  * thread.
  *
- * A task is a detached POSIX thread with a 256 KiB stack. Threads cannot grow
- * their stacks the way goroutines do, so the size is a trade: glibc's default
- * (8 MiB) reserves 80 GiB of address space for 10,000 tasks, while 256 KiB
- * holds deep C call chains and the larger frames of sanitizer builds, and
- * only the pages a task touches cost memory. A task that needs more should
- * keep big buffers on the heap.
+ * A task runs on a POSIX thread of its own with a 256 KiB stack, from
+ * goc_go() until fn returns. Threads cannot grow their stacks the way
+ * goroutines do, so the size is a trade: glibc's default (8 MiB) reserves
+ * 80 GiB of address space for 10,000 tasks, while 256 KiB holds deep C call
+ * chains and the larger frames of sanitizer builds, and only the pages a
+ * task touches cost memory (ThreadSanitizer builds keep 32 KiB of it for
+ * libgoc). A task that needs more should keep big buffers on the heap.
+ *
+ * Threads are reused: when fn returns, its thread waits a while (spinning a
+ * few microseconds, then asleep, using no CPU) for goc_go() to hand it the
+ * next task, which then starts without the cost of making a thread. So a
+ * later task may run on the same thread, and sees what earlier ones left in
+ * thread-local storage (errno, _Thread_local variables, pthread_setspecific
+ * values, whose destructors run only when the thread exits); goroutines
+ * have no such storage, and a task should not count on it either way. To
+ * ThreadSanitizer, tasks that share a thread stay unrelated, as goroutines
+ * do: a race between two of them is reported even if they ran in turn.
  *
  * libgoc counts live tasks (goc_go() to the return of fn), like a goroutine
  * count, so that tests can fail when tasks outlive them (the idea of goleak).
+ * Idle threads waiting for a task are not tasks: they are not counted, and
+ * goc_tasks_dump() does not list them.
+ *
+ * A child of fork() starts its tasks on threads of its own.
  *
  * Overlap: every call here may overlap with any other.
  * Ordering: goc_go() happens-before fn starts. Nothing orders fn's return
@@ -28,9 +43,11 @@
 typedef void (*goc_task_fn)(void *arg);
 
 /*
- * Start fn(arg) as a new task. Returns GOC_OK, or GOC_NOMEM when no thread
- * could be made (after retrying for a while when the system is out of
- * threads only for the moment). fn must not be NULL.
+ * Start fn(arg) as a new task, on an idle thread if one is waiting, else on
+ * a new thread. Returns GOC_OK, or GOC_NOMEM when no thread could be made
+ * (after retrying for a while when the system is out of threads only for
+ * the moment). Never blocks otherwise (it may spin for a microsecond for a
+ * thread about to fall idle). fn must not be NULL.
  */
 goc_status goc_go(goc_task_fn fn, void *arg);
 
@@ -44,7 +61,10 @@ size_t goc_tasks_live(void);
  */
 void goc_tasks_dump(FILE *out);
 
-/* The calling task's id (1, 2, ...; threads not made by goc_go() get one too). */
+/*
+ * The calling task's id (1, 2, ...): each task has its own, even on a
+ * reused thread; threads not made by goc_go() get one too.
+ */
 uint64_t goc_task_id(void);
 
 #endif /* GOC_TASK_H */
