@@ -50,7 +50,10 @@
  * (tsan_stack_forget()), which resets TSan's shadow of it. And its writes to
  * thread-local storage (errno, a program's _Thread_local), which cannot be
  * remapped: the thread's static TLS block is declared a benign race range,
- * since no other thread reaches it but through a pointer to it.
+ * since no other thread reaches it but through a pointer to it. TSan has
+ * no way to take such a range back, so in TSan builds a pooled thread never
+ * exits (no idle limit, no idle timeout): its TLS block stays its own and
+ * the range never comes to cover other memory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,11 +77,18 @@ void AnnotateBenignRaceSized(const char *file, int line, const volatile void *me
 /* How long goc_go() keeps retrying while the system is out of threads. */
 #define GOC__SPAWN_PATIENCE_NS (10LL * 1000000000)
 
-/* Idle workers beyond this many exit at once: the pool keeps at most this many threads for nothing. */
+/*
+ * Idle workers beyond this many exit at once: the pool keeps at most this
+ * many threads for nothing. An idle worker exits after GOC__POOL_IDLE_NS
+ * without a task. Neither in TSan builds (see the file comment).
+ */
+#ifdef GOC__TSAN
+#define GOC__POOL_MAX_IDLE SIZE_MAX
+#define GOC__POOL_IDLE_NS 0
+#else
 #define GOC__POOL_MAX_IDLE 64
-
-/* An idle worker exits after this long without a task. */
 #define GOC__POOL_IDLE_NS (5LL * 1000000000)
+#endif
 
 /*
  * How long an idle worker spins before it sleeps, given a second CPU. A
@@ -547,7 +557,7 @@ static bool worker_sleep(worker *w)
 	goc__lock_release(&pool_mu);
 	if (!listed)
 		return false;
-	if (worker_await(w, goc_deadline_after(GOC__POOL_IDLE_NS)))
+	if (worker_await(w, GOC__POOL_IDLE_NS ? goc_deadline_after(GOC__POOL_IDLE_NS) : GOC_FOREVER))
 		return true;
 	goc__lock_acquire(&pool_mu);
 	bool claimed = !w->listed;
