@@ -126,8 +126,12 @@ void goc__blocked_leave(void)
 
 uint32_t goc__rand_below(goc__task *self, uint32_t n)
 {
-	/* xorshift64* for the bits, Lemire's multiply-and-reject for no bias. */
-	uint32_t threshold = (uint32_t)(-n) % n;
+	/*
+	 * xorshift64* for the bits, Lemire's multiply-and-reject for no bias;
+	 * the rejection threshold (a division) is needed only when the low
+	 * half of the product falls below n, which is rare.
+	 */
+	uint32_t threshold = 0;
 	for (;;) {
 		uint64_t x = self->rng;
 		x ^= x >> 12;
@@ -136,6 +140,10 @@ uint32_t goc__rand_below(goc__task *self, uint32_t n)
 		self->rng = x;
 		uint32_t r = (uint32_t)((x * 0x2545f4914f6cdd1du) >> 32);
 		uint64_t m = (uint64_t)r * n;
+		if ((uint32_t)m >= n)
+			return (uint32_t)(m >> 32);
+		if (threshold == 0)
+			threshold = (uint32_t)(-n) % n;
 		if ((uint32_t)m >= threshold)
 			return (uint32_t)(m >> 32);
 	}
