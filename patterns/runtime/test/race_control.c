@@ -7,6 +7,14 @@
  *   race_control counter   two tasks increment one plain int, no lock
  *   race_control no-edge   a task writes, main reads after a sleep: timing,
  *                          not a channel, orders them, which is no order
+ *   race_control buffered-sends
+ *                          on a channel of capacity 2, task A writes x then
+ *                          sends; task B sends 50 ms later, then writes x.
+ *                          The two sends fill different slots, and Go's
+ *                          memory model orders neither before the other
+ *                          (Go's -race reports this program): only the
+ *                          per-slot edges of the lock-free ring let TSan
+ *                          see the race, where one channel lock hid it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +23,8 @@
 
 static int counter;       /* deliberately unguarded */
 static long published;    /* deliberately unguarded */
+static int x;             /* deliberately unguarded */
+static goc_wg senders;    /* both buffered-sends tasks are done */
 
 static void bump(void *done)
 {
@@ -27,6 +37,21 @@ static void publish(void *done)
 {
 	published = 42;
 	goc_chan_send(done, NULL, GOC_FOREVER);
+}
+
+static void send_first(void *ch)
+{
+	x = 1;
+	goc_chan_send(ch, &(int){ 0 }, GOC_FOREVER);
+	goc_wg_done(&senders);
+}
+
+static void send_later(void *ch)
+{
+	goc_sleep(50 * 1000000);
+	goc_chan_send(ch, &(int){ 0 }, GOC_FOREVER);
+	x = 2;
+	goc_wg_done(&senders);
 }
 
 int main(int argc, char **argv)
@@ -43,8 +68,20 @@ int main(int argc, char **argv)
 		goc_sleep(50 * 1000000);
 		printf("published = %ld\n", published);
 		goc_chan_recv(done, NULL, GOC_FOREVER);
+	} else if (argc == 2 && strcmp(argv[1], "buffered-sends") == 0) {
+		goc_chan *ch = goc_chan_make(sizeof(int), 2);
+		goc_wg_init(&senders);
+		goc_wg_add(&senders, 2);
+		goc_go(send_first, ch);
+		goc_go(send_later, ch);
+		goc_wg_wait(&senders, GOC_FOREVER);
+		goc_chan_recv(ch, NULL, GOC_FOREVER);
+		goc_chan_recv(ch, NULL, GOC_FOREVER);
+		printf("x = %d\n", x);
+		goc_wg_destroy(&senders);
+		goc_chan_free(ch);
 	} else {
-		fprintf(stderr, "usage: race_control counter|no-edge\n");
+		fprintf(stderr, "usage: race_control counter|no-edge|buffered-sends\n");
 		return 2;
 	}
 	goc_chan_free(done);
