@@ -228,16 +228,20 @@ static bool stirred(const goc_case *cases, const size_t *order, size_t n, const 
 /*
  * Between two watches of a waiting select's blocked slots: pause, or yield
  * the CPU now and then (always, with one usable CPU). False once the watch
- * has lasted GOC__SELECT_SPIN_NS: queue and park instead.
+ * has lasted GOC__SELECT_SPIN_NS (the clock is read every 16 watches):
+ * queue and park instead.
  */
 static bool watch_more(int64_t *give_up, unsigned *watches)
 {
-	int64_t now = goc_now();
-	if (*give_up == 0)
-		*give_up = now + GOC__SELECT_SPIN_NS;
-	else if (now >= *give_up)
-		return false;
-	if (goc__usable_cpus() < 2 || ++*watches % GOC__SELECT_WATCHES_PER_YIELD == 0)
+	unsigned n = ++*watches;
+	if (n % 16 == 1) {
+		int64_t now = goc_now();
+		if (*give_up == 0)
+			*give_up = now + GOC__SELECT_SPIN_NS;
+		else if (now >= *give_up)
+			return false;
+	}
+	if (goc__usable_cpus() < 2 || n % GOC__SELECT_WATCHES_PER_YIELD == 0)
 		sched_yield();
 	else
 		goc__cpu_relax();
