@@ -330,6 +330,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		for (size_t k = 0; k < nlive; k++)
 			lock_order_add(locks, &nlocks, cases[order[k]].ch);
 		lock_all(locks, nlocks);
+		bool queued = false;
 		for (;;) {
 			st = poll(cases, order, nlive, obs, &ctx, &wake, &fired);
 			if (st != GOC_WOULDBLOCK)
@@ -362,15 +363,17 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				if (c->ch->cap)
 					armed = goc__ring_arm(c->ch, c->dir);
 			}
-			if (armed)
+			if (armed) {
+				queued = true;
 				break;
+			}
 			for (size_t k = 0; k < nlive; k++) {
 				size_t i = order[k];
 				goc_chan *ch = cases[i].ch;
 				goc__waitq_remove(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
 			}
 		}
-		if (st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT || past(deadline)) {
+		if (!queued) {
 			unlock_all(locks, nlocks);
 			/*
 			 * Wake peers only now: once awake one may free its channel, so
