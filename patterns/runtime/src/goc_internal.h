@@ -265,6 +265,7 @@ typedef struct goc__ring_ctx {
  */
 typedef struct goc__ring_obs {
 	uint64_t head, tail, stamp;
+	uint64_t far_index, far_stamp; /* inexact send: a slot further on, and its stamp (see ring.c) */
 } goc__ring_obs;
 
 /*
@@ -289,10 +290,12 @@ bool goc__ring_unmoved(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs);
 
 /*
  * A cheap look for a spinning waiter: true if the slot that blocked the
- * operation behind *obs has moved (or, for a receive, the channel was
- * closed), so that polling again may succeed.
+ * inexact operation behind *obs has moved (or, for a receive, the channel
+ * was closed), so that polling again may succeed. Unless `near`, a send on
+ * a large full ring: true only once a slot further on has moved too, so
+ * that the sender resumes with many free slots (see ring.c).
  */
-bool goc__ring_stirred(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs);
+bool goc__ring_stirred(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs, bool near);
 
 /*
  * After queuing a waiter on ch (ch->mu held): make sure the move it waits

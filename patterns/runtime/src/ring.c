@@ -111,6 +111,41 @@ static uint64_t next_pos(const goc_chan *ch, uint64_t pos)
 	return (pos & ~(ch->one_lap - 1)) + ch->one_lap;
 }
 
+/*
+ * Batching at the full edge: how many slots further on a sender that found
+ * the ring full watches first (0: none). It would otherwise resume as soon
+ * as the receivers freed one slot, and from then on it would write in the
+ * cache lines they are reading, each move costing the other side a cache
+ * miss; waiting until they are a few dozen slots on lets them run ahead
+ * undisturbed, and the sender catch up in a burst. A full ring holds a
+ * backlog of cap elements, so the wait costs the sender nothing it would
+ * not wait anyway, and the select engine watches the far slot for a few
+ * microseconds at most before it watches the near one. (Receivers finding
+ * the ring empty do not batch: a request-response exchange over a buffered
+ * channel would pay the whole delay on every message.) Rings below 16
+ * slots have no room for it.
+ */
+#define GOC__RING_BATCH_MAX 128
+
+static size_t batch_of(const goc_chan *ch)
+{
+	size_t k = ch->cap / 8;
+	return ch->cap < 16 ? 0 : k < GOC__RING_BATCH_MAX ? k : GOC__RING_BATCH_MAX;
+}
+
+/* Fill in the far slot of an inexact send blocked at pos (see batch_of()). */
+static void watch_far(goc_chan *ch, uint64_t pos, goc__ring_obs *obs)
+{
+	size_t k = batch_of(ch);
+	if (!k)
+		return;
+	uint64_t index = ((pos & (ch->mark - 1)) + k) % ch->cap;
+	obs->far_index = index;
+	/* Relaxed: only watched for a change. */
+	obs->far_stamp = atomic_load_explicit((stamp_t *)(void *)(ch->ring + (size_t)index * ch->slot_size),
+	                                      memory_order_relaxed);
+}
+
 void goc__chan_busy(goc_chan *ch)
 {
 	/*
@@ -275,15 +310,17 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 		if (s + ch->one_lap == pos + 1) {
 			/* The element of a lap ago is still there: full, unless its receiver is mid-copy. */
 			if (!ctx->exact) {
-				if (obs)
-					*obs = (goc__ring_obs){ 0, pos, s };
+				if (obs) {
+					*obs = (goc__ring_obs){ .tail = pos, .stamp = s };
+					watch_far(ch, pos, obs);
+				}
 				return GOC_WOULDBLOCK;
 			}
 			atomic_thread_fence(memory_order_acquire); /* the stamp load before the head load */
 			uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed) & ~waiting_bit(ch);
 			if (head + ch->one_lap == pos) {
 				if (obs)
-					*obs = (goc__ring_obs){ head, pos, s };
+					*obs = (goc__ring_obs){ .head = head, .tail = pos, .stamp = s };
 				return GOC_WOULDBLOCK;
 			}
 		}
@@ -330,7 +367,7 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 			/* Relaxed: a hint; the mark in tail decides, and carries the edge. */
 			if (!ctx->exact && !atomic_load_explicit(&ch->shut, memory_order_relaxed)) {
 				if (obs)
-					*obs = (goc__ring_obs){ pos, 0, s };
+					*obs = (goc__ring_obs){ .head = pos, .stamp = s };
 				return GOC_WOULDBLOCK;
 			}
 			atomic_thread_fence(memory_order_acquire); /* the stamp load before the tail load */
@@ -344,7 +381,7 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 					return GOC_CLOSED;
 				}
 				if (obs)
-					*obs = (goc__ring_obs){ pos, tail & ~waiting_bit(ch), s };
+					*obs = (goc__ring_obs){ .head = pos, .tail = tail & ~waiting_bit(ch), .stamp = s };
 				return GOC_WOULDBLOCK;
 			}
 		}
@@ -369,7 +406,7 @@ bool goc__ring_ready(goc_chan *ch, goc_dir dir, goc__ring_obs *obs)
 		uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed) & ~waiting_bit(ch);
 		if (head + ch->one_lap != pos)
 			return true; /* its receiver is mid-copy */
-		*obs = (goc__ring_obs){ head, pos, s };
+		*obs = (goc__ring_obs){ .head = head, .tail = pos, .stamp = s };
 		return false;
 	}
 	uint64_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed) & ~waiting_bit(ch);
@@ -380,7 +417,7 @@ bool goc__ring_ready(goc_chan *ch, goc_dir dir, goc__ring_obs *obs)
 	uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
 	if ((tail & ~flag_bits(ch)) != pos || (tail & closed_bit(ch)))
 		return true; /* a sender is mid-copy, or closed and drained */
-	*obs = (goc__ring_obs){ pos, tail & ~waiting_bit(ch), s };
+	*obs = (goc__ring_obs){ .head = pos, .tail = tail & ~waiting_bit(ch), .stamp = s };
 	return false;
 }
 
@@ -399,11 +436,15 @@ bool goc__ring_unmoved(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs)
 	       atomic_load_explicit(stamp, memory_order_relaxed) == obs->stamp;
 }
 
-bool goc__ring_stirred(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs)
+bool goc__ring_stirred(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs, bool near)
 {
 	/* Relaxed: only says when to poll again; the poll decides. */
 	if (dir == GOC_RECV && atomic_load_explicit(&ch->shut, memory_order_relaxed))
 		return true;
+	if (!near && dir == GOC_SEND && batch_of(ch)) {
+		stamp_t *far = (stamp_t *)(void *)(ch->ring + (size_t)obs->far_index * ch->slot_size);
+		return atomic_load_explicit(far, memory_order_relaxed) != obs->far_stamp;
+	}
 	stamp_t *stamp = stamp_of(ch, dir == GOC_SEND ? obs->tail : obs->head);
 	return atomic_load_explicit(stamp, memory_order_relaxed) != obs->stamp;
 }

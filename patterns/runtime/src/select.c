@@ -47,6 +47,9 @@
 #define GOC__SELECT_SPIN_NS 5000
 #define GOC__SELECT_WATCHES_PER_YIELD 64
 
+/* Watches (about 30 ns each) of a full ring that look at a slot further on first (ring.c's batching). */
+#define GOC__SELECT_FAR_WATCHES 128
+
 /* Looks after which a select that never saw all its cases blocked at once still gives up. */
 #define GOC__SELECT_LOOKS 64
 
@@ -214,12 +217,18 @@ static goc_status poll_nowait(const goc_case *cases, const size_t *live, size_t 
 	}
 }
 
-/* True if a buffered case's blocking slot moved since the poll (see goc__ring_stirred()). */
-static bool stirred(const goc_case *cases, const size_t *order, size_t n, const goc__ring_obs *obs)
+/*
+ * True if a buffered case's blocking slot moved since the poll; during the
+ * first GOC__SELECT_FAR_WATCHES watches, a send on a large full ring only
+ * once a slot further on moved too (see goc__ring_stirred()).
+ */
+static bool stirred(const goc_case *cases, const size_t *order, size_t n, const goc__ring_obs *obs,
+                    unsigned watches)
 {
+	bool near = watches >= GOC__SELECT_FAR_WATCHES;
 	for (size_t k = 0; k < n; k++) {
 		const goc_case *c = &cases[order[k]];
-		if (goc__ring_stirred(c->ch, c->dir, &obs[order[k]]))
+		if (goc__ring_stirred(c->ch, c->dir, &obs[order[k]], near))
 			return true;
 	}
 	return false;
@@ -312,7 +321,8 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				st = poll(cases, order, nlive, obs, &ctx, NULL, &fired);
 				if (st != GOC_WOULDBLOCK)
 					goto done;
-				while (!stirred(cases, order, nlive, obs))
+				watches = 0;
+				while (!stirred(cases, order, nlive, obs, watches))
 					if (!watch_more(&give_up, &watches))
 						goto queue;
 			}
