@@ -1,29 +1,34 @@
 /*
- * chan.c - channels: make, free, close, len, cap, and send/receive as
- * one-case selects; the wait queues and the park/wake protocol that select.c
- * builds on.
+ * chan.c - channels: make, free, close, len, cap, and send/receive; the
+ * wait queues and the park/wake protocol that select.c builds on.
  *
- * The design is Go's runtime's: one mutex per channel guards its ring buffer,
+ * An unbuffered channel follows Go's runtime: one lock per channel guards
  * its closed flag and two queues of blocked operations (goc__waiter, Go's
  * sudog), which live on the blocked threads' stacks. A thread that finds its
- * peer queued completes the transfer itself, copying straight into or out of
- * the peer's element, then wakes it. A blocked operation may sit on several
- * queues (a select); whoever moves it first claims it with a CAS on its
- * state (a waker, or the owner when its deadline passes), so exactly one
- * outcome wins.
+ * peer queued completes the transfer itself, copying straight into or out
+ * of the peer's element, then wakes it. A buffered channel moves elements
+ * through a lock-free ring (ring.c) and takes its lock only to queue or
+ * wake waiters at the edges (full, empty, close); its woken waiters retry.
+ * goc_chan_send() and goc_chan_recv() try the ring directly and fall back
+ * to a one-case select (select.c).
+ *
+ * A blocked operation may sit on several queues (a select); whoever moves
+ * it first claims it with a CAS on its state (a waker, or the owner when its
+ * deadline passes), so exactly one outcome wins.
  *
  * Parking (goc__op_park): the owner spins a while on the op's `woken` word,
  * since a peer on the other CPU usually answers within a microsecond and a
  * kernel wake-up costs tens of them here, then sleeps on a futex in that
- * word. A waker wakes the peer only after releasing every channel lock,
- * and a woken op touches only channels that still hold its other waiters:
- * either side may free a channel as soon as its own call returns
- * (receive-then-free of a done channel is safe).
+ * word. A waker wakes the peer only after releasing every channel lock, and
+ * a woken op touches only channels that still hold its other waiters (or
+ * the buffered channel it retries): either side may free a channel as soon
+ * as its own call returns (receive-then-free of a done channel is safe; for
+ * a buffered channel goc_chan_free() also waits out ch->busy, see ring.c).
  *
- * ThreadSanitizer sees every edge: channel state goes through the channel
- * lock (annotated as a mutex, lock.c), and the wake-up through the seq_cst
- * atomics on `woken` (the futex itself carries no data, so it needs no
- * annotation).
+ * ThreadSanitizer: unbuffered channel state goes through the channel lock
+ * (annotated as a mutex, lock.c), the wake-up through the seq_cst atomics on
+ * `woken` (the futex itself carries no data, so it needs no annotation); a
+ * buffered channel's ring gives TSan Go's edges through its atomics (ring.c).
  *
  * Lock order: channel locks in ascending address order (select.c). Parking
  * takes no lock.
@@ -36,17 +41,48 @@
 
 #include "goc_internal.h"
 
+/*
+ * The largest capacity: positions must leave room for 2^20 and more laps
+ * in 64 bits. (A ring this large would not fit in memory anyway.)
+ */
+#define GOC__CHAN_MAX_CAP (UINT64_C(1) << 40)
+
 goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 {
-	if (cap != 0 && elem_size > (SIZE_MAX - sizeof(goc_chan)) / cap)
-		goc__panic("makechan: size out of range");
-	goc_chan *ch = calloc(1, sizeof *ch + elem_size * cap);
+	size_t slot_size = 0;
+	if (cap != 0) {
+		/* A slot is an 8-byte stamp, then the element rounded up to 8 bytes. */
+		if (elem_size > SIZE_MAX / 2 || (uint64_t)cap > GOC__CHAN_MAX_CAP)
+			goc__panic("makechan: size out of range");
+		slot_size = sizeof(uint64_t) + (elem_size + 7) / 8 * 8;
+		if (slot_size > (SIZE_MAX - sizeof(goc_chan) - 64) / cap)
+			goc__panic("makechan: size out of range");
+	}
+	/* Cache-line aligned, so that head and tail each own a line (and the ring starts on one). */
+	size_t size = (sizeof(goc_chan) + slot_size * cap + 63) / 64 * 64;
+	goc_chan *ch = aligned_alloc(64, size);
 	if (!ch)
 		return NULL;
+	memset(ch, 0, sizeof *ch);
 	goc__lock_init(&ch->mu);
 	ch->elem_size = elem_size;
 	ch->cap = cap;
-	ch->buf = (unsigned char *)(ch + 1);
+	atomic_init(&ch->busy, 0);
+	atomic_init(&ch->shut, false);
+	atomic_init(&ch->head, 0);
+	atomic_init(&ch->tail, 0);
+	if (cap != 0) {
+		uint64_t mark = 1;
+		while (mark <= (uint64_t)cap)
+			mark <<= 1;
+		ch->mark = mark;
+		ch->one_lap = mark * 4; /* index, then the closed and waiting flags, then the lap */
+		ch->slot_size = slot_size;
+		ch->ring = (unsigned char *)(ch + 1);
+		/* Slot i starts out waiting for the sender of position i (lap 0). */
+		for (size_t i = 0; i < cap; i++)
+			atomic_init((_Atomic(uint64_t) *)(void *)(ch->ring + i * slot_size), (uint64_t)i);
+	}
 	return ch;
 }
 
@@ -56,18 +92,43 @@ void goc_chan_free(goc_chan *ch)
 		return;
 	if (ch->timer)
 		goc__timer_release_chan(ch);
+	/*
+	 * A peer whose move let our last receive (or send) return may still be
+	 * waking waiters or unlocking (see ring.c). Acquire: pairs with its
+	 * release of busy, so its touches of ch happen-before the free.
+	 */
+	while (atomic_load_explicit(&ch->busy, memory_order_acquire) != 0)
+		sched_yield();
 	goc__lock_destroy(&ch->mu);
 	free(ch);
 }
 
 goc_status goc_chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 {
+	if (ch && ch->cap) {
+		/* The fast path: straight into the ring; only a full ring needs the select engine. */
+		goc__ring_ctx ctx = { .exact = deadline == GOC_NOWAIT };
+		goc_status st = goc__ring_send(ch, elem, NULL, &ctx);
+		if (st == GOC_OK)
+			return GOC_OK;
+		if (st == GOC_CLOSED)
+			goc__panic("send on closed channel");
+		if (deadline == GOC_NOWAIT)
+			return GOC_WOULDBLOCK;
+	}
 	goc_case c = GOC_SEND_CASE(ch, elem);
 	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_SEND);
 }
 
 goc_status goc_chan_recv(goc_chan *ch, void *elem, int64_t deadline)
 {
+	if (ch && ch->cap) {
+		/* The fast path: straight from the ring; only an empty one needs the select engine. */
+		goc__ring_ctx ctx = { .exact = deadline == GOC_NOWAIT };
+		goc_status st = goc__ring_recv(ch, elem, NULL, &ctx);
+		if (st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT)
+			return st;
+	}
 	goc_case c = GOC_RECV_CASE(ch, elem);
 	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_RECV);
 }
@@ -76,21 +137,29 @@ void goc_chan_close(goc_chan *ch)
 {
 	if (!ch)
 		goc__panic("close of nil channel");
+	/* Receivers see a buffered channel's close without the lock, and may free it at once. */
+	if (ch->cap)
+		goc__chan_busy(ch);
 	goc__lock_acquire(&ch->mu);
 	if (ch->closed) {
 		goc__lock_release(&ch->mu);
+		if (ch->cap)
+			goc__chan_unbusy(ch);
 		goc__panic("close of closed channel");
 	}
 	ch->closed = true;
+	if (ch->cap)
+		goc__ring_close(ch);
 	/*
-	 * Claim every blocked receiver (they get the zero value and ok == false)
-	 * and sender (they wake to panic, as in Go), chained through their
-	 * unused `next`, and wake them after unlocking: a woken peer may free
-	 * the channel at once.
+	 * Claim every blocked receiver and sender, chained through their unused
+	 * `next`, and wake them after unlocking: a woken peer may free the
+	 * channel at once. Unbuffered: receivers get the zero value and
+	 * GOC_CLOSED, senders wake to panic, as in Go. Buffered: all retry (a
+	 * receiver may still have elements to drain).
 	 */
 	goc__waiter *wake = NULL, *w;
 	while ((w = goc__waitq_claim(ch, &ch->recvq))) {
-		if (w->elem && ch->elem_size)
+		if (!ch->cap && w->elem && ch->elem_size)
 			memset(w->elem, 0, ch->elem_size);
 		w->next = wake;
 		wake = w;
@@ -99,21 +168,17 @@ void goc_chan_close(goc_chan *ch)
 		w->next = wake;
 		wake = w;
 	}
+	bool buffered = ch->cap != 0;
 	goc__lock_release(&ch->mu);
-	while ((w = wake)) {
-		wake = w->next; /* read first: w lives on a stack that the wake-up releases */
-		goc__op_wake(w->op, w->case_index, GOC_CLOSED);
-	}
+	if (buffered)
+		goc__chan_unbusy(ch);
+	goc__wake_chain(wake, buffered ? GOC_WOULDBLOCK : GOC_CLOSED);
 }
 
 size_t goc_chan_len(goc_chan *ch)
 {
-	if (!ch)
-		return 0;
-	goc__lock_acquire(&ch->mu);
-	size_t n = ch->count;
-	goc__lock_release(&ch->mu);
-	return n;
+	/* An unbuffered channel never holds an element. */
+	return ch && ch->cap ? goc__ring_len(ch) : 0;
 }
 
 size_t goc_chan_cap(const goc_chan *ch)
@@ -194,6 +259,30 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	 */
 	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
 		goc__futex_wake(&op->woken, 1);
+}
+
+void goc__wake_chain(goc__waiter *chain, goc_status result)
+{
+	while (chain) {
+		goc__waiter *w = chain;
+		chain = w->next; /* read first: w lives on a stack that the wake-up releases */
+		goc__op_wake(w->op, w->case_index, result);
+	}
+}
+
+/* PAUSE rounds before goc__backoff() yields instead: 1 + 2 + ... + 64 in all. */
+#define GOC__BACKOFF_SPIN_STEPS 6
+
+void goc__backoff(unsigned *step)
+{
+	if (*step <= GOC__BACKOFF_SPIN_STEPS && goc__usable_cpus() > 1) {
+		for (unsigned i = 0; i < 1u << *step; i++)
+			goc__cpu_relax();
+	} else {
+		sched_yield();
+	}
+	if (*step < 64)
+		(*step)++;
 }
 
 /*

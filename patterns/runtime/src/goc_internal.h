@@ -169,7 +169,14 @@ int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline);
 /* Wake up to n threads sleeping on word. A stale address is harmless. */
 void goc__futex_wake(atomic_int *word, int n);
 
-/* ---- channels (chan.c, select.c) ---------------------------------------- */
+/* ---- channels (chan.c, ring.c, select.c) --------------------------------- */
+
+/*
+ * Exponential backoff for a thread waiting on a peer that is mid-operation:
+ * PAUSE 2^*step times while *step is small and a second CPU can run the peer,
+ * else yield the CPU. Increments *step (start it at 0).
+ */
+void goc__backoff(unsigned *step);
 
 /*
  * One blocking channel operation or select: what wakers claim. Lives on the
@@ -179,7 +186,12 @@ typedef struct goc__op {
 	atomic_int state;   /* GOC__OP_WAITING, then CLAIMED (by a waker) or TIMEDOUT (by the owner) */
 	bool shares_chan;   /* two of its cases use one channel; immutable while queued */
 	size_t fired;       /* case index; written by the claimer before `woken` */
-	goc_status result;  /* GOC_OK or GOC_CLOSED; written by the claimer before `woken` */
+	/*
+	 * Written by the claimer before `woken`: GOC_OK or GOC_CLOSED for an
+	 * unbuffered case (the claimer completed it), GOC_WOULDBLOCK for a
+	 * buffered one (its ring moved: the owner retries the case).
+	 */
+	goc_status result;
 	atomic_int woken;   /* GOC__WAKE_*; the futex word the owner sleeps on */
 } goc__op;
 
@@ -190,7 +202,7 @@ enum { GOC__WAKE_NONE = 0, GOC__WAKE_DONE, GOC__WAKE_SLEEPING };
 
 /* One case of a blocked op, queued on its channel (Go's sudog). */
 typedef struct goc__waiter {
-	struct goc__waiter *prev, *next; /* guarded by ch->mu */
+	struct goc__waiter *prev, *next; /* guarded by ch->mu; `next` also chains claimed waiters to wake */
 	goc__op *op;                     /* immutable while queued */
 	void *elem;                      /* send: source; recv: destination or NULL */
 	size_t case_index;               /* immutable while queued */
@@ -223,6 +235,9 @@ goc__waiter *goc__waitq_claim(goc_chan *ch, goc__waitq *q);
  */
 void goc__op_wake(goc__op *op, size_t fired, goc_status result);
 
+/* Wake every waiter of a chain linked through `next` (claimed ones), with `result`. */
+void goc__wake_chain(goc__waiter *chain, goc_status result);
+
 /*
  * Park the calling thread until its op is woken (true) or, at `deadline`,
  * claim the op for itself (false: timed out). If a waker claimed the op
@@ -234,19 +249,130 @@ bool goc__op_park(goc__op *op, int64_t deadline);
 goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
                        goc__blocked what);
 
+/*
+ * The ring of a buffered channel (ring.c). A ring operation runs in one of
+ * two contexts: with no channel lock held (`locked` false), where it wakes
+ * the waiters its move lets proceed itself; or inside the select engine
+ * with every lock of the select held (`locked` true), where it leaves the
+ * waiters it claimed on `wake` (result GOC_WOULDBLOCK: retry) and raises
+ * `busy_ch->busy` before publishing, for the caller to wake and lower after
+ * unlocking.
+ */
+typedef struct goc__ring_ctx {
+	/*
+	 * The caller needs an exact "would block" (it will not wait, or is
+	 * about to park): a slot whose peer is mid-copy is waited for, and the
+	 * peer side's head or tail is read. Otherwise (a waiting caller that
+	 * polls again) such a slot reports GOC_WOULDBLOCK at once, and the
+	 * peer side's counter, which its owner is writing, is left alone.
+	 */
+	bool exact;
+	bool locked;          /* the caller holds ch->mu */
+	goc__waiter *wake;    /* locked: claimed waiters to wake after unlocking */
+	goc_chan *busy_ch;    /* locked: whose busy count this operation raised, else NULL */
+} goc__ring_ctx;
+
+/*
+ * What a ring operation that could not proceed saw: the positions (flags
+ * but closed masked off) and the stamp of the slot that blocked it, all of
+ * which only grow. An exact operation fills all three, for a select that
+ * must tell whether all its cases were blocked at one moment; an inexact
+ * one only the position it blocked at and the stamp, for watching.
+ */
+typedef struct goc__ring_obs {
+	uint64_t head, tail, stamp;
+	uint64_t far_index, far_stamp; /* inexact send: a slot further on, and its stamp (see ring.c) */
+} goc__ring_obs;
+
+/*
+ * Send: GOC_OK (copied in), GOC_WOULDBLOCK (full; *obs filled) or GOC_CLOSED
+ * (the caller panics). Receive: GOC_OK (copied out to elem unless NULL),
+ * GOC_CLOSED (closed and drained; elem zeroed) or GOC_WOULDBLOCK (empty).
+ * Neither waits except for a peer that is mid-operation on the same slot.
+ */
+goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx);
+goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx);
+
+/*
+ * Whether an operation on ch would proceed now, without doing it: true if
+ * it would, or soon will (a peer is mid-copy on its slot), or the channel is
+ * closed; false if it would block, with *obs filled as an exact blocked
+ * operation fills it.
+ */
+bool goc__ring_ready(goc_chan *ch, goc_dir dir, goc__ring_obs *obs);
+
+/* True if nothing that *obs (from an exact blocked operation) depends on has moved since. */
+bool goc__ring_unmoved(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs);
+
+/*
+ * A cheap look for a spinning waiter: true if the slot that blocked the
+ * inexact operation behind *obs has moved (or, for a receive, the channel
+ * was closed), so that polling again may succeed. Unless `near`, a send on
+ * a large full ring: true only once a slot further on has moved too, so
+ * that the sender resumes with many free slots (see ring.c).
+ */
+bool goc__ring_stirred(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs, bool near);
+
+/*
+ * After queuing a waiter on ch (ch->mu held): make sure the move it waits
+ * for will wake it, by setting the waiting flag in the counter that move
+ * will change (see ring.c). False if instead the case may be ready now
+ * (poll again rather than park).
+ */
+bool goc__ring_arm(goc_chan *ch, goc_dir dir);
+
+/* Close a buffered channel's ring (ch->mu held): sends fail from now on. */
+void goc__ring_close(goc_chan *ch);
+
+/* Elements in the ring now (a snapshot), counting sends that are mid-copy. */
+size_t goc__ring_len(goc_chan *ch);
+
+/*
+ * Raise ch->busy before a move that may let a peer's call return (and then
+ * free the channel) while this thread still needs ch; lower it when done.
+ */
+void goc__chan_busy(goc_chan *ch);
+void goc__chan_unbusy(goc_chan *ch);
+
 struct goc__timer;
 
+/*
+ * A channel. Unbuffered (cap 0): everything under mu, as in Go's runtime.
+ * Buffered: a lock-free ring (ring.c) of `cap` slots, each a 64-bit stamp
+ * then the element; mu guards only the wait queues of the slow path. The
+ * read-mostly fields, the slow path, head and tail each get a cache line.
+ */
 struct goc_chan {
-	goc__lock mu;
 	size_t elem_size;          /* immutable */
 	size_t cap;                /* immutable */
-	size_t head;               /* index of the oldest element; guarded by mu */
-	size_t count;              /* elements buffered; guarded by mu */
-	bool closed;               /* guarded by mu */
+	uint64_t one_lap;          /* buffered: positions per lap: 4 * mark; immutable */
+	uint64_t mark;             /* buffered: the power of two above cap; flags at it and at 2 * mark; immutable */
+	size_t slot_size;          /* buffered: 8 + elem_size rounded up to 8; immutable */
+	unsigned char *ring;       /* buffered: cap slots; immutable pointer, slots atomic (ring.c) */
+	struct goc__timer *timer;  /* goc_after()'s timer, set before publication, else NULL */
+	/*
+	 * Buffered: set once by close, next to the fields every operation
+	 * reads, so that a receiver finding the ring empty need not read tail
+	 * (the closed flag there is authoritative). Relaxed: a hint only.
+	 */
+	atomic_bool shut;
+
+	_Alignas(64) goc__lock mu;
+	bool closed;               /* guarded by mu (buffered: mirrored by the closed flag in tail) */
 	goc__waitq recvq;          /* blocked receivers; guarded by mu */
 	goc__waitq sendq;          /* blocked senders; guarded by mu */
-	struct goc__timer *timer;  /* goc_after()'s timer, set before publication, else NULL */
-	unsigned char *buf;        /* cap * elem_size bytes; guarded by mu */
+	/*
+	 * Threads that may still touch the channel after a move of theirs let a
+	 * peer's call return (a waker between its publish and its unlock, a
+	 * close): goc_chan_free() waits for 0. Raised relaxed before the
+	 * publish (which releases it), lowered with release; see ring.c.
+	 */
+	atomic_int busy;
+
+	/* Buffered, atomic (ring.c): the next position to receive, | senders waiting. */
+	_Alignas(64) _Atomic(uint64_t) head;
+	/* Buffered, atomic (ring.c): the next position to send, | closed, | receivers waiting. */
+	_Alignas(64) _Atomic(uint64_t) tail;
 };
 
 /* ---- timers (timer.c) ----------------------------------------------------- */

@@ -1,16 +1,35 @@
 /*
  * select.c - the select engine, which goc_chan_send() and goc_chan_recv()
- * use too (as one-case selects), so that every channel operation goes
- * through one place.
+ * use too (as one-case selects) once their ring fast path cannot proceed.
  *
  * As in Go's runtime: shuffle the cases (a uniform poll order is what makes
- * the choice among ready cases uniform), lock every distinct channel in
- * address order, take the first ready case in poll order; if none is ready
- * and the caller will wait, queue a waiter on every case's channel, unlock,
- * park, then relock and unqueue whatever the waker did not. See chan.c for
- * the claim protocol and the lock order.
+ * the choice among ready cases uniform) and take the first ready case in
+ * poll order; if none is ready and the caller will wait, queue a waiter on
+ * every case's channel, park, then unqueue whatever the waker did not.
+ *
+ * Buffered channels are polled through their lock-free rings (ring.c).
+ * When every case is buffered, the engine first works without any lock: a
+ * select that will not wait looks at every case and does one of those that
+ * looked ready, chosen uniformly; one that will wait polls in shuffled
+ * order, then watches the slots that blocked it for a while (a peer on the
+ * other CPU usually moves within microseconds), polling again when one
+ * moves. Otherwise, and to queue waiters, it locks every distinct channel
+ * in address order and polls again; a buffered case then arms its ring
+ * (ring.c) after queuing, so that the ring's next move wakes it. A select
+ * woken by a buffered channel retries that case (its value was not handed
+ * over); if a fast-path peer took the slot first, it starts over.
+ *
+ * A select that finds nothing ready must have found every case blocked at
+ * one moment, as Go's does by holding all its locks. The rings are not
+ * locked, so after finding two or more buffered cases blocked it reads them
+ * again, and answers "nothing ready" only if none moved in between (their
+ * positions and stamps only grow), else it looks again.
+ *
+ * See chan.c for the claim protocol. Lock order: channel locks in ascending
+ * address order; a ring operation in a locked poll takes no lock itself.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,10 +38,20 @@
 /* Selects with up to this many cases keep their bookkeeping on the stack. */
 #define GOC__SELECT_SMALL 16
 
-static unsigned char *slot(goc_chan *ch, size_t i)
-{
-	return ch->buf + (i % ch->cap) * ch->elem_size;
-}
+/*
+ * How long a select over buffered channels that will wait watches its
+ * blocked slots before it queues and parks, and how often it yields the CPU
+ * meanwhile (in watches of one PAUSE each): when tasks outnumber CPUs the
+ * peer may be waiting for this one. With one usable CPU it only yields.
+ */
+#define GOC__SELECT_SPIN_NS 5000
+#define GOC__SELECT_WATCHES_PER_YIELD 64
+
+/* Watches (about 30 ns each) of a full ring that look at a slot further on first (ring.c's batching). */
+#define GOC__SELECT_FAR_WATCHES 128
+
+/* Looks after which a select that never saw all its cases blocked at once still gives up. */
+#define GOC__SELECT_LOOKS 64
 
 static void copy_elem(void *dst, const void *src, size_t size)
 {
@@ -55,51 +84,46 @@ static void lock_order_add(goc_chan **locks, size_t *n, goc_chan *ch)
 	(*n)++;
 }
 
+/* A uniformly random permutation of order[0..n) in place (Fisher-Yates). */
+static void shuffle(size_t *order, size_t n)
+{
+	if (n < 2)
+		return;
+	goc__task *self = goc__task_self();
+	for (size_t k = n - 1; k > 0; k--) {
+		size_t j = goc__rand_below(self, (uint32_t)k + 1);
+		size_t t = order[k];
+		order[k] = order[j];
+		order[j] = t;
+	}
+}
+
 /*
- * Try case c on its locked channel. Returns GOC_OK or GOC_CLOSED when it
- * proceeded, GOC_WOULDBLOCK when it cannot yet. A peer whose blocked op it
- * completed is left in *wake, to be woken once every lock is released.
- * Panics on a send to a closed channel (after unlocking everything).
+ * Try case c on its unbuffered channel, whose lock is held. Returns GOC_OK
+ * or GOC_CLOSED when it proceeded (GOC_CLOSED for a send: the caller
+ * panics), GOC_WOULDBLOCK when it cannot yet. A peer whose blocked op it
+ * completed is chained onto *wake, to be woken once every lock is released.
  */
-static goc_status try_case(const goc_case *c, goc_chan **locks, size_t nlocks, goc__waiter **wake)
+static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 {
 	goc_chan *ch = c->ch;
 	goc__waiter *w;
 	if (c->dir == GOC_SEND) {
-		if (ch->closed) {
-			unlock_all(locks, nlocks);
-			goc__panic("send on closed channel");
-		}
-		/* A queued receiver means an empty buffer: hand the value over directly. */
+		if (ch->closed)
+			return GOC_CLOSED;
+		/* A queued receiver: hand the value over directly. */
 		if ((w = goc__waitq_claim(ch, &ch->recvq))) {
 			copy_elem(w->elem, c->elem, ch->elem_size);
+			w->next = *wake;
 			*wake = w;
-			return GOC_OK;
-		}
-		if (ch->count < ch->cap) {
-			copy_elem(slot(ch, ch->head + ch->count), c->elem, ch->elem_size);
-			ch->count++;
 			return GOC_OK;
 		}
 		return GOC_WOULDBLOCK;
 	}
-	/* A queued sender means a full buffer (or none): take the oldest value. */
 	if ((w = goc__waitq_claim(ch, &ch->sendq))) {
-		if (ch->cap == 0) {
-			copy_elem(c->elem, w->elem, ch->elem_size);
-		} else {
-			/* Take the head, and the sender's value takes the freed slot at the tail. */
-			copy_elem(c->elem, slot(ch, ch->head), ch->elem_size);
-			copy_elem(slot(ch, ch->head), w->elem, ch->elem_size);
-			ch->head = (ch->head + 1) % ch->cap;
-		}
+		copy_elem(c->elem, w->elem, ch->elem_size);
+		w->next = *wake;
 		*wake = w;
-		return GOC_OK;
-	}
-	if (ch->count > 0) {
-		copy_elem(c->elem, slot(ch, ch->head), ch->elem_size);
-		ch->head = (ch->head + 1) % ch->cap;
-		ch->count--;
 		return GOC_OK;
 	}
 	if (ch->closed) {
@@ -110,116 +134,325 @@ static goc_status try_case(const goc_case *c, goc_chan **locks, size_t nlocks, g
 	return GOC_WOULDBLOCK;
 }
 
+/*
+ * Try case c: a buffered one through its ring (ctx; *obs says what blocked
+ * it), an unbuffered one under its held lock (wake: see try_unbuffered()).
+ */
+static goc_status try_case(const goc_case *c, goc__ring_obs *obs, goc__ring_ctx *ctx, goc__waiter **wake)
+{
+	if (c->ch->cap == 0)
+		return try_unbuffered(c, wake);
+	if (c->dir == GOC_SEND)
+		return goc__ring_send(c->ch, c->elem, obs, ctx);
+	return goc__ring_recv(c->ch, c->elem, obs, ctx);
+}
+
+/* Try the cases in poll order; the first that proceeds fires (*fired). */
+static goc_status poll(const goc_case *cases, const size_t *order, size_t n, goc__ring_obs *obs,
+                       goc__ring_ctx *ctx, goc__waiter **wake, size_t *fired)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
+		goc_status st = try_case(&cases[i], &obs[i], ctx, wake);
+		if (st != GOC_WOULDBLOCK) {
+			*fired = i;
+			return st;
+		}
+	}
+	return GOC_WOULDBLOCK;
+}
+
+/*
+ * After the cases order[0..n) were all found blocked: true if they were all
+ * blocked at one moment, i.e. (unbuffered channels being locked, if any)
+ * no buffered case moved since it was seen. One buffered case alone was.
+ */
+static bool all_blocked_at_once(const goc_case *cases, const size_t *order, size_t n,
+                                const goc__ring_obs *obs)
+{
+	size_t nbuffered = 0;
+	for (size_t k = 0; k < n; k++)
+		nbuffered += cases[order[k]].ch->cap != 0;
+	if (nbuffered < 2)
+		return true;
+	/* The second reads come after every first one: loads only, so acquire orders them. */
+	atomic_thread_fence(memory_order_acquire);
+	for (size_t k = 0; k < n; k++) {
+		const goc_case *c = &cases[order[k]];
+		if (c->ch->cap && !goc__ring_unmoved(c->ch, c->dir, &obs[order[k]]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A select over buffered channels only that will not wait: look at every
+ * case without changing anything, and do one of those that looked ready,
+ * chosen uniformly; if it lost its slot meanwhile, look again. Returns
+ * GOC_WOULDBLOCK once every case was blocked at one moment (or after
+ * GOC__SELECT_LOOKS looks that each saw them all blocked).
+ */
+static goc_status poll_nowait(const goc_case *cases, const size_t *live, size_t nlive, size_t *ready,
+                              goc__ring_obs *obs, size_t *fired)
+{
+	goc__ring_ctx ctx = { .exact = true };
+	for (unsigned looks = 1;; looks++) {
+		size_t nready = 0;
+		for (size_t k = 0; k < nlive; k++) {
+			const goc_case *c = &cases[live[k]];
+			if (goc__ring_ready(c->ch, c->dir, &obs[live[k]]))
+				ready[nready++] = live[k];
+		}
+		if (nready == 0) {
+			if (all_blocked_at_once(cases, live, nlive, obs) || looks >= GOC__SELECT_LOOKS)
+				return GOC_WOULDBLOCK;
+			continue;
+		}
+		size_t i = ready[nready > 1 ? goc__rand_below(goc__task_self(), (uint32_t)nready) : 0];
+		goc_status st = try_case(&cases[i], &obs[i], &ctx, NULL);
+		if (st != GOC_WOULDBLOCK) {
+			*fired = i;
+			return st;
+		}
+	}
+}
+
+/*
+ * True if a buffered case's blocking slot moved since the poll; during the
+ * first GOC__SELECT_FAR_WATCHES watches, a send on a large full ring only
+ * once a slot further on moved too (see goc__ring_stirred()).
+ */
+static bool stirred(const goc_case *cases, const size_t *order, size_t n, const goc__ring_obs *obs,
+                    unsigned watches)
+{
+	bool near = watches >= GOC__SELECT_FAR_WATCHES;
+	for (size_t k = 0; k < n; k++) {
+		const goc_case *c = &cases[order[k]];
+		if (goc__ring_stirred(c->ch, c->dir, &obs[order[k]], near))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Between two watches of a waiting select's blocked slots: pause, or yield
+ * the CPU now and then (always, with one usable CPU). False once the watch
+ * has lasted GOC__SELECT_SPIN_NS (the clock is read every 16 watches):
+ * queue and park instead.
+ */
+static bool watch_more(int64_t *give_up, unsigned *watches)
+{
+	unsigned n = ++*watches;
+	if (n % 16 == 1) {
+		int64_t now = goc_now();
+		if (*give_up == 0)
+			*give_up = now + GOC__SELECT_SPIN_NS;
+		else if (now >= *give_up)
+			return false;
+	}
+	if (goc__usable_cpus() < 2 || n % GOC__SELECT_WATCHES_PER_YIELD == 0)
+		sched_yield();
+	else
+		goc__cpu_relax();
+	return true;
+}
+
+static bool past(int64_t deadline)
+{
+	return deadline != GOC_FOREVER && goc_now() >= deadline;
+}
+
 goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
                        goc__blocked what)
 {
-	size_t order_small[GOC__SELECT_SMALL];
+	size_t order_small[GOC__SELECT_SMALL], ready_small[GOC__SELECT_SMALL];
 	goc_chan *locks_small[GOC__SELECT_SMALL];
 	goc__waiter waiters_small[GOC__SELECT_SMALL];
-	size_t *order = order_small;
+	goc__ring_obs obs_small[GOC__SELECT_SMALL];
+	size_t *order = order_small, *ready = ready_small;
 	goc_chan **locks = locks_small;
 	goc__waiter *waiters = waiters_small;
+	goc__ring_obs *obs = obs_small;
 	void *heap = NULL;
 	if (ncases > GOC__SELECT_SMALL) {
-		size_t each = sizeof *order + sizeof *locks + sizeof *waiters;
+		size_t each = sizeof *order + sizeof *ready + sizeof *locks + sizeof *waiters + sizeof *obs;
 		if (ncases > SIZE_MAX / each || ncases > UINT32_MAX)
 			return GOC_NOMEM;
 		heap = malloc(ncases * each);
 		if (!heap)
 			return GOC_NOMEM;
 		waiters = heap;
-		order = (size_t *)(waiters + ncases);
-		locks = (goc_chan **)(order + ncases);
+		obs = (goc__ring_obs *)(waiters + ncases);
+		order = (size_t *)(obs + ncases);
+		ready = order + ncases;
+		locks = (goc_chan **)(ready + ncases);
 	}
 
-	/* A uniformly random poll order over the live cases (inside-out Fisher-Yates). */
-	size_t norder = 0, nlocks = 0;
+	/* The live cases, in index order until the first poll that needs them shuffled. */
+	size_t nlive = 0;
+	bool all_buffered = true, shuffled = false;
 	for (size_t i = 0; i < ncases; i++) {
-		if (!cases[i].ch)
-			continue;
-		/* The first live case needs no draw: send and recv are one-case selects. */
-		size_t j = norder ? goc__rand_below(goc__task_self(), (uint32_t)norder + 1) : 0;
-		if (j != norder)
-			order[norder] = order[j];
-		order[j] = i;
-		norder++;
-		lock_order_add(locks, &nlocks, cases[i].ch);
+		if (cases[i].ch) {
+			order[nlive++] = i;
+			all_buffered = all_buffered && cases[i].ch->cap != 0;
+		}
 	}
 
 	goc_status st = GOC_WOULDBLOCK;
 	size_t fired = 0;
-	goc__waiter *wake = NULL;
-	lock_all(locks, nlocks);
-	for (size_t k = 0; k < norder; k++) {
-		st = try_case(&cases[order[k]], locks, nlocks, &wake);
-		if (st != GOC_WOULDBLOCK) {
-			fired = order[k];
-			break;
+	unsigned looks = 0;
+	for (;;) {
+		/* 1. Every case buffered: no lock. */
+		if (nlive && all_buffered) {
+			if (deadline == GOC_NOWAIT || past(deadline)) {
+				st = poll_nowait(cases, order, nlive, ready, obs, &fired);
+				if (st == GOC_WOULDBLOCK)
+					goto nothing_ready;
+				goto done;
+			}
+			if (!shuffled)
+				shuffle(order, nlive);
+			shuffled = true;
+			/* Poll, then watch the slots that blocked us, and poll again when one moves. */
+			goc__ring_ctx ctx = { .exact = false };
+			int64_t give_up = 0;
+			unsigned watches = 0;
+			for (;;) {
+				st = poll(cases, order, nlive, obs, &ctx, NULL, &fired);
+				if (st != GOC_WOULDBLOCK)
+					goto done;
+				watches = 0;
+				while (!stirred(cases, order, nlive, obs, watches))
+					if (!watch_more(&give_up, &watches))
+						goto queue;
+			}
 		}
-	}
-	if (st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT ||
-	    (deadline != GOC_FOREVER && goc_now() >= deadline)) {
+
+	queue:
+		/* 2. Under every lock: poll again; if nothing is ready, queue and arm every case. */
+		if (!shuffled)
+			shuffle(order, nlive);
+		shuffled = true;
+		goc__ring_ctx ctx = { .exact = true, .locked = true };
+		goc__waiter *wake = NULL;
+		goc__op op;
+		size_t nlocks = 0;
+		for (size_t k = 0; k < nlive; k++)
+			lock_order_add(locks, &nlocks, cases[order[k]].ch);
+		lock_all(locks, nlocks);
+		bool queued = false;
+		for (;;) {
+			st = poll(cases, order, nlive, obs, &ctx, &wake, &fired);
+			if (st != GOC_WOULDBLOCK)
+				break;
+			if (deadline == GOC_NOWAIT || past(deadline)) {
+				if (all_blocked_at_once(cases, order, nlive, obs) || ++looks >= GOC__SELECT_LOOKS)
+					break;
+				continue;
+			}
+			/*
+			 * Queue on every live case, in poll order, so that when several
+			 * cases share a channel, the one a peer finds first is random too.
+			 */
+			op = (goc__op){ .state = GOC__OP_WAITING, .shares_chan = nlocks < nlive, .woken = GOC__WAKE_NONE };
+			for (size_t k = 0; k < nlive; k++) {
+				size_t i = order[k];
+				goc_chan *ch = cases[i].ch;
+				waiters[i] = (goc__waiter){ .op = &op, .elem = cases[i].elem, .case_index = i };
+				goc__waitq_push(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
+			}
+			/*
+			 * Arm the buffered cases (ring.c). A ring that moved since the
+			 * poll cannot be armed, and its case may be ready now: unqueue
+			 * (nobody can have claimed us: claiming takes a lock we hold)
+			 * and poll again.
+			 */
+			bool armed = true;
+			for (size_t k = 0; k < nlive && armed; k++) {
+				const goc_case *c = &cases[order[k]];
+				if (c->ch->cap)
+					armed = goc__ring_arm(c->ch, c->dir);
+			}
+			if (armed) {
+				queued = true;
+				break;
+			}
+			for (size_t k = 0; k < nlive; k++) {
+				size_t i = order[k];
+				goc_chan *ch = cases[i].ch;
+				goc__waitq_remove(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
+			}
+		}
+		if (!queued) {
+			unlock_all(locks, nlocks);
+			/*
+			 * Wake peers only now: once awake one may free its channel, so
+			 * nothing of the channel may be touched after this (Go's send()
+			 * unlocks before goready() for the same reason).
+			 */
+			goc__wake_chain(wake, GOC_OK);
+			goc__wake_chain(ctx.wake, GOC_WOULDBLOCK);
+			if (ctx.busy_ch)
+				goc__chan_unbusy(ctx.busy_ch);
+			if (st == GOC_WOULDBLOCK)
+				goto nothing_ready;
+			goto done;
+		}
+
+		goc__blocked_enter(nlive ? what : GOC__SELECT_NO_CASES, ncases ? (const void *)cases[0].ch : NULL);
 		unlock_all(locks, nlocks);
+		bool woken = goc__op_park(&op, deadline);
+		goc__blocked_leave();
+
 		/*
-		 * Wake the peer only now: once awake it may free the channel, so
-		 * nothing of the channel may be touched after this (Go's send()
-		 * unlocks before goready() for the same reason).
+		 * Unqueue the waiters the waker did not: all of them after a timeout.
+		 * After a wake-up, the fired channel may be gone (its peer returned
+		 * and may have freed it: a receive-then-free of a done channel), and
+		 * the claimer unqueued all our waiters there, so lock only the other
+		 * channels, which still hold waiters of ours.
 		 */
-		if (wake)
-			goc__op_wake(wake->op, wake->case_index, GOC_OK);
-		if (st == GOC_WOULDBLOCK && deadline != GOC_NOWAIT)
+		if (woken) {
+			nlocks = 0;
+			for (size_t k = 0; k < nlive; k++)
+				if (cases[order[k]].ch != cases[op.fired].ch)
+					lock_order_add(locks, &nlocks, cases[order[k]].ch);
+		}
+		lock_all(locks, nlocks);
+		for (size_t k = 0; k < nlive; k++) {
+			size_t i = order[k];
+			goc_chan *ch = cases[i].ch;
+			if (waiters[i].queued)
+				goc__waitq_remove(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
+		}
+		unlock_all(locks, nlocks);
+
+		if (!woken) {
 			st = GOC_TIMEOUT;
-		goto out;
+			goto out;
+		}
+		fired = op.fired;
+		st = op.result;
+		if (st != GOC_WOULDBLOCK)
+			goto done; /* an unbuffered case, completed by the waker (or closed) */
+		/*
+		 * A buffered case's ring moved: retry that case, as Go's woken
+		 * select performs the case that woke it. If a fast-path peer took
+		 * the slot first, start over (the deadline is checked on the way).
+		 */
+		goc__ring_ctx retry = { .exact = true };
+		st = try_case(&cases[fired], &obs[fired], &retry, NULL);
+		if (st != GOC_WOULDBLOCK)
+			goto done;
 	}
 
-	/*
-	 * Nothing ready: queue on every live case, then park. Queue in poll
-	 * order, so that when several cases share a channel, the one a peer
-	 * finds first is random too.
-	 */
-	goc__op op = { .state = GOC__OP_WAITING, .shares_chan = nlocks < norder, .woken = GOC__WAKE_NONE };
-	for (size_t k = 0; k < norder; k++) {
-		size_t i = order[k];
-		goc_chan *ch = cases[i].ch;
-		waiters[i] = (goc__waiter){ .op = &op, .elem = cases[i].elem, .case_index = i };
-		goc__waitq_push(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
-	}
-	goc__blocked_enter(norder ? what : GOC__SELECT_NO_CASES, ncases ? (const void *)cases[0].ch : NULL);
-	unlock_all(locks, nlocks);
-
-	bool woken = goc__op_park(&op, deadline);
-	goc__blocked_leave();
-
-	/*
-	 * Unqueue the waiters the waker did not: all of them after a timeout.
-	 * After a wake-up, the fired channel may be gone (its peer returned and
-	 * may have freed it: a receive-then-free of a done channel), and the
-	 * claimer unqueued all our waiters there, so lock only the other
-	 * channels, which still hold waiters of ours.
-	 */
-	if (woken) {
-		nlocks = 0;
-		for (size_t i = 0; i < ncases; i++)
-			if (cases[i].ch && cases[i].ch != cases[op.fired].ch)
-				lock_order_add(locks, &nlocks, cases[i].ch);
-	}
-	lock_all(locks, nlocks);
-	for (size_t i = 0; i < ncases; i++) {
-		goc_chan *ch = cases[i].ch;
-		if (ch && waiters[i].queued)
-			goc__waitq_remove(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
-	}
-	unlock_all(locks, nlocks);
-
-	if (!woken) {
-		st = GOC_TIMEOUT;
-		goto out;
-	}
-	fired = op.fired;
-	st = op.result;
-	if (st == GOC_CLOSED && cases[fired].dir == GOC_SEND)
+nothing_ready:
+	st = deadline == GOC_NOWAIT ? GOC_WOULDBLOCK : GOC_TIMEOUT;
+	goto out;
+done:
+	if (st == GOC_CLOSED && cases[fired].dir == GOC_SEND) {
+		free(heap);
 		goc__panic("send on closed channel");
-
+	}
 out:
 	free(heap);
 	if ((st == GOC_OK || st == GOC_CLOSED) && chosen)

@@ -287,8 +287,12 @@ void goc__blocked_leave(void)
 
 uint32_t goc__rand_below(goc__task *self, uint32_t n)
 {
-	/* xorshift64* for the bits, Lemire's multiply-and-reject for no bias. */
-	uint32_t threshold = (uint32_t)(-n) % n;
+	/*
+	 * xorshift64* for the bits, Lemire's multiply-and-reject for no bias;
+	 * the rejection threshold (a division) is needed only when the low
+	 * half of the product falls below n, which is rare.
+	 */
+	uint32_t threshold = 0;
 	/* Relaxed: only the owner thread uses its RNG (atomic for TSan: see goc__task). */
 	uint64_t x = atomic_load_explicit(&self->rng, memory_order_relaxed);
 	for (;;) {
@@ -297,10 +301,14 @@ uint32_t goc__rand_below(goc__task *self, uint32_t n)
 		x ^= x >> 27;
 		uint32_t r = (uint32_t)((x * 0x2545f4914f6cdd1du) >> 32);
 		uint64_t m = (uint64_t)r * n;
-		if ((uint32_t)m >= threshold) {
-			atomic_store_explicit(&self->rng, x, memory_order_relaxed);
-			return (uint32_t)(m >> 32);
+		if ((uint32_t)m < n) {
+			if (threshold == 0)
+				threshold = (uint32_t)(-n) % n;
+			if ((uint32_t)m < threshold)
+				continue;
 		}
+		atomic_store_explicit(&self->rng, x, memory_order_relaxed);
+		return (uint32_t)(m >> 32);
 	}
 }
 

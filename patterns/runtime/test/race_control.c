@@ -11,6 +11,14 @@
  *                          alone, the second on the first one's thread (the
  *                          pool hands it the idle thread): sharing a thread
  *                          must not order them (each runs as a TSan fiber)
+ *   race_control buffered-sends
+ *                          on a channel of capacity 2, task A writes x then
+ *                          sends; task B sends 50 ms later, then writes x.
+ *                          The two sends fill different slots, and Go's
+ *                          memory model orders neither before the other
+ *                          (Go's -race reports this program): only the
+ *                          per-slot edges of the lock-free ring let TSan
+ *                          see the race, where one channel lock hid it.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,6 +61,8 @@ static void wait_idle(void)
 		goc_sleep(1000000);
 	goc_sleep(10 * 1000000);
 }
+static int x;             /* deliberately unguarded */
+static goc_wg senders;    /* both buffered-sends tasks are done */
 
 static void bump(void *done)
 {
@@ -65,6 +75,21 @@ static void publish(void *done)
 {
 	published = 42;
 	goc_chan_send(done, NULL, GOC_FOREVER);
+}
+
+static void send_first(void *ch)
+{
+	x = 1;
+	goc_chan_send(ch, &(int){ 0 }, GOC_FOREVER);
+	goc_wg_done(&senders);
+}
+
+static void send_later(void *ch)
+{
+	goc_sleep(50 * 1000000);
+	goc_chan_send(ch, &(int){ 0 }, GOC_FOREVER);
+	x = 2;
+	goc_wg_done(&senders);
 }
 
 int main(int argc, char **argv)
@@ -89,8 +114,20 @@ int main(int argc, char **argv)
 			goc_go(write_second, (void *)k);
 			wait_idle();
 		}
+	} else if (argc == 2 && strcmp(argv[1], "buffered-sends") == 0) {
+		goc_chan *ch = goc_chan_make(sizeof(int), 2);
+		goc_wg_init(&senders);
+		goc_wg_add(&senders, 2);
+		goc_go(send_first, ch);
+		goc_go(send_later, ch);
+		goc_wg_wait(&senders, GOC_FOREVER);
+		goc_chan_recv(ch, NULL, GOC_FOREVER);
+		goc_chan_recv(ch, NULL, GOC_FOREVER);
+		printf("x = %d\n", x);
+		goc_wg_destroy(&senders);
+		goc_chan_free(ch);
 	} else {
-		fprintf(stderr, "usage: race_control counter|no-edge|reuse\n");
+		fprintf(stderr, "usage: race_control counter|no-edge|reuse|buffered-sends\n");
 		return 2;
 	}
 	goc_chan_free(done);

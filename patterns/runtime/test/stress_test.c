@@ -1,8 +1,10 @@
 /*
  * stress_test.c - many-task stress on channels, run 20 times in a row under
  * TSan in CI (label stress): 8 producers (100,000 messages each) and 8
- * consumers on capacities 0, 1 and 64 with exact sums and counts, and close
- * racing blocked receives.
+ * consumers on capacities 0, 1 and 64 with exact sums and counts, close
+ * racing blocked receives, and buffered channels freed the moment an
+ * operation on them returns, while the peer that let it return may still
+ * be waking waiters there.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -140,6 +142,81 @@ static void test_stress_close_races_blocked_recv(void **state)
 	goc_chan_free(done);
 }
 
+/* ---- free right after a blocked buffered operation returns ------------------ */
+
+typedef struct free_round {
+	goc_chan *ch;
+	long delay_ns;
+	int got;      /* late_receiver: what it received */
+	goc_chan *done;
+} free_round;
+
+static void late_sender(void *p)
+{
+	free_round *r = p;
+	goc_chan *ch = r->ch;
+	goc_sleep(r->delay_ns);
+	int v = 5;
+	goc_chan_send(ch, &v, GOC_FOREVER);
+}
+
+/*
+ * A receive that timed out leaves its waiting flag behind, so the sender
+ * takes the slow path after publishing; main receives without blocking and
+ * frees at once, while that sender may still be inside the channel.
+ */
+static void test_stress_buffered_free_while_sender_wakes(void **state)
+{
+	(void)state;
+	long rounds = goc_test_scaled(2000);
+	long bad = 0;
+	for (long i = 0; i < rounds; i++) {
+		free_round r = { .ch = goc_chan_make(sizeof(int), (size_t)(1 + i % 2)), .delay_ns = i % 3 * 5000 };
+		int v = 0;
+		bad += goc_chan_recv(r.ch, &v, goc_deadline_after(20000)) != GOC_TIMEOUT;
+		assert_int_equal(goc_go(late_sender, &r), GOC_OK);
+		bad += goc_chan_recv(r.ch, &v, goc_test_ms(10000)) != GOC_OK || v != 5;
+		goc_chan_free(r.ch);
+	}
+	assert_int_equal(bad, 0);
+	goc_test_assert_no_leaks();
+}
+
+static void late_receiver(void *p)
+{
+	free_round *r = p;
+	goc_sleep(r->delay_ns);
+	goc_chan_recv(r->ch, &r->got, GOC_FOREVER);
+	goc_chan_send(r->done, NULL, GOC_FOREVER);
+}
+
+/*
+ * The same for a send: a send that timed out on a full channel leaves its
+ * flag; the receiver that frees the slot takes the slow path, while main's
+ * next send gets the slot without blocking and main frees at once.
+ */
+static void test_stress_buffered_free_while_receiver_wakes(void **state)
+{
+	(void)state;
+	long rounds = goc_test_scaled(2000);
+	goc_chan *done = goc_chan_make(0, 1);
+	long bad = 0;
+	for (long i = 0; i < rounds; i++) {
+		free_round r = { .ch = goc_chan_make(sizeof(int), 1), .delay_ns = i % 3 * 5000, .done = done };
+		int first = 1, second = 2;
+		bad += goc_chan_send(r.ch, &first, GOC_NOWAIT) != GOC_OK;
+		bad += goc_chan_send(r.ch, &second, goc_deadline_after(20000)) != GOC_TIMEOUT;
+		assert_int_equal(goc_go(late_receiver, &r), GOC_OK);
+		bad += goc_chan_send(r.ch, &second, goc_test_ms(10000)) != GOC_OK;
+		goc_chan_free(r.ch);
+		assert_int_equal(goc_chan_recv(done, NULL, goc_test_ms(10000)), GOC_OK);
+		bad += r.got != 1;
+	}
+	assert_int_equal(bad, 0);
+	goc_test_assert_no_leaks();
+	goc_chan_free(done);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +224,8 @@ int main(void)
 		GOC_TEST(test_stress_mpmc_cap1_sum_exact),
 		GOC_TEST(test_stress_mpmc_cap64_sum_exact),
 		GOC_TEST(test_stress_close_races_blocked_recv),
+		GOC_TEST(test_stress_buffered_free_while_sender_wakes),
+		GOC_TEST(test_stress_buffered_free_while_receiver_wakes),
 	};
 	return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
 }

@@ -1,0 +1,477 @@
+/*
+ * ring.c - the ring of a buffered channel: send and receive without a lock
+ * while the ring is neither full nor empty, and the protocol that lets an
+ * operation that finds it full or empty sleep without losing its wake-up.
+ *
+ * The ring is Vyukov's bounded MPMC queue with crossbeam-channel's lap
+ * encoding. A position is lap + index (index < cap <= mark - 1, lap a
+ * multiple of one_lap = 4 * mark): tail is the next position to send, head
+ * the next to receive; the two bits between index and lap hold flags (in
+ * tail: closed, receivers waiting; in head: senders waiting). Each slot's
+ * stamp says whose turn it is: p while it waits for the sender of position
+ * p, p + 1 while it holds that element for the receiver of p, who moves it
+ * on to p + one_lap (the same slot, a lap later). A sender reserves a
+ * position with a CAS on tail, copies its element in, then *publishes* the
+ * slot by storing its new stamp; a receiver likewise with head. Positions
+ * and stamps only grow (2^64 positions do not wrap in practice).
+ *
+ * Memory order, chosen so that TSan sees exactly Go's edges: the CAS on
+ * head or tail is relaxed, so that sends do not order one another; the data
+ * rides on the stamp, stored with release and loaded with acquire by the
+ * slot's next owner once it has reserved the slot. So send k happens-before
+ * receive k completes, and receive k happens-before send k + cap completes
+ * (the slot's reuse), and nothing else. Close sets its flag in tail with a
+ * release RMW, and a receive that reports GOC_CLOSED acquires tail: close
+ * happens-before it. The loads that only decide what to try are relaxed.
+ *
+ * Blocking at the edges. An operation that finds the ring full (send) or
+ * empty (receive) and must wait goes to the select engine, which queues a
+ * waiter on the channel under ch->mu and then *arms* the counter its peers
+ * reserve with: a receiver sets the waiting flag in tail if tail is still
+ * where it waits (head == tail: nothing reserved), a sender sets it in head
+ * if head is still where it waits (the ring exactly full). The waiter parks
+ * only if that CAS succeeded. A peer's reservation is a CAS on the same
+ * word, and clears the flag: this is the Dekker handshake of every sleeping
+ * queue (the waiter publishes itself, then re-checks the ring; the other
+ * side moves the ring, then checks for waiters) folded into RMWs on one
+ * word, which are totally ordered. If the arming comes first, the peer's
+ * reservation sees the flag, and after publishing its slot takes ch->mu
+ * (after the waiter released it, so the waiter is queued) and claims a
+ * waiter; if the reservation comes first, the arming CAS fails on the moved
+ * counter, and the waiter polls again (spinning, if need be, until the
+ * reserved slot is published) instead of parking. So no wake-up is lost,
+ * and the fast path pays nothing for it: the reservation CAS it needs
+ * anyway tells whether to wake, before the publish, which is a plain
+ * release store, and a publish without waiters touches nothing afterwards.
+ *
+ * Several waiters. A flagged reservation wakes one waiter (FIFO); while
+ * more are queued, it arms for the position they need next or, if that one
+ * is reserved already, claims another, and so on. A claimed waiter is woken
+ * to retry its case (no direct hand-off, as in crossbeam-channel): if a
+ * fast-path peer took the slot first, it queues and arms again, and nothing
+ * is lost, since that peer used the slot. Close claims every waiter; they
+ * retry and drain, get GOC_CLOSED, or panic.
+ *
+ * Freeing. A receiver may free the channel as soon as its receive returns,
+ * while the sender whose element it took is still inside its call (and
+ * likewise the other way round). The fast path touches nothing after its
+ * publish, but a flagged one still needs ch->mu, and so does close after
+ * setting its flag: such a thread raises ch->busy before it publishes and
+ * lowers it when done with the channel, and goc_chan_free() waits for 0.
+ *
+ * ThreadSanitizer sees the atomics above, hence Go's edges on the fast path.
+ * The slow path still goes through ch->mu, which TSan knows as a mutex: two
+ * operations that both queued or woke waiters on one channel are ordered,
+ * which Go does not promise, and goc_chan_free() is ordered after every
+ * thread that woke a waiter there. That can hide a race in a program whose
+ * operations on one channel often block; it is accepted for now.
+ *
+ * Lock order: a ring operation takes ch->mu only when its caller holds no
+ * channel lock (`locked` false); with `locked` the caller already holds it.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <string.h>
+
+#include "goc_internal.h"
+
+typedef _Atomic(uint64_t) stamp_t;
+
+/* Flags in the bits between a position's index and its lap (see goc_chan_make()). */
+static uint64_t closed_bit(const goc_chan *ch)
+{
+	return ch->mark; /* in tail: the channel is closed */
+}
+
+static uint64_t waiting_bit(const goc_chan *ch)
+{
+	return ch->mark << 1; /* in tail: receivers are armed; in head: senders are */
+}
+
+static uint64_t flag_bits(const goc_chan *ch)
+{
+	return closed_bit(ch) | waiting_bit(ch);
+}
+
+static stamp_t *stamp_of(goc_chan *ch, uint64_t pos)
+{
+	return (stamp_t *)(void *)(ch->ring + (size_t)(pos & (ch->mark - 1)) * ch->slot_size);
+}
+
+static unsigned char *elem_of(goc_chan *ch, uint64_t pos)
+{
+	return ch->ring + (size_t)(pos & (ch->mark - 1)) * ch->slot_size + sizeof(stamp_t);
+}
+
+/* The position after pos: the next index, or index 0 of the next lap. */
+static uint64_t next_pos(const goc_chan *ch, uint64_t pos)
+{
+	if ((pos & (ch->mark - 1)) + 1 < ch->cap)
+		return pos + 1;
+	return (pos & ~(ch->one_lap - 1)) + ch->one_lap;
+}
+
+/*
+ * Batching at the full edge: how many slots further on a sender that found
+ * the ring full watches first (0: none). It would otherwise resume as soon
+ * as the receivers freed one slot, and from then on it would write in the
+ * cache lines they are reading, each move costing the other side a cache
+ * miss; waiting until they are a few dozen slots on lets them run ahead
+ * undisturbed, and the sender catch up in a burst. A full ring holds a
+ * backlog of cap elements, so the wait costs the sender nothing it would
+ * not wait anyway, and the select engine watches the far slot for a few
+ * microseconds at most before it watches the near one. (Receivers finding
+ * the ring empty do not batch: a request-response exchange over a buffered
+ * channel would pay the whole delay on every message.) Rings below 16
+ * slots have no room for it.
+ */
+#define GOC__RING_BATCH_MAX 128
+
+static size_t batch_of(const goc_chan *ch)
+{
+	size_t k = ch->cap / 8;
+	return ch->cap < 16 ? 0 : k < GOC__RING_BATCH_MAX ? k : GOC__RING_BATCH_MAX;
+}
+
+/* Fill in the far slot of an inexact send blocked at pos (see batch_of()). */
+static void watch_far(goc_chan *ch, uint64_t pos, goc__ring_obs *obs)
+{
+	size_t k = batch_of(ch);
+	if (!k)
+		return;
+	uint64_t index = ((pos & (ch->mark - 1)) + k) % ch->cap;
+	obs->far_index = index;
+	/* Relaxed: only watched for a change. */
+	obs->far_stamp = atomic_load_explicit((stamp_t *)(void *)(ch->ring + (size_t)index * ch->slot_size),
+	                                      memory_order_relaxed);
+}
+
+void goc__chan_busy(goc_chan *ch)
+{
+	/*
+	 * Relaxed: the publish (or, for close, the RMW on tail) that follows
+	 * is a release that whoever sees the move acquires, so a free() after
+	 * that sees this increment.
+	 */
+	atomic_fetch_add_explicit(&ch->busy, 1, memory_order_relaxed);
+}
+
+void goc__chan_unbusy(goc_chan *ch)
+{
+	/* Release: our last touches of ch happen-before goc_chan_free()'s acquire of 0. */
+	atomic_fetch_sub_explicit(&ch->busy, 1, memory_order_release);
+}
+
+/*
+ * Arm for blocked receivers: they need position `from` next. If nobody has
+ * reserved it yet (tail is there), set the waiting flag in tail, so that its
+ * sender sees the flag when it reserves it. True if armed; false if `from`
+ * is reserved already (its element is coming, or there) or the channel is
+ * closed with nothing more to come: retry rather than park. ch->mu is held.
+ */
+static bool arm_recv(goc_chan *ch, uint64_t from)
+{
+	/* Relaxed, here and in the CAS: ch->mu orders us after a close; the flag carries no data. */
+	uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+	for (;;) {
+		if ((tail & ~flag_bits(ch)) != from || (tail & closed_bit(ch)))
+			return false;
+		if (tail & waiting_bit(ch))
+			return true;
+		if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, tail | waiting_bit(ch),
+		                                          memory_order_relaxed, memory_order_relaxed))
+			return true;
+	}
+}
+
+/*
+ * Arm for blocked senders: they need the slot of tail position `from` next.
+ * If it holds the element of a lap ago and no receiver has reserved that
+ * yet (head is there), set the waiting flag in head, so that its receiver
+ * sees the flag when it reserves it. True if armed; false if the slot is
+ * free or being freed, or the channel is closed: retry rather than park.
+ * ch->mu is held.
+ */
+static bool arm_send(goc_chan *ch, uint64_t from)
+{
+	/* Relaxed, here and below: as in arm_recv(). */
+	if ((atomic_load_explicit(&ch->tail, memory_order_relaxed) & closed_bit(ch)) || from < ch->one_lap)
+		return false;
+	uint64_t need = from - ch->one_lap;
+	uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	for (;;) {
+		if ((head & ~waiting_bit(ch)) != need)
+			return false;
+		if (head & waiting_bit(ch))
+			return true;
+		if (atomic_compare_exchange_weak_explicit(&ch->head, &head, head | waiting_bit(ch),
+		                                          memory_order_relaxed, memory_order_relaxed))
+			return true;
+	}
+}
+
+static bool arm(goc_chan *ch, goc_dir dir, uint64_t from)
+{
+	return dir == GOC_RECV ? arm_recv(ch, from) : arm_send(ch, from);
+}
+
+bool goc__ring_arm(goc_chan *ch, goc_dir dir)
+{
+	/* Relaxed: a stale position only makes the arming fail, and the caller poll again. */
+	if (dir == GOC_RECV)
+		return arm_recv(ch, atomic_load_explicit(&ch->head, memory_order_relaxed) & ~waiting_bit(ch));
+	return arm_send(ch, atomic_load_explicit(&ch->tail, memory_order_relaxed) & ~flag_bits(ch));
+}
+
+/*
+ * A reservation found the waiting flag (and cleared it): after publishing,
+ * wake waiters of direction `dir`. `from` is the position the others need
+ * after the one this move serves. Claim one waiter, then, while more are
+ * queued, arm for the position they need next or, if that one is reserved
+ * already, claim another for it. ch->mu is held. Claimed waiters are
+ * chained onto *wake.
+ */
+static void claim_for_move(goc_chan *ch, goc_dir dir, uint64_t from, goc__waiter **wake)
+{
+	goc__waitq *q = dir == GOC_RECV ? &ch->recvq : &ch->sendq;
+	goc__waiter *w;
+	while ((w = goc__waitq_claim(ch, q))) {
+		w->next = *wake;
+		*wake = w;
+		if (!q->head || arm(ch, dir, from))
+			return;
+		from = next_pos(ch, from);
+	}
+}
+
+/* After a publish whose reservation found the waiting flag (ch->busy raised): wake. */
+static void after_flagged(goc_chan *ch, goc__ring_ctx *ctx, goc_dir dir, uint64_t from)
+{
+	if (ctx->locked) {
+		claim_for_move(ch, dir, from, &ctx->wake);
+		return;
+	}
+	goc__waiter *wake = NULL;
+	goc__lock_acquire(&ch->mu);
+	claim_for_move(ch, dir, from, &wake);
+	goc__lock_release(&ch->mu);
+	goc__chan_unbusy(ch);
+	/* Not ch: the waiters live on the stacks of their blocked threads. */
+	goc__wake_chain(wake, GOC_WOULDBLOCK);
+}
+
+/*
+ * Before publishing: raise ch->busy if this thread will touch ch afterwards
+ * (it must wake waiters, or its caller holds ch->mu).
+ */
+static void raise_busy(goc_chan *ch, goc__ring_ctx *ctx, bool flagged)
+{
+	if (!flagged && !ctx->locked)
+		return;
+	goc__chan_busy(ch);
+	if (ctx->locked)
+		ctx->busy_ch = ch;
+}
+
+goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx)
+{
+	unsigned step = 0;
+	/* Relaxed: where to start; the CAS decides. */
+	uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+	for (;;) {
+		if (tail & closed_bit(ch))
+			return GOC_CLOSED;
+		uint64_t pos = tail & ~waiting_bit(ch);
+		stamp_t *stamp = stamp_of(ch, pos);
+		/* Relaxed: only says whether to try; the slot is acquired once reserved. */
+		uint64_t s = atomic_load_explicit(stamp, memory_order_relaxed);
+		if (s == pos) {
+			/*
+			 * Relaxed both ways: reserving a position orders nothing (see
+			 * the top). Clears the waiting flag: we wake the receivers.
+			 */
+			if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, next_pos(ch, pos),
+			                                          memory_order_relaxed, memory_order_relaxed)) {
+				bool flagged = (tail & waiting_bit(ch)) != 0;
+				raise_busy(ch, ctx, flagged);
+				/* Acquire: the receive that emptied this slot a lap ago happens-before this send completes. */
+				(void)atomic_load_explicit(stamp, memory_order_acquire);
+				if (ch->elem_size)
+					memcpy(elem_of(ch, pos), elem, ch->elem_size);
+				/* Release: the element goes to its receiver. */
+				atomic_store_explicit(stamp, pos + 1, memory_order_release);
+				if (flagged)
+					after_flagged(ch, ctx, GOC_RECV, next_pos(ch, pos));
+				return GOC_OK;
+			}
+			goc__backoff(&step); /* lost the position to another sender */
+			continue;
+		}
+		if (s + ch->one_lap == pos + 1) {
+			/* The element of a lap ago is still there: full, unless its receiver is mid-copy. */
+			if (!ctx->exact) {
+				if (obs) {
+					*obs = (goc__ring_obs){ .tail = pos, .stamp = s };
+					watch_far(ch, pos, obs);
+				}
+				return GOC_WOULDBLOCK;
+			}
+			atomic_thread_fence(memory_order_acquire); /* the stamp load before the head load */
+			uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed) & ~waiting_bit(ch);
+			if (head + ch->one_lap == pos) {
+				if (obs)
+					*obs = (goc__ring_obs){ .head = head, .tail = pos, .stamp = s };
+				return GOC_WOULDBLOCK;
+			}
+		}
+		/* A peer is mid-operation on this slot, or tail moved on: look again. */
+		goc__backoff(&step);
+		tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+	}
+}
+
+goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx)
+{
+	unsigned step = 0;
+	/* Relaxed: where to start; the CAS decides. */
+	uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	for (;;) {
+		uint64_t pos = head & ~waiting_bit(ch);
+		stamp_t *stamp = stamp_of(ch, pos);
+		/* Relaxed: only says whether to try; the slot is acquired once reserved. */
+		uint64_t s = atomic_load_explicit(stamp, memory_order_relaxed);
+		if (s == pos + 1) {
+			/*
+			 * Relaxed both ways: reserving a position orders nothing (see
+			 * the top). Clears the waiting flag: we wake the senders.
+			 */
+			if (atomic_compare_exchange_weak_explicit(&ch->head, &head, next_pos(ch, pos),
+			                                          memory_order_relaxed, memory_order_relaxed)) {
+				bool flagged = (head & waiting_bit(ch)) != 0;
+				raise_busy(ch, ctx, flagged);
+				/* Acquire: the send of this element happens-before this receive completes. */
+				(void)atomic_load_explicit(stamp, memory_order_acquire);
+				if (elem && ch->elem_size)
+					memcpy(elem, elem_of(ch, pos), ch->elem_size);
+				/* Release: the emptied slot goes to its next sender, a lap later. */
+				atomic_store_explicit(stamp, pos + ch->one_lap, memory_order_release);
+				if (flagged)
+					after_flagged(ch, ctx, GOC_SEND, next_pos(ch, pos + ch->one_lap));
+				return GOC_OK;
+			}
+			goc__backoff(&step); /* lost the element to another receiver */
+			continue;
+		}
+		if (s == pos) {
+			/* Nothing published at head: empty, unless a sender is mid-copy there. */
+			/* Relaxed: a hint; the mark in tail decides, and carries the edge. */
+			if (!ctx->exact && !atomic_load_explicit(&ch->shut, memory_order_relaxed)) {
+				if (obs)
+					*obs = (goc__ring_obs){ .head = pos, .stamp = s };
+				return GOC_WOULDBLOCK;
+			}
+			atomic_thread_fence(memory_order_acquire); /* the stamp load before the tail load */
+			uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+			if ((tail & ~flag_bits(ch)) == pos) {
+				if (tail & closed_bit(ch)) {
+					/* Acquire: the close happens-before this receive reports it. */
+					(void)atomic_load_explicit(&ch->tail, memory_order_acquire);
+					if (elem && ch->elem_size)
+						memset(elem, 0, ch->elem_size);
+					return GOC_CLOSED;
+				}
+				if (obs)
+					*obs = (goc__ring_obs){ .head = pos, .tail = tail & ~waiting_bit(ch), .stamp = s };
+				return GOC_WOULDBLOCK;
+			}
+		}
+		/* A peer is mid-operation on this slot, or head moved on: look again. */
+		goc__backoff(&step);
+		head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	}
+}
+
+bool goc__ring_ready(goc_chan *ch, goc_dir dir, goc__ring_obs *obs)
+{
+	/* Relaxed throughout, as the decisions in the operations above (no data is read). */
+	if (dir == GOC_SEND) {
+		uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+		if (tail & closed_bit(ch))
+			return true;
+		uint64_t pos = tail & ~waiting_bit(ch);
+		uint64_t s = atomic_load_explicit(stamp_of(ch, pos), memory_order_relaxed);
+		if (s + ch->one_lap != pos + 1)
+			return true; /* free, or tail moved on: trying will tell */
+		atomic_thread_fence(memory_order_acquire); /* the stamp load before the head load */
+		uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed) & ~waiting_bit(ch);
+		if (head + ch->one_lap != pos)
+			return true; /* its receiver is mid-copy */
+		*obs = (goc__ring_obs){ .head = head, .tail = pos, .stamp = s };
+		return false;
+	}
+	uint64_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed) & ~waiting_bit(ch);
+	uint64_t s = atomic_load_explicit(stamp_of(ch, pos), memory_order_relaxed);
+	if (s != pos)
+		return true; /* an element, or head moved on: trying will tell */
+	atomic_thread_fence(memory_order_acquire); /* the stamp load before the tail load */
+	uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+	if ((tail & ~flag_bits(ch)) != pos || (tail & closed_bit(ch)))
+		return true; /* a sender is mid-copy, or closed and drained */
+	*obs = (goc__ring_obs){ .head = pos, .tail = tail & ~waiting_bit(ch), .stamp = s };
+	return false;
+}
+
+bool goc__ring_unmoved(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs)
+{
+	/*
+	 * Relaxed: the caller's acquire fence separates these loads from the
+	 * ones that made *obs; all three values only grow (the waiting flags
+	 * aside), so equal means unchanged in between. (Acquire would hand
+	 * TSan edges Go does not have.)
+	 */
+	stamp_t *stamp = stamp_of(ch, dir == GOC_SEND ? obs->tail : obs->head);
+	uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+	return (head & ~waiting_bit(ch)) == obs->head && (tail & ~waiting_bit(ch)) == obs->tail &&
+	       atomic_load_explicit(stamp, memory_order_relaxed) == obs->stamp;
+}
+
+bool goc__ring_stirred(goc_chan *ch, goc_dir dir, const goc__ring_obs *obs, bool near)
+{
+	/* Relaxed: only says when to poll again; the poll decides. */
+	if (dir == GOC_RECV && atomic_load_explicit(&ch->shut, memory_order_relaxed))
+		return true;
+	if (!near && dir == GOC_SEND && batch_of(ch)) {
+		stamp_t *far = (stamp_t *)(void *)(ch->ring + (size_t)obs->far_index * ch->slot_size);
+		return atomic_load_explicit(far, memory_order_relaxed) != obs->far_stamp;
+	}
+	stamp_t *stamp = stamp_of(ch, dir == GOC_SEND ? obs->tail : obs->head);
+	return atomic_load_explicit(stamp, memory_order_relaxed) != obs->stamp;
+}
+
+void goc__ring_close(goc_chan *ch)
+{
+	/* Relaxed: a hint for receivers (see goc_chan); the mark below is what counts. */
+	atomic_store_explicit(&ch->shut, true, memory_order_relaxed);
+	/* Release: close happens-before a receive that reports GOC_CLOSED (it acquires tail). */
+	atomic_fetch_or_explicit(&ch->tail, closed_bit(ch), memory_order_release);
+}
+
+size_t goc__ring_len(goc_chan *ch)
+{
+	for (;;) {
+		/* Relaxed: len is a snapshot and orders nothing (Go's len does not either). */
+		uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+		uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+		if (atomic_load_explicit(&ch->tail, memory_order_relaxed) != tail)
+			continue; /* a consistent pair: tail did not move around the head load */
+		tail &= ~flag_bits(ch);
+		head &= ~flag_bits(ch);
+		uint64_t hix = head & (ch->mark - 1), tix = tail & (ch->mark - 1);
+		if (hix < tix)
+			return (size_t)(tix - hix);
+		if (hix > tix)
+			return (size_t)(ch->cap - hix + tix);
+		return tail == head ? 0 : ch->cap;
+	}
+}
