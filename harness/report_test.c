@@ -94,9 +94,12 @@ static void generate(scratch *s, const char *const *names, size_t n, int expect_
 	for (size_t i = 0; i < n; i++)
 		paths[i] = fixture(names[i]);
 	char *charts = xasprintf("%s/report", s->dir);
-	report_options o = { .results_root = s->dir, .out = s->out, .charts = charts, .runs = (const char *const *)paths, .nruns = n };
+	report_options o = { .results_root = s->dir, .out = s->out, .charts = charts,
+	                     .runs = (const char *const *)paths, .nruns = n };
 	err[0] = '\0';
-	assert_int_equal(report_generate(&o, err, errlen), expect_rc);
+	int rc = report_generate(&o, err, errlen);
+	free(charts);
+	assert_int_equal(rc, expect_rc);
 	free(s->md);
 	s->md = expect_rc == GOC_EXIT_OK ? file_read(s->out, NULL) : NULL;
 	if (expect_rc == GOC_EXIT_OK)
