@@ -335,7 +335,12 @@ struct goc_chan {
 	uint64_t one_lap;          /* buffered: positions per lap: 4 * mark; immutable */
 	uint64_t mark;             /* buffered: the power of two above cap; flags at it and at 2 * mark; immutable */
 	size_t slot_size;          /* buffered: 8 + elem_size rounded up to 8; immutable */
-	unsigned char *ring;       /* buffered: cap slots; immutable pointer, slots atomic (ring.c) */
+	/*
+	 * Buffered: cap slots, each an atomic stamp, then element bytes owned
+	 * by whoever the stamp says (the sender or receiver that reserved the
+	 * slot; ring.c). The pointer is immutable.
+	 */
+	unsigned char *ring;
 	struct goc__timer *timer;  /* goc_after()'s timer, set before publication, else NULL */
 	/*
 	 * Buffered: set once by close, next to the fields every operation
