@@ -12,13 +12,14 @@
  * select that will not wait looks at every case and does one of those that
  * looked ready, chosen uniformly; one that will wait polls in shuffled
  * order, then watches the slots that blocked it for a while (a peer on the
- * other CPU usually moves within microseconds), polling again when one
- * moves. Otherwise, and to queue waiters, it locks every distinct channel
- * in address order and polls again; a buffered case then arms its ring
- * (ring.c) after queuing, so that the ring's next move wakes it, mostly
- * with its case done (ring.c's hand-off); a select woken to retry a
- * buffered case (a fast-path peer took the slot, or a close) tries that
- * case again, and starts over if it is still blocked.
+ * other CPU usually moves within microseconds; with one usable CPU it
+ * does not watch), polling again when one moves. Otherwise, and to queue
+ * waiters, it locks every distinct channel in address order and polls
+ * again; a buffered case then arms its ring (ring.c) after queuing, so
+ * that the ring's next move wakes it, mostly with its case done (ring.c's
+ * hand-off); a select woken to retry a buffered case (a fast-path peer
+ * took the slot, or a close) tries that case again, and starts over if it
+ * is still blocked.
  *
  * A select that finds nothing ready must have found every case blocked at
  * one moment, as Go's does by holding all its locks. The rings are not
@@ -47,8 +48,6 @@
  */
 #define GOC__SELECT_SPIN_NS 5000
 #define GOC__SELECT_WATCHES_PER_YIELD 64
-
-
 
 /* Watches (about 30 ns each) of a full ring that look at a slot further on first (ring.c's batching). */
 #define GOC__SELECT_FAR_WATCHES 128
