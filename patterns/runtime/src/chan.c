@@ -8,9 +8,9 @@
  * peer queued completes the transfer itself, copying straight into or out
  * of the peer's element, then wakes it. A buffered channel moves elements
  * through a lock-free ring (ring.c) and takes its lock only to queue or
- * wake waiters at the edges (full, empty, close); its woken waiters retry.
- * goc_chan_send() and goc_chan_recv() try the ring directly and fall back
- * to a one-case select (select.c).
+ * wake waiters at the edges (full, empty, close), completing their cases
+ * for them when it can. goc_chan_send() and goc_chan_recv() try the ring
+ * directly and fall back to a one-case select (select.c).
  *
  * A blocked operation may sit on several queues (a select); whoever moves
  * it first claims it with a CAS on its state (a waker, or the owner when its
@@ -157,22 +157,24 @@ void goc_chan_close(goc_chan *ch)
 	 * GOC_CLOSED, senders wake to panic, as in Go. Buffered: all retry (a
 	 * receiver may still have elements to drain).
 	 */
+	bool buffered = ch->cap != 0;
 	goc__waiter *wake = NULL, *w;
 	while ((w = goc__waitq_claim(ch, &ch->recvq))) {
-		if (!ch->cap && w->elem && ch->elem_size)
+		if (!buffered && w->elem && ch->elem_size)
 			memset(w->elem, 0, ch->elem_size);
+		w->result = buffered ? GOC_WOULDBLOCK : GOC_CLOSED;
 		w->next = wake;
 		wake = w;
 	}
 	while ((w = goc__waitq_claim(ch, &ch->sendq))) {
+		w->result = buffered ? GOC_WOULDBLOCK : GOC_CLOSED;
 		w->next = wake;
 		wake = w;
 	}
-	bool buffered = ch->cap != 0;
 	goc__lock_release(&ch->mu);
 	if (buffered)
 		goc__chan_unbusy(ch);
-	goc__wake_chain(wake, buffered ? GOC_WOULDBLOCK : GOC_CLOSED);
+	goc__wake_chain(wake);
 }
 
 size_t goc_chan_len(goc_chan *ch)
@@ -261,12 +263,12 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 		goc__futex_wake(&op->woken, 1);
 }
 
-void goc__wake_chain(goc__waiter *chain, goc_status result)
+void goc__wake_chain(goc__waiter *chain)
 {
 	while (chain) {
 		goc__waiter *w = chain;
 		chain = w->next; /* read first: w lives on a stack that the wake-up releases */
-		goc__op_wake(w->op, w->case_index, result);
+		goc__op_wake(w->op, w->case_index, w->result);
 	}
 }
 

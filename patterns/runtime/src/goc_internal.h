@@ -187,9 +187,10 @@ typedef struct goc__op {
 	bool shares_chan;   /* two of its cases use one channel; immutable while queued */
 	size_t fired;       /* case index; written by the claimer before `woken` */
 	/*
-	 * Written by the claimer before `woken`: GOC_OK or GOC_CLOSED for an
-	 * unbuffered case (the claimer completed it), GOC_WOULDBLOCK for a
-	 * buffered one (its ring moved: the owner retries the case).
+	 * Written by the claimer before `woken`: GOC_OK or GOC_CLOSED if the
+	 * claimer completed the case (always, for an unbuffered one), or
+	 * GOC_WOULDBLOCK for a buffered case that it did not (the owner
+	 * retries the case).
 	 */
 	goc_status result;
 	atomic_int woken;   /* GOC__WAKE_*; the futex word the owner sleeps on */
@@ -207,6 +208,7 @@ typedef struct goc__waiter {
 	void *elem;                      /* send: source; recv: destination or NULL */
 	size_t case_index;               /* immutable while queued */
 	bool queued;                     /* guarded by ch->mu */
+	goc_status result;               /* set by its claimer under ch->mu: what to wake it with */
 } goc__waiter;
 
 typedef struct goc__waitq {
@@ -235,8 +237,8 @@ goc__waiter *goc__waitq_claim(goc_chan *ch, goc__waitq *q);
  */
 void goc__op_wake(goc__op *op, size_t fired, goc_status result);
 
-/* Wake every waiter of a chain linked through `next` (claimed ones), with `result`. */
-void goc__wake_chain(goc__waiter *chain, goc_status result);
+/* Wake every waiter of a chain linked through `next` (claimed ones), each with its `result`. */
+void goc__wake_chain(goc__waiter *chain);
 
 /*
  * Park the calling thread until its op is woken (true) or, at `deadline`,
@@ -252,11 +254,11 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 /*
  * The ring of a buffered channel (ring.c). A ring operation runs in one of
  * two contexts: with no channel lock held (`locked` false), where it wakes
- * the waiters its move lets proceed itself; or inside the select engine
- * with every lock of the select held (`locked` true), where it leaves the
- * waiters it claimed on `wake` (result GOC_WOULDBLOCK: retry) and raises
- * `busy_ch->busy` before publishing, for the caller to wake and lower after
- * unlocking.
+ * the waiters its move lets proceed itself; or with ch->mu held (`locked`
+ * true: inside the select engine, or completing a waiter's case on its
+ * behalf), where it leaves the waiters it claimed on `wake` and, unless
+ * `nested`, raises `busy_ch->busy` before publishing, for the caller to
+ * wake them and lower it after unlocking.
  */
 typedef struct goc__ring_ctx {
 	/*
@@ -268,6 +270,7 @@ typedef struct goc__ring_ctx {
 	 */
 	bool exact;
 	bool locked;          /* the caller holds ch->mu */
+	bool nested;          /* locked, on a waiter's behalf: busy is raised, no further hand-off */
 	goc__waiter *wake;    /* locked: claimed waiters to wake after unlocking */
 	goc_chan *busy_ch;    /* locked: whose busy count this operation raised, else NULL */
 } goc__ring_ctx;
@@ -348,7 +351,12 @@ struct goc_chan {
 	uint64_t one_lap;          /* buffered: positions per lap: 4 * mark; immutable */
 	uint64_t mark;             /* buffered: the power of two above cap; flags at it and at 2 * mark; immutable */
 	size_t slot_size;          /* buffered: 8 + elem_size rounded up to 8; immutable */
-	unsigned char *ring;       /* buffered: cap slots; immutable pointer, slots atomic (ring.c) */
+	/*
+	 * Buffered: cap slots, each an atomic stamp, then element bytes owned
+	 * by whoever the stamp says (the sender or receiver that reserved the
+	 * slot; ring.c). The pointer is immutable.
+	 */
+	unsigned char *ring;
 	struct goc__timer *timer;  /* goc_after()'s timer, set before publication, else NULL */
 	/*
 	 * Buffered: set once by close, next to the fields every operation

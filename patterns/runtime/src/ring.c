@@ -44,13 +44,17 @@
  * anyway tells whether to wake, before the publish, which is a plain
  * release store, and a publish without waiters touches nothing afterwards.
  *
- * Several waiters. A flagged reservation wakes one waiter (FIFO); while
- * more are queued, it arms for the position they need next or, if that one
- * is reserved already, claims another, and so on. A claimed waiter is woken
- * to retry its case (no direct hand-off, as in crossbeam-channel): if a
- * fast-path peer took the slot first, it queues and arms again, and nothing
- * is lost, since that peer used the slot. Close claims every waiter; they
- * retry and drain, get GOC_CLOSED, or panic.
+ * Hand-off, and several waiters. A flagged reservation, once published,
+ * claims one waiter (FIFO) and completes its case on its behalf, as Go
+ * hands a value to a blocked peer: it receives into the waiter's element,
+ * or sends the waiter's element, through the ring (the waiter's own
+ * sends stay in order: it is blocked meanwhile). While more waiters are
+ * queued, it arms for the position they need next or, if that one is
+ * reserved already, claims and serves another, and so on. If a fast-path
+ * peer took the slot first, the claimed waiter is woken to retry its case
+ * instead, and queues and arms again if need be; nothing is lost, since
+ * that peer used the slot. Close claims every waiter; they retry and
+ * drain, get GOC_CLOSED, or panic.
  *
  * Freeing. A receiver may free the channel as soon as its receive returns,
  * while the sender whose element it took is still inside its call (and
@@ -224,18 +228,37 @@ bool goc__ring_arm(goc_chan *ch, goc_dir dir)
 }
 
 /*
+ * Complete claimed waiter w's case on its behalf (ch->mu held, busy raised),
+ * as Go hands a value straight to a blocked peer: the waiter then need not
+ * run again to move its element, which matters when it is not running (one
+ * CPU, or more tasks than CPUs). Returns what to wake it with: GOC_OK or
+ * GOC_CLOSED, or GOC_WOULDBLOCK if a fast-path peer took the slot first
+ * (it retries). Waiters that this operation's own move wakes are chained
+ * onto *wake, to retry.
+ */
+static goc_status hand_over(goc_chan *ch, goc_dir dir, goc__waiter *w, goc__waiter **wake)
+{
+	goc__ring_ctx ctx = { .exact = true, .locked = true, .nested = true, .wake = *wake };
+	goc_status st = dir == GOC_RECV ? goc__ring_recv(ch, w->elem, NULL, &ctx)
+	                                : goc__ring_send(ch, w->elem, NULL, &ctx);
+	*wake = ctx.wake;
+	return st;
+}
+
+/*
  * A reservation found the waiting flag (and cleared it): after publishing,
  * wake waiters of direction `dir`. `from` is the position the others need
- * after the one this move serves. Claim one waiter, then, while more are
- * queued, arm for the position they need next or, if that one is reserved
- * already, claim another for it. ch->mu is held. Claimed waiters are
- * chained onto *wake.
+ * after the one this move serves. Claim one waiter and, if `hand_off`,
+ * complete its case; then, while more are queued, arm for the position
+ * they need next or, if that one is reserved already, claim another for it.
+ * ch->mu is held. Claimed waiters are chained onto *wake.
  */
-static void claim_for_move(goc_chan *ch, goc_dir dir, uint64_t from, goc__waiter **wake)
+static void claim_for_move(goc_chan *ch, goc_dir dir, uint64_t from, goc__waiter **wake, bool hand_off)
 {
 	goc__waitq *q = dir == GOC_RECV ? &ch->recvq : &ch->sendq;
 	goc__waiter *w;
 	while ((w = goc__waitq_claim(ch, q))) {
+		w->result = hand_off ? hand_over(ch, dir, w, wake) : GOC_WOULDBLOCK;
 		w->next = *wake;
 		*wake = w;
 		if (!q->head || arm(ch, dir, from))
@@ -248,25 +271,26 @@ static void claim_for_move(goc_chan *ch, goc_dir dir, uint64_t from, goc__waiter
 static void after_flagged(goc_chan *ch, goc__ring_ctx *ctx, goc_dir dir, uint64_t from)
 {
 	if (ctx->locked) {
-		claim_for_move(ch, dir, from, &ctx->wake);
+		claim_for_move(ch, dir, from, &ctx->wake, !ctx->nested);
 		return;
 	}
 	goc__waiter *wake = NULL;
 	goc__lock_acquire(&ch->mu);
-	claim_for_move(ch, dir, from, &wake);
+	claim_for_move(ch, dir, from, &wake, true);
 	goc__lock_release(&ch->mu);
 	goc__chan_unbusy(ch);
 	/* Not ch: the waiters live on the stacks of their blocked threads. */
-	goc__wake_chain(wake, GOC_WOULDBLOCK);
+	goc__wake_chain(wake);
 }
 
 /*
  * Before publishing: raise ch->busy if this thread will touch ch afterwards
- * (it must wake waiters, or its caller holds ch->mu).
+ * (it must wake waiters, or its caller holds ch->mu), unless an outer
+ * operation of this thread holds it raised already.
  */
 static void raise_busy(goc_chan *ch, goc__ring_ctx *ctx, bool flagged)
 {
-	if (!flagged && !ctx->locked)
+	if ((!flagged && !ctx->locked) || ctx->nested)
 		return;
 	goc__chan_busy(ch);
 	if (ctx->locked)

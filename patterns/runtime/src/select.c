@@ -12,12 +12,14 @@
  * select that will not wait looks at every case and does one of those that
  * looked ready, chosen uniformly; one that will wait polls in shuffled
  * order, then watches the slots that blocked it for a while (a peer on the
- * other CPU usually moves within microseconds), polling again when one
- * moves. Otherwise, and to queue waiters, it locks every distinct channel
- * in address order and polls again; a buffered case then arms its ring
- * (ring.c) after queuing, so that the ring's next move wakes it. A select
- * woken by a buffered channel retries that case (its value was not handed
- * over); if a fast-path peer took the slot first, it starts over.
+ * other CPU usually moves within microseconds; with one usable CPU it
+ * does not watch), polling again when one moves. Otherwise, and to queue
+ * waiters, it locks every distinct channel in address order and polls
+ * again; a buffered case then arms its ring (ring.c) after queuing, so
+ * that the ring's next move wakes it, mostly with its case done (ring.c's
+ * hand-off); a select woken to retry a buffered case (a fast-path peer
+ * took the slot, or a close) tries that case again, and starts over if it
+ * is still blocked.
  *
  * A select that finds nothing ready must have found every case blocked at
  * one moment, as Go's does by holding all its locks. The rings are not
@@ -42,7 +44,7 @@
  * How long a select over buffered channels that will wait watches its
  * blocked slots before it queues and parks, and how often it yields the CPU
  * meanwhile (in watches of one PAUSE each): when tasks outnumber CPUs the
- * peer may be waiting for this one. With one usable CPU it only yields.
+ * peer may be waiting for this one. With one usable CPU it does not watch.
  */
 #define GOC__SELECT_SPIN_NS 5000
 #define GOC__SELECT_WATCHES_PER_YIELD 64
@@ -114,6 +116,7 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 		/* A queued receiver: hand the value over directly. */
 		if ((w = goc__waitq_claim(ch, &ch->recvq))) {
 			copy_elem(w->elem, c->elem, ch->elem_size);
+			w->result = GOC_OK;
 			w->next = *wake;
 			*wake = w;
 			return GOC_OK;
@@ -122,6 +125,7 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 	}
 	if ((w = goc__waitq_claim(ch, &ch->sendq))) {
 		copy_elem(c->elem, w->elem, ch->elem_size);
+		w->result = GOC_OK;
 		w->next = *wake;
 		*wake = w;
 		return GOC_OK;
@@ -236,12 +240,19 @@ static bool stirred(const goc_case *cases, const size_t *order, size_t n, const 
 
 /*
  * Between two watches of a waiting select's blocked slots: pause, or yield
- * the CPU now and then (always, with one usable CPU). False once the watch
- * has lasted GOC__SELECT_SPIN_NS (the clock is read every 16 watches):
+ * the CPU now and then. False once the watch has lasted GOC__SELECT_SPIN_NS
+ * (the clock is read every 16 watches), or at once with one usable CPU:
  * queue and park instead.
  */
 static bool watch_more(int64_t *give_up, unsigned *watches)
 {
+	/*
+	 * With one usable CPU the peer cannot move while we watch: queue at
+	 * once, so that when it moves it completes our case itself (ring.c's
+	 * hand-off) and goes on without a switch back to us.
+	 */
+	if (goc__usable_cpus() < 2)
+		return false;
 	unsigned n = ++*watches;
 	if (n % 16 == 1) {
 		int64_t now = goc_now();
@@ -250,7 +261,7 @@ static bool watch_more(int64_t *give_up, unsigned *watches)
 		else if (now >= *give_up)
 			return false;
 	}
-	if (goc__usable_cpus() < 2 || n % GOC__SELECT_WATCHES_PER_YIELD == 0)
+	if (n % GOC__SELECT_WATCHES_PER_YIELD == 0)
 		sched_yield();
 	else
 		goc__cpu_relax();
@@ -390,8 +401,8 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 			 * nothing of the channel may be touched after this (Go's send()
 			 * unlocks before goready() for the same reason).
 			 */
-			goc__wake_chain(wake, GOC_OK);
-			goc__wake_chain(ctx.wake, GOC_WOULDBLOCK);
+			goc__wake_chain(wake);
+			goc__wake_chain(ctx.wake);
 			if (ctx.busy_ch)
 				goc__chan_unbusy(ctx.busy_ch);
 			if (st == GOC_WOULDBLOCK)
@@ -435,9 +446,10 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		if (st != GOC_WOULDBLOCK)
 			goto done; /* an unbuffered case, completed by the waker (or closed) */
 		/*
-		 * A buffered case's ring moved: retry that case, as Go's woken
-		 * select performs the case that woke it. If a fast-path peer took
-		 * the slot first, start over (the deadline is checked on the way).
+		 * A buffered case's ring moved, but the waker did not complete the
+		 * case: retry it, as Go's woken select performs the case that woke
+		 * it. If it is still blocked, start over (the deadline is checked
+		 * on the way).
 		 */
 		goc__ring_ctx retry = { .exact = true };
 		st = try_case(&cases[fired], &obs[fired], &retry, NULL);
