@@ -109,6 +109,8 @@ typedef struct goc__task {
 	uint64_t id;                      /* immutable */
 	bool is_task;                     /* made by goc_go(); immutable */
 	uint64_t rng;                     /* owner thread only */
+	unsigned watch_misses;            /* owner thread only: recent select watches that did not end spinning (select.c) */
+	unsigned watch_skips;             /* owner thread only: coming waits that queue without watching (select.c) */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */
 	_Atomic(const void *) blocked_on; /* relaxed: diagnostics only */
 	struct goc__task *prev, *next;    /* guarded by the registry lock */
