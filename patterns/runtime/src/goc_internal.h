@@ -125,6 +125,8 @@ typedef struct goc__task {
 	_Atomic(uint64_t) id;             /* the running task's, fresh for each; relaxed: owner writes, dump prints */
 	_Atomic(int) kind;                /* GOC__REC_*; relaxed: diagnostics only */
 	_Atomic(uint64_t) rng;            /* owner thread only; relaxed: atomic only for TSan (above) */
+	_Atomic(unsigned) watch_misses;   /* owner only: recent select watches that did not end spinning (select.c); relaxed (above) */
+	_Atomic(unsigned) watch_skips;    /* owner only: coming waits that queue without watching (select.c); relaxed (above) */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */
 	_Atomic(const void *) blocked_on; /* relaxed: diagnostics only */
 	struct goc__task *prev, *next;    /* guarded by the registry lock */

@@ -49,6 +49,10 @@
 #define GOC__SELECT_SPIN_NS 5000
 #define GOC__SELECT_WATCHES_PER_YIELD 64
 
+/* Watches that must end without the peer moving while we spun before waits stop watching, and for how many. */
+#define GOC__SELECT_MISSES_TO_SKIP 4
+#define GOC__SELECT_SKIPS 32
+
 /* Watches (about 30 ns each) of a full ring that look at a slot further on first (ring.c's batching). */
 #define GOC__SELECT_FAR_WATCHES 128
 
@@ -240,11 +244,11 @@ static bool stirred(const goc_case *cases, const size_t *order, size_t n, const 
 
 /*
  * Between two watches of a waiting select's blocked slots: pause, or yield
- * the CPU now and then. False once the watch has lasted GOC__SELECT_SPIN_NS
- * (the clock is read every 16 watches), or at once with one usable CPU:
- * queue and park instead.
+ * the CPU now and then (*yielded says which). False once the watch has
+ * lasted GOC__SELECT_SPIN_NS (the clock is read every 16 watches), or at
+ * once with one usable CPU: queue and park instead.
  */
-static bool watch_more(int64_t *give_up, unsigned *watches)
+static bool watch_more(int64_t *give_up, unsigned *watches, bool *yielded)
 {
 	/*
 	 * With one usable CPU the peer cannot move while we watch: queue at
@@ -261,11 +265,31 @@ static bool watch_more(int64_t *give_up, unsigned *watches)
 		else if (now >= *give_up)
 			return false;
 	}
-	if (n % GOC__SELECT_WATCHES_PER_YIELD == 0)
+	*yielded = n % GOC__SELECT_WATCHES_PER_YIELD == 0;
+	if (*yielded)
 		sched_yield();
 	else
 		goc__cpu_relax();
 	return true;
+}
+
+/*
+ * How a watch ended, for the next ones: a watch that saw the peer move
+ * while it spun says the peer runs beside us. One that saw it move only
+ * while it yielded, or ran out, says it does not (more tasks than free
+ * CPUs, or a slow peer): after GOC__SELECT_MISSES_TO_SKIP of those in a
+ * row, the thread's next GOC__SELECT_SKIPS waits queue at once, so that
+ * the peer, when it runs, completes them itself (ring.c's hand-off).
+ */
+static void watch_ended(goc__task *self, bool spun)
+{
+	/* Relaxed: only this thread touches them (atomic for TSan: see goc__task). */
+	unsigned misses = spun ? 0 : atomic_load_explicit(&self->watch_misses, memory_order_relaxed) + 1;
+	if (misses >= GOC__SELECT_MISSES_TO_SKIP) {
+		misses = 0;
+		atomic_store_explicit(&self->watch_skips, GOC__SELECT_SKIPS, memory_order_relaxed);
+	}
+	atomic_store_explicit(&self->watch_misses, misses, memory_order_relaxed);
 }
 
 static bool past(int64_t deadline)
@@ -326,16 +350,31 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 			shuffled = true;
 			/* Poll, then watch the slots that blocked us, and poll again when one moves. */
 			goc__ring_ctx ctx = { .exact = false };
+			goc__task *self = NULL;
 			int64_t give_up = 0;
 			unsigned watches = 0;
+			bool yielded = false;
 			for (;;) {
 				st = poll(cases, order, nlive, obs, &ctx, NULL, &fired);
 				if (st != GOC_WOULDBLOCK)
 					goto done;
-				watches = 0;
-				while (!stirred(cases, order, nlive, obs, watches))
-					if (!watch_more(&give_up, &watches))
+				if (!self) {
+					self = goc__task_self();
+					/* Relaxed: only this thread touches it (see watch_ended()). */
+					unsigned skips = atomic_load_explicit(&self->watch_skips, memory_order_relaxed);
+					if (skips) {
+						atomic_store_explicit(&self->watch_skips, skips - 1, memory_order_relaxed);
 						goto queue;
+					}
+				}
+				watches = 0;
+				while (!stirred(cases, order, nlive, obs, watches)) {
+					if (!watch_more(&give_up, &watches, &yielded)) {
+						watch_ended(self, false);
+						goto queue;
+					}
+				}
+				watch_ended(self, !yielded);
 			}
 		}
 
