@@ -29,6 +29,7 @@
 #include "results.h"
 #include "samples.h"
 #include "scenario.h"
+#include "stats.h"
 #include "util.h"
 
 extern char **environ;
@@ -423,22 +424,13 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 	return p;
 }
 
-/* The median of a JSON array of numbers, for the progress lines; 0 when empty. */
-static double quick_median(const json_t *a)
+/* The median ns/op of a point, for its progress line; 0 when it has none. */
+static double point_median(const json_t *p)
 {
-	size_t n = json_array_size(a);
-	if (n == 0)
-		return 0;
-	double *v = xcalloc(n, sizeof *v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_number_value(json_array_get(a, i));
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	double m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	size_t n;
+	double *v = results_samples(p, "ns_per_op", &n), m = 0;
+	if (v && stats_median(v, n, &m) != STATS_OK)
+		m = 0;
 	free(v);
 	return m;
 }
@@ -506,7 +498,7 @@ static bool run_groups(bench_run *r, bench_group *groups, size_t ng)
 			if (!ok)
 				r->failed_points++;
 			fprintf(stderr, "  %-8s %-2s %-14s %12.1f ns/op  %s%s%s\n", ok ? "ok" : "FAILED", grp->cmds[c].impl,
-			        jstr(p, "variant"), quick_median(json_object_get(p, "ns_per_op")), grp->label,
+			        jstr(p, "variant"), point_median(p), grp->label,
 			        ok ? "" : ": ",
 			        ok ? "" : jstr(json_array_get(json_object_get(p, "failures"), 0), "message"));
 			json_array_append_new(points, p);

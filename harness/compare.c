@@ -30,17 +30,6 @@ static const char compare_usage[] =
 	"Exit status: 0 nothing slower, 1 some point slower beyond the threshold (or a\n"
 	"run cannot be read), 2 bad command line.\n";
 
-/* The numbers of p[metric] as a malloc'd array (n may be 0). */
-static double *samples_of(const json_t *p, const char *metric, size_t *n)
-{
-	json_t *a = json_object_get(p, metric);
-	*n = json_array_size(a);
-	double *v = xcalloc(*n ? *n : 1, sizeof *v);
-	for (size_t i = 0; i < *n; i++)
-		v[i] = json_number_value(json_array_get(a, i));
-	return v;
-}
-
 static const json_t *find_point(const json_t *run, const char *id)
 {
 	size_t i;
@@ -134,10 +123,10 @@ int cmd_compare(const goc_globals *g, int argc, char **argv)
 		                   : strcmp(jstr(pb, "status"), "ok") ? "failed in new"
 		                                                      : NULL;
 		size_t na = 0, nb = 0;
-		double *a = samples_of(pa, metric, &na);
-		double *b = pb ? samples_of(pb, metric, &nb) : NULL;
+		double *a = results_samples(pa, metric, &na);
+		double *b = pb ? results_samples(pb, metric, &nb) : NULL;
 		stats_compare c;
-		if (!skip && stats_compare_samples(a, na, b, nb, alpha, threshold, &c) != STATS_OK)
+		if (!skip && (!a || !b || stats_compare_samples(a, na, b, nb, alpha, threshold, &c) != STATS_OK))
 			skip = "no samples to compare";
 		if (skip) {
 			printf("%-60s %12s %12s %9s %8s  %s\n", id, "", "", "", "", skip);

@@ -12,9 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,42 +20,19 @@
 
 #include "util.h"
 
-extern char **environ;
-
 /* The last EXEC_TAIL bytes a stream wrote: what a record keeps. */
 #define EXEC_TAIL 4096
-
-typedef struct tail {
-	char buf[EXEC_TAIL];
-	size_t len;
-} tail;
-
-static void tail_add(tail *t, const char *s, size_t n)
-{
-	if (n >= EXEC_TAIL) {
-		memcpy(t->buf, s + n - EXEC_TAIL, EXEC_TAIL);
-		t->len = EXEC_TAIL;
-		return;
-	}
-	if (t->len + n > EXEC_TAIL) {
-		size_t drop = t->len + n - EXEC_TAIL;
-		memmove(t->buf, t->buf + drop, t->len - drop);
-		t->len -= drop;
-	}
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-}
 
 /*
  * The tail as a JSON string, bytes past ASCII replaced by '?': a cut-off
  * or crashing target's invalid UTF-8 must not cost the record.
  */
-static json_t *ascii_string(tail *t)
+static json_t *ascii_string(strbuf *t)
 {
 	for (size_t i = 0; i < t->len; i++)
-		if ((unsigned char)t->buf[i] >= 0x80)
-			t->buf[i] = '?';
-	return json_stringn(t->buf, t->len);
+		if ((unsigned char)t->s[i] >= 0x80)
+			t->s[i] = '?';
+	return json_stringn(sb_str(t), t->len);
 }
 
 static void usage(FILE *f)
@@ -102,69 +76,15 @@ int cmd_exec(const goc_globals *g, int argc, char **argv)
 		return GOC_EXIT_USAGE;
 	}
 
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
-		goc_err("exec: cannot make a pipe: %s", strerror(errno));
-		return 125;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	double start = now_monotonic_s();
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[a], &fa, NULL, argv + a, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(po[1]);
-	close(pe[1]);
-
-	tail out = { .len = 0 }, errt = { .len = 0 };
+	run_opts o = { .cap = EXEC_TAIL, .tail = true, .timeout_s = (double)timeout_s };
+	strbuf out = { 0 }, errt = { 0 };
 	bool timed_out = false;
 	int status = 0;
-	if (rc != 0) {
-		const char *msg = strerror(rc);
-		tail_add(&errt, "goc exec: cannot start ", 23);
-		tail_add(&errt, argv[a], strlen(argv[a]));
-		tail_add(&errt, ": ", 2);
-		tail_add(&errt, msg, strlen(msg));
+	char why[512];
+	double start = now_monotonic_s();
+	if (run_child(argv + a, &o, &out, &errt, &status, &timed_out, why, sizeof why) != 0) {
+		sb_printf(&errt, "goc exec: %s", why);
 		status = 125 << 8;  /* as if it exited 125 */
-	} else {
-		double deadline = start + (double)timeout_s;
-		struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-		int open_fds = 2;
-		/* Read both streams until both close; past the deadline, kill and keep reading. */
-		while (open_fds > 0) {
-			double left = deadline - now_monotonic_s();
-			if (!timed_out && left <= 0) {
-				kill(pid, SIGKILL);
-				timed_out = true;
-			}
-			int ms = timed_out ? 1000 : (int)(left * 1000) + 1;
-			int n = poll(fds, 2, ms);
-			if (n < 0 && errno != EINTR)
-				break;
-			if (n == 0 && timed_out)
-				break;  /* killed, but a grandchild keeps a stream open: stop waiting */
-			for (int i = 0; i < 2 && n > 0; i++) {
-				if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-					continue;
-				char chunk[4096];
-				ssize_t got = read(fds[i].fd, chunk, sizeof chunk);
-				if (got > 0) {
-					tail_add(i == 0 ? &out : &errt, chunk, (size_t)got);
-				} else if (got == 0 || errno != EINTR) {
-					close(fds[i].fd);
-					fds[i].fd = -1;
-					open_fds--;
-				}
-			}
-		}
-		for (int i = 0; i < 2; i++)
-			if (fds[i].fd >= 0)
-				close(fds[i].fd);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
 	}
 	double wall = now_monotonic_s() - start;
 
@@ -177,6 +97,8 @@ int cmd_exec(const goc_globals *g, int argc, char **argv)
 	json_object_set_new(rec, "stderr", ascii_string(&errt));
 	char *line = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(rec);
+	sb_free(&out);
+	sb_free(&errt);
 	int fd = line ? open(record, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
 	bool written = false;
 	if (fd >= 0) {

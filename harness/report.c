@@ -133,18 +133,8 @@ static bool is_number(const char *s, double *out)
 /* Median and confidence interval of the point's ns/op, when it succeeded. */
 static void measure(rpoint *p)
 {
-	const json_t *a = json_object_get(p->j, "ns_per_op");
-	p->n = json_array_size(a);
-	if (strcmp(jstr(p->j, "status"), "ok") || p->n == 0)
-		return;
-	double *v = xcalloc(p->n, sizeof *v);
-	bool numbers = true;
-	for (size_t i = 0; i < p->n; i++) {
-		const json_t *x = json_array_get(a, i);
-		numbers = numbers && json_is_number(x);
-		v[i] = json_number_value(x);
-	}
-	p->ok = numbers && stats_median(v, p->n, &p->median) == STATS_OK &&
+	double *v = results_samples(p->j, "ns_per_op", &p->n);
+	p->ok = v && strcmp(jstr(p->j, "status"), "ok") == 0 && stats_median(v, p->n, &p->median) == STATS_OK &&
 	        stats_median_ci(v, p->n, CI_LEVEL, &p->ci) == STATS_OK;
 	free(v);
 }

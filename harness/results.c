@@ -256,6 +256,24 @@ int results_set_latest(const char *results_root, const char *run_id, char *err, 
 	return rc;
 }
 
+double *results_samples(const json_t *point, const char *key, size_t *n)
+{
+	const json_t *a = json_object_get(point, key);
+	*n = json_array_size(a);
+	if (*n == 0)
+		return NULL;
+	double *v = xcalloc(*n, sizeof *v);
+	for (size_t i = 0; i < *n; i++) {
+		const json_t *x = json_array_get(a, i);
+		if (!json_is_number(x)) {
+			free(v);
+			return NULL;
+		}
+		v[i] = json_number_value(x);
+	}
+	return v;
+}
+
 const char *jstr(const json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));

@@ -40,6 +40,13 @@ json_t *results_load(const char *run_dir, char *err, size_t errlen);
 /* Point results/latest at run_id (a relative symbolic link, replaced atomically). */
 int results_set_latest(const char *results_root, const char *run_id, char *err, size_t errlen);
 
+/*
+ * A point's samples, point[key] (e.g. "ns_per_op"), as a malloc'd array of
+ * *n values; NULL (with *n still the array's length) when the array is
+ * absent or empty or holds anything but numbers.
+ */
+double *results_samples(const json_t *point, const char *key, size_t *n);
+
 /* Small accessors that tolerate absent fields: "" / 0 / NULL. */
 const char *jstr(const json_t *obj, const char *key);
 double jnum(const json_t *obj, const char *key);

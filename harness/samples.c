@@ -84,7 +84,6 @@ int record_parse(const char *line, run_record *r, char *err, size_t errlen)
 	r->exit = (int)json_integer_value(ex);
 	r->signal = (int)json_integer_value(sig);
 	r->timeout = json_is_true(json_object_get(o, "timeout"));
-	r->wall_s = json_number_value(json_object_get(o, "wall_s"));
 	const char *s = json_string_value(json_object_get(o, "stdout"));
 	r->out = xstrdup(s ? s : "");
 	s = json_string_value(json_object_get(o, "stderr"));

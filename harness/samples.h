@@ -35,7 +35,6 @@ typedef struct run_record {
 	int exit;
 	int signal;
 	bool timeout;
-	double wall_s;
 	char *out;          /* the tails of stdout and stderr */
 	char *err;
 } run_record;

@@ -89,17 +89,27 @@ char *xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
+/* vasprintf that dies on failure; n_out (may be NULL) gets the length. */
+static char *xvasprintf(const char *fmt, va_list ap, size_t *n_out)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0)
+		goc_fatal("formatting failed");
+	char *s = xmalloc((size_t)n + 1);
+	vsnprintf(s, (size_t)n + 1, fmt, again);
+	va_end(again);
+	if (n_out)
+		*n_out = (size_t)n;
+	return s;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		goc_fatal("formatting failed");
-	char *s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	char *s = xvasprintf(fmt, ap, NULL);
 	va_end(ap);
 	return s;
 }
@@ -140,16 +150,11 @@ void sb_add(strbuf *b, const char *s)
 void sb_printf(strbuf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t n;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *s = xvasprintf(fmt, ap, &n);
 	va_end(ap);
-	if (n < 0)
-		goc_fatal("formatting failed");
-	char *s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb_addn(b, s, (size_t)n);
+	sb_addn(b, s, n);
 	free(s);
 }
 
@@ -319,8 +324,11 @@ bool is_executable(const char *path)
 
 /* ---- child processes --------------------------------------------------------------- */
 
-/* Read what is there from fd into b (up to cap bytes kept); false at end of file. */
-static bool drain(int fd, strbuf *b, size_t cap)
+/*
+ * Read what is there from fd into b, keeping its first `cap` bytes, or its
+ * last `cap` with `tail`; false at end of file.
+ */
+static bool drain(int fd, strbuf *b, size_t cap, bool tail)
 {
 	char chunk[4096];
 	ssize_t n = read(fd, chunk, sizeof chunk);
@@ -328,14 +336,26 @@ static bool drain(int fd, strbuf *b, size_t cap)
 		return errno == EINTR || errno == EAGAIN;
 	if (n == 0)
 		return false;
-	if (b && b->len < cap)
-		sb_addn(b, chunk, (size_t)n < cap - b->len ? (size_t)n : cap - b->len);
+	if (!b)
+		return true;
+	if (!tail) {
+		if (b->len < cap)
+			sb_addn(b, chunk, (size_t)n < cap - b->len ? (size_t)n : cap - b->len);
+	} else {
+		sb_addn(b, chunk, (size_t)n);
+		if (b->len > cap) {
+			memmove(b->s, b->s + b->len - cap, cap);
+			b->len = cap;
+			b->s[cap] = '\0';
+		}
+	}
 	return true;
 }
 
-int run_capture(char *const argv[], size_t cap, strbuf *out, strbuf *errout, int *status,
-                char *err, size_t errlen)
+int run_child(char *const argv[], const run_opts *o, strbuf *out, strbuf *errout, int *status,
+              bool *timed_out, char *err, size_t errlen)
 {
+	*timed_out = false;
 	int po[2], pe[2];
 	if (pipe2(po, O_CLOEXEC) != 0)
 		goto no_pipe;
@@ -360,18 +380,29 @@ int run_capture(char *const argv[], size_t cap, strbuf *out, strbuf *errout, int
 		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
 		return -1;
 	}
+	double deadline = o->timeout_s > 0 ? now_monotonic_s() + o->timeout_s : 0;
 	struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 	int open_fds = 2;
+	/* Read both streams until both close; past the deadline, kill and keep reading. */
 	while (open_fds > 0) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+		int ms = -1;
+		if (deadline > 0) {
+			double left = deadline - now_monotonic_s();
+			if (!*timed_out && left <= 0) {
+				kill(pid, SIGKILL);
+				*timed_out = true;
+			}
+			ms = *timed_out ? 1000 : (int)(left * 1000) + 1;
 		}
-		for (int i = 0; i < 2; i++) {
+		int n = poll(fds, 2, ms);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n == 0 && *timed_out)
+			break;  /* killed, but a grandchild keeps a stream open: stop waiting */
+		for (int i = 0; i < 2 && n > 0; i++) {
 			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			if (!drain(fds[i].fd, i == 0 ? out : errout, cap)) {
+			if (!drain(fds[i].fd, i == 0 ? out : errout, o->cap, o->tail)) {
 				close(fds[i].fd);
 				fds[i].fd = -1;
 				open_fds--;
@@ -392,6 +423,14 @@ int run_capture(char *const argv[], size_t cap, strbuf *out, strbuf *errout, int
 no_pipe:
 	snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
 	return -1;
+}
+
+int run_capture(char *const argv[], size_t cap, strbuf *out, strbuf *errout, int *status,
+                char *err, size_t errlen)
+{
+	run_opts o = { .cap = cap };
+	bool timed_out;
+	return run_child(argv, &o, out, errout, status, &timed_out, err, errlen);
 }
 
 char *run_first_line(char *const argv[])

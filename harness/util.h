@@ -86,12 +86,24 @@ bool is_executable(const char *path);
 
 /* ---- child processes ----------------------------------------------------------- */
 
+/* How run_child() runs a child. */
+typedef struct run_opts {
+	size_t cap;        /* bytes kept of each stream */
+	bool tail;         /* keep the last cap bytes rather than the first */
+	double timeout_s;  /* kill it (SIGKILL) after this long; 0: wait for ever */
+} run_opts;
+
 /*
  * Run argv (argv[0] looked up on PATH) with stdin from /dev/null, capture
- * stdout and stderr (each up to `cap` bytes; more is read and dropped), and
- * wait. Returns 0 when the child ran (see *status, as from waitpid), -1 when
- * it could not be started (err says why). out/errout may be NULL.
+ * stdout and stderr (either may be NULL: read and dropped) as o says, and
+ * wait. Returns 0 when the child ran (see *status, as from waitpid, and
+ * *timed_out: killed for its time), -1 when it could not be started (err
+ * says why).
  */
+int run_child(char *const argv[], const run_opts *o, strbuf *out, strbuf *errout, int *status,
+              bool *timed_out, char *err, size_t errlen);
+
+/* run_child() without a timeout, keeping the first `cap` bytes of each stream. */
 int run_capture(char *const argv[], size_t cap, strbuf *out, strbuf *errout, int *status,
                 char *err, size_t errlen);
 
