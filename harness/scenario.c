@@ -26,6 +26,8 @@
 
 #include <ini.h>
 
+#include "util.h"
+
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
 /* The numeric keys, each also written as KEY.SUITE. */
@@ -298,7 +300,6 @@ static int number(parser *p, const struct number_key *nk, scenario *s, const cha
 	const char *suite = key[strlen(nk->key)] ? key + strlen(nk->key) + 1 : NULL;
 	char range[64];
 	uint64_t v = 0;
-	bool over = false;
 
 	if (nk->hi == UINT64_MAX)
 		snprintf(range, sizeof range, "at least %" PRIu64, nk->lo);
@@ -308,15 +309,11 @@ static int number(parser *p, const struct number_key *nk, scenario *s, const cha
 		return fail(p, p->lineno, "%s: '%s' is not a valid suite name (expected [a-z0-9_-]+)", key, suite);
 	if (!*value)
 		return fail(p, p->lineno, "%s: empty value (expected a decimal number, %s)", key, range);
-	for (const char *c = value; *c; c++) {
-		unsigned d = (unsigned)(*c - '0');
-		if (*c < '0' || *c > '9')
-			return fail(p, p->lineno, "%s: '%s' is not a decimal number (expected digits only, %s)",
-				    key, value, range);
-		over = over || v > (UINT64_MAX - d) / 10;
-		v = over ? 0 : v * 10 + d;
-	}
-	if (over || v < nk->lo || v > nk->hi)
+	if (strspn(value, "0123456789") != strlen(value))
+		return fail(p, p->lineno, "%s: '%s' is not a decimal number (expected digits only, %s)",
+			    key, value, range);
+	/* Digits only: parse_u64 fails only on overflow. */
+	if (!parse_u64(value, &v) || v < nk->lo || v > nk->hi)
 		return fail(p, p->lineno, "%s: %s is out of range (expected %s)", key, value, range);
 	if (!suite) {
 		st->given = true;
