@@ -699,11 +699,7 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 	char **snames = xcalloc(nchosen, sizeof *snames);
 	for (size_t i = 0; i < nchosen; i++)
 		snames[i] = chosen[i]->name;
-	char *full_argv[64] = { "goc" };
-	int full_argc = 1;
-	for (int i = 0; i < argc && full_argc < 63; i++)
-		full_argv[full_argc++] = argv[i];
-	r.results = results_new(full_id, full_argc, full_argv, suite, snames, nchosen, g->build_dir);
+	r.results = results_new(full_id, g->argc, g->argv, suite, snames, nchosen, g->build_dir);
 	free(snames);
 	if (test_summary)
 		json_object_set(r.results, "tests", test_summary);

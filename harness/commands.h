@@ -13,6 +13,8 @@ typedef struct goc_globals {
 	const char *scenarios;  /* the scenario folder */
 	const char *results;    /* the results folder */
 	const char *go_dir;     /* the built Go baselines */
+	int argc;               /* the whole command line, for the record of a run */
+	char **argv;
 } goc_globals;
 
 int cmd_list(const goc_globals *g, int argc, char **argv);

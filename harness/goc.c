@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	/* hyperfine runs `goc exec` by this path, so it must not depend on PATH. */
 	char *self = realpath("/proc/self/exe", NULL);
 	goc_globals g = { .self = self ? self : argv[0], .build_dir = "build/release", .scenarios = "scenarios",
-	                  .results = "results", .go_dir = "build/go" };
+	                  .results = "results", .go_dir = "build/go", .argc = argc, .argv = argv };
 	int a = 1;
 	for (; a < argc && argv[a][0] == '-'; a++) {
 		const char **slot = !strcmp(argv[a], "--build")       ? &g.build_dir
