@@ -364,6 +364,26 @@ static void worker_exit(worker *w, uint64_t run, uint64_t failed)
 }
 
 /*
+ * One job, unless the pool's context is done: false when it was (no job
+ * run) or the job failed (the pool fails with its error). Counts what ran
+ * and what failed.
+ */
+static bool run_job(pool *p, const void *job, void *result, uint64_t *run, uint64_t *failed)
+{
+	const goc_workerpool_config *c = &p->cfg;
+	if (goc_ctx_err(p->ctx) != GOC_OK)
+		return false;
+	(*run)++;
+	int err = c->work(c->arg, p->ctx, job, result);
+	if (err) {
+		(*failed)++;
+		pool_fail(p, err);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Range over the jobs channel. The context is polled after each receive,
  * so that after a cancellation a worker runs no further job (jobs left in
  * the channel are dropped with it); a job already running finishes. A
@@ -373,18 +393,10 @@ static void work_chan(void *arg)
 {
 	worker *w = arg;
 	pool *p = w->p;
-	const goc_workerpool_config *c = &p->cfg;
 	uint64_t run = 0, failed = 0;
 	while (goc_chan_recv(p->jobs, w->job, GOC_FOREVER) == GOC_OK) {
-		if (goc_ctx_err(p->ctx) != GOC_OK)
+		if (!run_job(p, w->job, w->result, &run, &failed))
 			break;
-		run++;
-		int err = c->work(c->arg, p->ctx, w->job, w->result);
-		if (err) {
-			failed++;
-			pool_fail(p, err);
-			break;
-		}
 		if (!send_or_done(p->results, w->result, p->done))
 			break;
 	}
@@ -407,17 +419,9 @@ static void work_batch(void *arg)
 	while (goc_chan_recv(p->jobs, w->job, GOC_FOREVER) == GOC_OK) {
 		size_t k = batch_count(w->job);
 		size_t i;
-		for (i = 0; i < k; i++) {
-			if (goc_ctx_err(p->ctx) != GOC_OK)
+		for (i = 0; i < k; i++)
+			if (!run_job(p, jobs + i * c->job_size, results + i * c->result_size, &run, &failed))
 				break;
-			run++;
-			int err = c->work(c->arg, p->ctx, jobs + i * c->job_size, results + i * c->result_size);
-			if (err) {
-				failed++;
-				pool_fail(p, err);
-				break;
-			}
-		}
 		if (i < k)
 			break;
 		batch_set_count(w->result, k);
@@ -432,19 +436,11 @@ static void work_mutexq(void *arg)
 {
 	worker *w = arg;
 	pool *p = w->p;
-	const goc_workerpool_config *c = &p->cfg;
 	uint64_t run = 0, failed = 0;
 	while (wq_get(&p->jobq, w->job, true) == GOC_OK) {
-		/* The queue sees pool_cancel() at once; this sees the watcher's lag. */
-		if (goc_ctx_err(p->ctx) != GOC_OK)
+		/* The queue sees pool_cancel() at once; run_job() sees the watcher's lag. */
+		if (!run_job(p, w->job, w->result, &run, &failed))
 			break;
-		run++;
-		int err = c->work(c->arg, p->ctx, w->job, w->result);
-		if (err) {
-			failed++;
-			pool_fail(p, err);
-			break;
-		}
 		if (!wq_put(&p->resq, w->result))
 			break;
 	}
