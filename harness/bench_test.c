@@ -193,6 +193,12 @@ static void test_bench_bad_scenario_nothing_runs(void **state)
 	assert_non_null(strstr(sb_str(&err), "fake.ini:3: [fake]: target 'fake' has no knob 'workers'"));
 	sb_free(&err);
 
+	/* A size past the target's own range, for the suite that runs. */
+	scenario_file(s, "fake.ini", "[fake]\ntarget = fake\nsuites = t, u\nsize.t = 2000000\n");
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);
+	assert_non_null(strstr(sb_str(&err), "fake.ini:4: [fake]: size: 2000000 is out of range (1..1000000)"));
+	sb_free(&err);
+
 	scenario_file(s, "fake.ini", "[fake]\ntarget = nosuch\nsuites = t\n");
 	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);
 	assert_non_null(strstr(sb_str(&err), "fake.ini:2: [fake]: unknown target 'nosuch'"));

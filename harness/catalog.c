@@ -307,23 +307,20 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 		}
 	}
 
-	/* --size, for the one suite asked or for every one written. */
+	/* --size: the plain value and each per-suite one (only the asked suite's, given one). */
 	const cat_option *size_opt = cat_target_option(t, "--size");
 	for (size_t i = 0; i <= s->size.nby_suite; i++) {
-		const char *sv_suite = i < s->size.nby_suite ? s->size.by_suite[i].suite : NULL;
-		if (suite && sv_suite && strcmp(sv_suite, suite) != 0)
+		bool plain = i == s->size.nby_suite;
+		const scen_suite_value *sv = plain ? NULL : &s->size.by_suite[i];
+		if (plain ? !s->size.given : suite && strcmp(sv->suite, suite) != 0)
 			continue;
-		bool given;
-		uint64_t size = sv_suite ? s->size.by_suite[i].value : scen_setting_for(&s->size, suite, &given);
-		int line = sv_suite ? s->size.by_suite[i].line : s->size.line;
-		if (!sv_suite && !given)
-			continue;
+		int line = plain ? s->size.line : sv->line;
 		if (!size_opt) {
 			snprintf(err, errlen, "%s:%d: [%s]: target '%s' takes no --size", s->file, line, s->name, t->name);
 			return -1;
 		}
 		char text[32];
-		snprintf(text, sizeof text, "%llu", (unsigned long long)size);
+		snprintf(text, sizeof text, "%llu", (unsigned long long)(plain ? s->size.value : sv->value));
 		if (!cat_option_accepts(size_opt, text, why, sizeof why)) {
 			snprintf(err, errlen, "%s:%d: [%s]: size: %s (target '%s')", s->file, line, s->name, why, t->name);
 			return -1;
