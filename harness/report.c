@@ -389,9 +389,15 @@ static void machine_row(strbuf *md, const report *r, const char *name, char *(*v
 	sb_add(md, "\n");
 }
 
-static char *dup_or_null(const char *s)
+/* A row whose value is a string field of the run: run[object][key]. */
+static void field_row(strbuf *md, const report *r, const char *name, const char *object, const char *key)
 {
-	return s && *s ? xstrdup(s) : NULL;
+	sb_printf(md, "| %s |", name);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const char *v = jstr(json_object_get(r->runs[i], object), key);
+		add_cell(md, *v ? v : "not recorded");
+	}
+	sb_add(md, "\n");
 }
 
 static char *row_run(const json_t *run)
@@ -410,13 +416,6 @@ static char *row_command(const json_t *run)
 	add_command_line(&b, run);
 	return b.s;
 }
-static char *row_host(const json_t *run) { return dup_or_null(jstr(json_object_get(run, "host"), "hostname")); }
-static char *row_cpu(const json_t *run) { return dup_or_null(jstr(json_object_get(run, "host"), "cpu")); }
-static char *row_kernel(const json_t *run) { return dup_or_null(jstr(json_object_get(run, "host"), "kernel")); }
-static char *row_os(const json_t *run) { return dup_or_null(jstr(json_object_get(run, "host"), "os")); }
-static char *row_compiler(const json_t *run) { return dup_or_null(jstr(json_object_get(run, "build"), "compiler")); }
-static char *row_hyperfine(const json_t *run) { return dup_or_null(jstr(json_object_get(run, "tools"), "hyperfine")); }
-
 static char *row_cores(const json_t *run)
 {
 	const json_t *host = json_object_get(run, "host");
@@ -465,15 +464,15 @@ static void md_header(strbuf *md, const report *r)
 	machine_row(md, r, "run", row_run);
 	machine_row(md, r, "when (UTC)", row_when);
 	machine_row(md, r, "command", row_command);
-	machine_row(md, r, "host", row_host);
-	machine_row(md, r, "CPU", row_cpu);
+	field_row(md, r, "host", "host", "hostname");
+	field_row(md, r, "CPU", "host", "cpu");
 	machine_row(md, r, "cores", row_cores);
-	machine_row(md, r, "kernel", row_kernel);
-	machine_row(md, r, "OS", row_os);
-	machine_row(md, r, "compiler", row_compiler);
+	field_row(md, r, "kernel", "host", "kernel");
+	field_row(md, r, "OS", "host", "os");
+	field_row(md, r, "compiler", "build", "compiler");
 	machine_row(md, r, "build", row_build);
 	machine_row(md, r, "commit", row_commit);
-	machine_row(md, r, "hyperfine", row_hyperfine);
+	field_row(md, r, "hyperfine", "tools", "hyperfine");
 	machine_row(md, r, "Go", row_go);
 	for (size_t i = 0; i < r->nruns; i++) {
 		const char *state = jstr(r->runs[i], "state");
