@@ -14,9 +14,7 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,108 +339,44 @@ func runSelectnb(n, k uint64) (result, bool) {
 	return result{"selectnb", fmt.Sprintf("cases%d-empty", k), n, elapsed, wouldBlock}, true
 }
 
-func printHelp(w io.Writer) {
-	width := len("--help")
-	for _, wl := range workloads {
-		if len(wl.name) > width {
-			width = len(wl.name)
-		}
+// The command line: the workloads above, three options and the --help text.
+var (
+	sizeOpt = &probe.Option{Name: "--size", Metavar: "N", Min: 1, Max: maxSize,
+		Help: "operations: round trips, messages, tasks or selects (default: the workload's, above)"}
+	capOpt = &probe.Option{Name: "--cap", Metavar: "N", Min: 0, Max: maxCap,
+		Help: "channel capacity, 0 = unbuffered (default: the workload's, above)"}
+	casesOpt = &probe.Option{Name: "--cases", Metavar: "K", Min: 1, Max: maxCases,
+		Help: "select and selectnb: channels, one case each, 1..8 (default: the workload's, above)"}
+
+	cli = probe.CLI{
+		Prog:    prog,
+		Summary: "Go baseline of libgoc's channel and task benchmarks (goc's standard workloads W1, W2, W3, W10; select)",
+		Options: []*probe.Option{sizeOpt, capOpt, casesOpt},
+		Epilog: "The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n" +
+			"\"cases<K>-empty\" for selectnb); peak_rss_kb is the process's peak resident\n" +
+			"set. patterns/runtime/bench/chanbench is the libgoc program with this same\n" +
+			"command line and output; here a task is a goroutine. A select over K channels\n" +
+			"is written with the next power of two cases, those past K on nil channels.",
 	}
-	flags := [][2]string{
-		{"--size N", "operations: round trips, messages, tasks or selects (default: the workload's, above)"},
-		{"--cap N", "channel capacity, 0 = unbuffered (default: the workload's, above)"},
-		{"--cases K", "select and selectnb: channels, one case each, 1..8 (default: the workload's, above)"},
-		{"--help", "print this help and exit"},
-	}
-	for _, f := range flags {
-		if len(f[0]) > width {
-			width = len(f[0])
-		}
-	}
-	fmt.Fprintf(w, "%s - Go baseline of libgoc's channel and task benchmarks (goc's standard workloads W1, W2, W3, W10; select)\n\n", prog)
-	fmt.Fprintf(w, "usage: %s WORKLOAD [--size N] [--cap N] [--cases K]\n\nworkloads:\n", prog)
-	for _, wl := range workloads {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, wl.name, wl.help)
-	}
-	fmt.Fprintf(w, "\noptions:\n")
-	for _, f := range flags {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, f[0], f[1])
-	}
-	fmt.Fprintf(w, "\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"+
-		"(or the work could not be done), 2 usage error.\n\n"+
-		"The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n"+
-		"\"cases<K>-empty\" for selectnb); peak_rss_kb is the process's peak resident\n"+
-		"set. patterns/runtime/bench/chanbench is the libgoc program with this same\n"+
-		"command line and output; here a task is a goroutine. A select over K channels\n"+
-		"is written with the next power of two cases, those past K on nil channels.\n")
-}
+)
 
 func main() {
-	probe.Prog = prog
-	args := os.Args[1:]
-	for _, a := range args {
-		if a == "--help" || a == "-h" {
-			printHelp(os.Stdout)
-			os.Exit(probe.ExitOK)
-		}
+	for _, wl := range workloads {
+		cli.Workloads = append(cli.Workloads, probe.Workload{Name: wl.name, Help: wl.help})
 	}
+	cli.Parse(os.Args[1:])
+	wl := cli.Workload
 
-	wl := -1
-	var size, capacity, cases uint64
-	sizeGiven, capGiven, casesGiven := false, false, false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) > 1 && a[0] == '-' {
-			name, value, hasValue := strings.Cut(a, "=")
-			metavar := "N"
-			switch name {
-			case "--size", "--cap":
-			case "--cases":
-				metavar = "K"
-			default:
-				probe.UsageError("unknown flag '%s'", name)
-			}
-			if !hasValue {
-				if i+1 >= len(args) {
-					probe.UsageError("%s needs a value (%s)", name, metavar)
-				}
-				i++
-				value = args[i]
-			}
-			switch name {
-			case "--size":
-				size, sizeGiven = probe.ParseUint(name, value, 1, maxSize), true
-			case "--cap":
-				capacity, capGiven = probe.ParseUint(name, value, 0, maxCap), true
-			case "--cases":
-				cases, casesGiven = probe.ParseUint(name, value, 1, maxCases), true
-			}
-			continue
-		}
-		if wl >= 0 {
-			probe.UsageError("unexpected argument '%s' (the workload is '%s')", a, workloads[wl].name)
-		}
-		for w := range workloads {
-			if workloads[w].name == a {
-				wl = w
-			}
-		}
-		if wl < 0 {
-			probe.UsageError("unknown workload '%s'", a)
-		}
-	}
-	if wl < 0 {
-		probe.UsageError("no workload given")
-	}
-	if !sizeGiven {
+	size, capacity, cases := sizeOpt.Num, capOpt.Num, casesOpt.Num
+	if !sizeOpt.Given {
 		size = workloads[wl].defaultSize
 	}
-	if !capGiven {
+	if !capOpt.Given {
 		capacity = workloads[wl].defaultCap
 	} else if name := workloads[wl].name; name == "spawn" || name == "selectnb" {
 		probe.UsageError("--cap does not apply to %s", name)
 	}
-	if !casesGiven {
+	if !casesOpt.Given {
 		cases = workloads[wl].defaultCases
 	} else if workloads[wl].defaultCases == 0 {
 		probe.UsageError("--cases does not apply to %s", workloads[wl].name)

@@ -26,11 +26,8 @@
 package main
 
 import (
-	"fmt"
-	"io"
 	"os"
 	"reflect"
-	"strings"
 	"sync"
 	"time"
 
@@ -52,8 +49,6 @@ const (
 	// merge-select's static select has this many cases.
 	staticCases = 8
 )
-
-var variants = []string{"merge-tasks", "merge-select"}
 
 // What a merge did: the C library's goc_fan_counts, less dropped (nothing
 // cancels W7).
@@ -261,98 +256,35 @@ func verify(r run, n uint64) bool {
 		probe.Expect("fanin values the merge delivered", n, r.counts.sent)
 }
 
-type flag struct {
-	name, metavar, help string
-}
+// The command line: four options and the --help text.
+var (
+	variantOpt = &probe.Option{Name: "--variant", Metavar: "V", Choices: []string{"merge-tasks", "merge-select"}, Str: "merge-tasks",
+		Help: "how the inputs are merged (default merge-tasks)"}
+	sizeOpt = &probe.Option{Name: "--size", Metavar: "N", Min: 1, Max: maxSize, Num: defaultSize,
+		Help: "ints sent, 1..N, split among the producers (default 1000000)"}
+	producersOpt = &probe.Option{Name: "--producers", Metavar: "N", Min: 1, Max: maxProducers, Num: defaultProducers,
+		Help: "producer tasks, each with its own input channel (default 4)"}
+	capOpt = &probe.Option{Name: "--cap", Metavar: "N", Min: 0, Max: maxCap, Num: defaultCap,
+		Help: "capacity of every channel, inputs and output; 0 = unbuffered (default 128)"}
 
-var flags = []flag{
-	{"--variant", "V", "how the inputs are merged (default merge-tasks) (one of: merge-tasks merge-select)"},
-	{"--size", "N", "ints sent, 1..N, split among the producers (default 1000000)"},
-	{"--producers", "N", "producer tasks, each with its own input channel (default 4)"},
-	{"--cap", "N", "capacity of every channel, inputs and output; 0 = unbuffered (default 128)"},
-}
-
-func printHelp(w io.Writer) {
-	width := len("--help")
-	for _, f := range flags {
-		if n := len(f.name) + 1 + len(f.metavar); n > width {
-			width = n
-		}
+	cli = probe.CLI{
+		Prog:    prog,
+		Summary: "Go baseline of goc's fan-in: P producers' channels merged into one (goc's standard workload W7)",
+		Options: []*probe.Option{variantOpt, sizeOpt, producersOpt, capOpt},
+		Epilog: "Variants: merge-tasks runs one forwarding goroutine per input and a closer that\n" +
+			"waits on a WaitGroup, then closes the output (the Go blog's merge); merge-select\n" +
+			"runs one goroutine selecting over every input, each closed input's channel set\n" +
+			"to nil (up to 8 inputs a static select; past 8, reflect.Select). check is the\n" +
+			"sum of the values received, after their count, sum and xor were verified;\n" +
+			"producers and cap echo the knobs; peak_rss_kb is the process's peak resident\n" +
+			"set. patterns/fanin/fanin is the libgoc program with this same command line\n" +
+			"and output; here a task is a goroutine.",
 	}
-	fmt.Fprintf(w, "%s - Go baseline of goc's fan-in: P producers' channels merged into one (goc's standard workload W7)\n\n", prog)
-	fmt.Fprintf(w, "usage: %s", prog)
-	for _, f := range flags {
-		fmt.Fprintf(w, " [%s %s]", f.name, f.metavar)
-	}
-	fmt.Fprintf(w, "\n\noptions:\n")
-	for _, f := range flags {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, f.name+" "+f.metavar, f.help)
-	}
-	fmt.Fprintf(w, "  %-*s  %s\n", width, "--help", "print this help and exit")
-	fmt.Fprintf(w, "\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"+
-		"(or the work could not be done), 2 usage error.\n\n"+
-		"Variants: merge-tasks runs one forwarding goroutine per input and a closer that\n"+
-		"waits on a WaitGroup, then closes the output (the Go blog's merge); merge-select\n"+
-		"runs one goroutine selecting over every input, each closed input's channel set\n"+
-		"to nil (up to 8 inputs a static select; past 8, reflect.Select). check is the\n"+
-		"sum of the values received, after their count, sum and xor were verified;\n"+
-		"producers and cap echo the knobs; peak_rss_kb is the process's peak resident\n"+
-		"set. patterns/fanin/fanin is the libgoc program with this same command line\n"+
-		"and output; here a task is a goroutine.\n")
-}
+)
 
 func main() {
-	probe.Prog = prog
-	args := os.Args[1:]
-	for _, a := range args {
-		if a == "--help" || a == "-h" {
-			printHelp(os.Stdout)
-			os.Exit(probe.ExitOK)
-		}
-	}
-
-	variant := variants[0]
-	size, nprod, capacity := uint64(defaultSize), uint64(defaultProducers), uint64(defaultCap)
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !(len(a) > 1 && a[0] == '-') {
-			probe.UsageError("unexpected argument '%s'", a)
-		}
-		name, value, hasValue := strings.Cut(a, "=")
-		var f *flag
-		for j := range flags {
-			if flags[j].name == name {
-				f = &flags[j]
-			}
-		}
-		if f == nil {
-			probe.UsageError("unknown flag '%s'", name)
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				probe.UsageError("%s needs a value (%s)", name, f.metavar)
-			}
-			i++
-			value = args[i]
-		}
-		switch name {
-		case "--variant":
-			known := false
-			for _, v := range variants {
-				known = known || v == value
-			}
-			if !known {
-				probe.UsageError("%s: unknown value '%s'", name, value)
-			}
-			variant = value
-		case "--size":
-			size = probe.ParseUint(name, value, 1, maxSize)
-		case "--producers":
-			nprod = probe.ParseUint(name, value, 1, maxProducers)
-		case "--cap":
-			capacity = probe.ParseUint(name, value, 0, maxCap)
-		}
-	}
+	cli.Parse(os.Args[1:])
+	variant, size, nprod, capacity := variantOpt.Str, sizeOpt.Num, producersOpt.Num, capOpt.Num
 
 	r := runFanin(variant, size, int(nprod), int(capacity))
 	if !verify(r, size) {

@@ -20,13 +20,10 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"math/big"
 	"math/bits"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -438,109 +435,46 @@ func jsonLine(c config, t *totals, elapsed time.Duration) string {
 
 // ---- the command line ----------------------------------------------------------
 
-type flag struct {
-	name, metavar, help string
-	min, max            uint64 // numeric flags
-	value               *uint64
-	given               bool
-}
+// The options, their defaults the config's; main copies the values back.
+var (
+	variantOpt = &probe.Option{Name: "--variant", Metavar: "V", Choices: []string{"unbuffered", "buffered", "batched"}, Str: "buffered",
+		Help: "the variant (default buffered); buffered takes --cap, batched --batch and --cap"}
+	sizeOpt = &probe.Option{Name: "--size", Metavar: "N", Min: 1, Max: maxSize, Num: defaultSize,
+		Help: "generate 1..N (default 1000000)"}
+	capOpt = &probe.Option{Name: "--cap", Metavar: "N", Min: 0, Max: maxCap, Num: defaultCap,
+		Help: "channel capacity: buffered 1 or more (default 128), batched 0 or more (default 128 batches)"}
+	batchOpt = &probe.Option{Name: "--batch", Metavar: "N", Min: 1, Max: maxBatch, Num: defaultBatch,
+		Help: "items per channel element, batched only (default 128)"}
+	takeOpt = &probe.Option{Name: "--take", Metavar: "K", Min: 0, Max: maxSize,
+		Help: "take the first K results, then cancel the pipeline (default 0: all)"}
+	everyOpt = &probe.Option{Name: "--fail-every", Metavar: "K", Min: 0, Max: maxSize,
+		Help: "the square stage fails the items whose id is a multiple of K (default 0: none)"}
 
-var variants = []string{"unbuffered", "buffered", "batched"}
-
-func printHelp(w io.Writer, flags []*flag) {
-	width := len("--help")
-	for _, f := range flags {
-		if n := len(f.name) + 1 + len(f.metavar); n > width {
-			width = n
-		}
+	cli = probe.CLI{
+		Prog:    prog,
+		Summary: "W6 pipeline: generate 1..N -> square -> filter(even) -> sum, each stage a goroutine (Go baseline)",
+		Options: []*probe.Option{variantOpt, sizeOpt, capOpt, batchOpt, takeOpt, everyOpt},
+		Epilog: "The check is the sum of the even squares of 1..N (without the failed items; of the\n" +
+			"first K results with --take), summed in 128-bit arithmetic and compared exactly with\n" +
+			"its closed form (a walk over the ids with --take); it is a JSON integer, or a\n" +
+			"decimal string past 2^64 - 1 (N above about 4.8 million). ops is N, or with\n" +
+			"--take the ids the K results covered. Extra fields: cap, batch, take, fail_every,\n" +
+			"failed (items that reached the sink failed), peak_rss_kb. patterns/pipeline is the\n" +
+			"libgoc program with this same command line and output; here a stage is a\n" +
+			"goroutine and a batch a freshly allocated slice.",
 	}
-	fmt.Fprintf(w, "%s - W6 pipeline: generate 1..N -> square -> filter(even) -> sum, each stage a goroutine (Go baseline)\n\n", prog)
-	fmt.Fprintf(w, "usage: %s", prog)
-	for _, f := range flags {
-		fmt.Fprintf(w, " [%s %s]", f.name, f.metavar)
-	}
-	fmt.Fprintf(w, "\n\noptions:\n")
-	for _, f := range flags {
-		fmt.Fprintf(w, "  %-*s  %s", width, f.name+" "+f.metavar, f.help)
-		if f.name == "--variant" {
-			fmt.Fprintf(w, " (one of: %s)", strings.Join(variants, " "))
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "  %-*s  %s\n", width, "--help", "print this help and exit")
-	fmt.Fprintf(w, "\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"+
-		"(or the work could not be done), 2 usage error.\n\n"+
-		"The check is the sum of the even squares of 1..N (without the failed items; of the\n"+
-		"first K results with --take), summed in 128-bit arithmetic and compared exactly with\n"+
-		"its closed form (a walk over the ids with --take); it is a JSON integer, or a\n"+
-		"decimal string past 2^64 - 1 (N above about 4.8 million). ops is N, or with\n"+
-		"--take the ids the K results covered. Extra fields: cap, batch, take, fail_every,\n"+
-		"failed (items that reached the sink failed), peak_rss_kb. patterns/pipeline is the\n"+
-		"libgoc program with this same command line and output; here a stage is a\n"+
-		"goroutine and a batch a freshly allocated slice.\n")
-}
+)
 
 func main() {
-	probe.Prog = prog
-	c := config{variant: "buffered", size: defaultSize, capacity: defaultCap, batch: defaultBatch}
-	variantFlag := &flag{name: "--variant", metavar: "V",
-		help: "the variant (default buffered); buffered takes --cap, batched --batch and --cap"}
-	sizeFlag := &flag{"--size", "N", "generate 1..N (default 1000000)", 1, maxSize, &c.size, false}
-	capFlag := &flag{"--cap", "N", "channel capacity: buffered 1 or more (default 128), batched 0 or more (default 128 batches)", 0, maxCap, &c.capacity, false}
-	batchFlag := &flag{"--batch", "N", "items per channel element, batched only (default 128)", 1, maxBatch, &c.batch, false}
-	takeFlag := &flag{"--take", "K", "take the first K results, then cancel the pipeline (default 0: all)", 0, maxSize, &c.take, false}
-	everyFlag := &flag{"--fail-every", "K", "the square stage fails the items whose id is a multiple of K (default 0: none)", 0, maxSize, &c.every, false}
-	flags := []*flag{variantFlag, sizeFlag, capFlag, batchFlag, takeFlag, everyFlag}
-
-	args := os.Args[1:]
-	for _, a := range args {
-		if a == "--help" || a == "-h" {
-			printHelp(os.Stdout, flags)
-			os.Exit(probe.ExitOK)
-		}
-	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) < 2 || a[0] != '-' {
-			probe.UsageError("unexpected argument '%s'", a)
-		}
-		name, value, hasValue := strings.Cut(a, "=")
-		var f *flag
-		for _, g := range flags {
-			if g.name == name {
-				f = g
-			}
-		}
-		if f == nil {
-			probe.UsageError("unknown flag '%s'", name)
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				probe.UsageError("%s needs a value (%s)", f.name, f.metavar)
-			}
-			i++
-			value = args[i]
-		}
-		if f == variantFlag {
-			known := false
-			for _, v := range variants {
-				known = known || v == value
-			}
-			if !known {
-				probe.UsageError("%s: unknown value '%s'", f.name, value)
-			}
-			c.variant = value
-		} else {
-			*f.value = probe.ParseUint(f.name, value, f.min, f.max)
-		}
-		f.given = true
-	}
+	cli.Parse(os.Args[1:])
+	c := config{variant: variantOpt.Str, size: sizeOpt.Num, capacity: capOpt.Num, batch: batchOpt.Num,
+		take: takeOpt.Num, every: everyOpt.Num}
 
 	unbuffered, batched := c.variant == "unbuffered", c.variant == "batched"
-	if unbuffered && capFlag.given {
+	if unbuffered && capOpt.Given {
 		probe.UsageError("--cap does not apply to the unbuffered variant (its capacity is 0)")
 	}
-	if !batched && batchFlag.given {
+	if !batched && batchOpt.Given {
 		probe.UsageError("--batch applies only to the batched variant")
 	}
 	if !unbuffered && !batched && c.capacity == 0 {

@@ -1,7 +1,8 @@
 // Package probe is the Go twin of harness/probe: what every Go baseline
 // program shares with its C target, so that the two print the same
 // messages and the same JSON line. One place for the format: a change here
-// is a change to every Go program at once.
+// is a change to every Go program at once. cli.go holds the command line:
+// the options, their parser and the --help text (probe_parse, probe_help).
 //
 // Exit statuses: ExitOK (the JSON line was printed), ExitCheck (no verified
 // result; the reason is one line on stderr), ExitUsage (a bad command line).
@@ -22,7 +23,7 @@ const (
 	ExitUsage = 2
 )
 
-// Prog is the program name that messages start with; main sets it first.
+// Prog is the program name that messages start with; CLI.Parse sets it.
 var Prog = "probe"
 
 // UsageError reports a bad command line the way the C probe does, then

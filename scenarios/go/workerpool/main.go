@@ -27,10 +27,7 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -548,29 +545,20 @@ func expectedXorshiftSum(n uint64) uint64 {
 
 // ---- the command line and the JSON line ------------------------------------------
 
-// An option as the C probe library describes one.
-type option struct {
-	name, metavar, help string
-	choices             []string // a string option's values; nil for a number
-	min, max            uint64
-	str                 string
-	num                 uint64
-	given               bool
-}
-
-var opts = []*option{
-	{name: "--variant", metavar: "V", help: "how jobs and results move (default chan; see below)",
-		choices: []string{"chan", "mutexq", "batch"}, str: "chan"},
-	{name: "--job", metavar: "J", help: "job A squares v, job B runs 2000 rounds of xorshift64 on v (default square)",
-		choices: []string{"square", "xorshift"}, str: "square"},
-	{name: "--workers", metavar: "N", help: "worker tasks (default 4)", min: 1, max: maxWorkers, num: 4},
-	{name: "--jobs", metavar: "N", help: "jobs, the ints 1..N (default 1000000 for square, 200000 for xorshift)",
-		min: 1, max: maxJobs},
-	{name: "--size", metavar: "N", help: "the same as --jobs (every target's size flag)", min: 1, max: maxJobs},
-	{name: "--queue", metavar: "N", help: "capacity of the jobs and of the results queue, in elements (batches for " +
-		"batch); 0 = unbuffered, which mutexq takes as 1 (default 100)", min: 0, max: maxQueue, num: 100},
-	{name: "--batch", metavar: "N", help: "jobs per channel element, for --variant batch only (default 64)",
-		min: 1, max: maxBatch, num: 64},
+// The options, in the order of --help; opt* index them.
+var opts = []*probe.Option{
+	{Name: "--variant", Metavar: "V", Help: "how jobs and results move (default chan; see below)",
+		Choices: []string{"chan", "mutexq", "batch"}, Str: "chan"},
+	{Name: "--job", Metavar: "J", Help: "job A squares v, job B runs 2000 rounds of xorshift64 on v (default square)",
+		Choices: []string{"square", "xorshift"}, Str: "square"},
+	{Name: "--workers", Metavar: "N", Help: "worker tasks (default 4)", Min: 1, Max: maxWorkers, Num: 4},
+	{Name: "--jobs", Metavar: "N", Help: "jobs, the ints 1..N (default 1000000 for square, 200000 for xorshift)",
+		Min: 1, Max: maxJobs},
+	{Name: "--size", Metavar: "N", Help: "the same as --jobs (every target's size flag)", Min: 1, Max: maxJobs},
+	{Name: "--queue", Metavar: "N", Help: "capacity of the jobs and of the results queue, in elements (batches for " +
+		"batch); 0 = unbuffered, which mutexq takes as 1 (default 100)", Min: 0, Max: maxQueue, Num: 100},
+	{Name: "--batch", Metavar: "N", Help: "jobs per channel element, for --variant batch only (default 64)",
+		Min: 1, Max: maxBatch, Num: 64},
 }
 
 const (
@@ -583,108 +571,41 @@ const (
 	optBatch
 )
 
-func printHelp(w io.Writer) {
-	width := len("--help")
-	for _, o := range opts {
-		if n := len(o.name) + 1 + len(o.metavar); n > width {
-			width = n
-		}
-	}
-	fmt.Fprintf(w, "%s - Go baseline of goc's worker pool (goc's standard workload W5)\n\nusage: %s", prog, prog)
-	for _, o := range opts {
-		fmt.Fprintf(w, " [%s %s]", o.name, o.metavar)
-	}
-	fmt.Fprintf(w, "\n\noptions:\n")
-	for _, o := range opts {
-		fmt.Fprintf(w, "  %-*s  %s", width, o.name+" "+o.metavar, o.help)
-		if o.choices != nil {
-			fmt.Fprintf(w, " (one of: %s)", strings.Join(o.choices, " "))
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "  %-*s  %s\n", width, "--help", "print this help and exit")
-	fmt.Fprintf(w, "\nPrints one JSON line for a verified run. Exit status: 0 ok, 1 check failed\n"+
-		"(or the work could not be done), 2 usage error.\n\n"+
-		"Variants: chan, Go channels (the idiom); mutexq, hand-written sync.Mutex and\n"+
-		"sync.Cond queues; batch, channels whose elements are slices of --batch jobs.\n\n"+
-		"W5: a producer sends the ints 1..N as jobs to the workers, which send results to\n"+
-		"the main goroutine; a closer closes the results when the workers are done. Checks:\n"+
-		"every job run and collected once, and the exact sum of the results mod 2^64\n"+
-		"(the check field). Extra fields: workers, queue, batch (batch only), rounds\n"+
-		"(xorshift rounds per job: 0 for square) and peak_rss_kb.\n"+
-		"patterns/workerpool/workerpool is the libgoc program with this same command line\n"+
-		"and output; here a task is a goroutine.\n")
-}
-
-// setOption stores value the way the C probe does: probe.ParseUint for
-// numbers, one of the choices for strings.
-func setOption(o *option, value string) {
-	if o.choices != nil {
-		for _, c := range o.choices {
-			if c == value {
-				o.str, o.given = value, true
-				return
-			}
-		}
-		probe.UsageError("%s: unknown value '%s'", o.name, value)
-	}
-	o.num, o.given = probe.ParseUint(o.name, value, o.min, o.max), true
-}
-
-func parseArgs(args []string) {
-	for _, a := range args {
-		if a == "--help" || a == "-h" {
-			printHelp(os.Stdout)
-			os.Exit(probe.ExitOK)
-		}
-	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) < 2 || a[0] != '-' {
-			probe.UsageError("unexpected argument '%s'", a)
-		}
-		name, value, hasValue := strings.Cut(a, "=")
-		var o *option
-		for _, c := range opts {
-			if c.name == name {
-				o = c
-			}
-		}
-		if o == nil {
-			probe.UsageError("unknown flag '%s'", name)
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				probe.UsageError("%s needs a value (%s)", o.name, o.metavar)
-			}
-			i++
-			value = args[i]
-		}
-		setOption(o, value)
-	}
+var cli = probe.CLI{
+	Prog:    prog,
+	Summary: "Go baseline of goc's worker pool (goc's standard workload W5)",
+	Options: opts,
+	Epilog: "Variants: chan, Go channels (the idiom); mutexq, hand-written sync.Mutex and\n" +
+		"sync.Cond queues; batch, channels whose elements are slices of --batch jobs.\n\n" +
+		"W5: a producer sends the ints 1..N as jobs to the workers, which send results to\n" +
+		"the main goroutine; a closer closes the results when the workers are done. Checks:\n" +
+		"every job run and collected once, and the exact sum of the results mod 2^64\n" +
+		"(the check field). Extra fields: workers, queue, batch (batch only), rounds\n" +
+		"(xorshift rounds per job: 0 for square) and peak_rss_kb.\n" +
+		"patterns/workerpool/workerpool is the libgoc program with this same command line\n" +
+		"and output; here a task is a goroutine.",
 }
 
 func main() {
-	probe.Prog = prog
-	parseArgs(os.Args[1:])
-	variant := opts[optVariant].str
-	xorshift := opts[optJob].str == "xorshift"
-	if opts[optJobs].given && opts[optSize].given {
+	cli.Parse(os.Args[1:])
+	variant := opts[optVariant].Str
+	xorshift := opts[optJob].Str == "xorshift"
+	if opts[optJobs].Given && opts[optSize].Given {
 		probe.UsageError("--jobs and --size both set the number of jobs; give one")
 	}
-	if opts[optBatch].given && variant != "batch" {
+	if opts[optBatch].Given && variant != "batch" {
 		probe.UsageError("--batch applies to --variant batch only")
 	}
 	n := uint64(1000000)
 	switch {
-	case opts[optJobs].given:
-		n = opts[optJobs].num
-	case opts[optSize].given:
-		n = opts[optSize].num
+	case opts[optJobs].Given:
+		n = opts[optJobs].Num
+	case opts[optSize].Given:
+		n = opts[optSize].Num
 	case xorshift:
 		n = 200000
 	}
-	workers, queue, batch := opts[optWorkers].num, opts[optQueue].num, opts[optBatch].num
+	workers, queue, batch := opts[optWorkers].Num, opts[optQueue].Num, opts[optBatch].Num
 
 	// The producer's counter and the collector's sums are each touched by
 	// one goroutine only, as in the C program.
