@@ -86,20 +86,6 @@ static void produce_task(void *arg)
 	goc_wg_done(p->wg);
 }
 
-typedef struct canceler {
-	goc_ctx *ctx;
-	int64_t pause_ns;   /* read-only */
-	goc_wg *wg;
-} canceler;
-
-static void cancel_task(void *arg)
-{
-	canceler *c = arg;
-	goc_sleep(c->pause_ns);
-	goc_ctx_cancel(c->ctx);
-	goc_wg_done(c->wg);
-}
-
 static bool square(void *arg, const void *in, void *out)
 {
 	(void)arg;
@@ -122,7 +108,8 @@ typedef struct round {
 
 	goc_chan *ins[MAX_K];
 	producer prod[MAX_K];
-	goc_wg wg;               /* producers and the canceler */
+	goc_wg wg;               /* the producers */
+	goc_test_canceler cn;    /* MODE_OTHER: cancels after pause_ns */
 	int64_t vals[MAX_N];     /* what the consumer read, in order */
 	size_t nvals;
 } round;
@@ -206,6 +193,7 @@ static void assert_counts(const round *r, goc_fan_counts c, goc_status st, size_
 static void finish_inputs(round *r)
 {
 	assert_int_equal(goc_wg_wait(&r->wg, goc_test_ms(30000)), GOC_OK);
+	assert_int_equal(goc_test_canceler_wait(&r->cn, goc_test_ms(30000)), GOC_OK);
 	for (size_t p = 0; p < r->k; p++)
 		goc_chan_free(r->ins[p]);
 }
@@ -227,11 +215,8 @@ static void run_merge_round(round *r)
 	goc_merge *m = NULL;
 	assert_int_equal(goc_merge_start(&m, r->how, ctx, r->ins, r->k, out), GOC_OK);
 	start_inputs(r);
-	canceler cn = { ctx, r->pause_ns, &r->wg };
-	if (r->md == MODE_OTHER) {
-		goc_wg_add(&r->wg, 1);
-		assert_int_equal(goc_go(cancel_task, &cn), GOC_OK);
-	}
+	if (r->md == MODE_OTHER)
+		assert_int_equal(goc_test_cancel_later(&r->cn, ctx, r->pause_ns), GOC_OK);
 	if (r->md == MODE_CONSUMER) {
 		for (; r->nvals < r->take; r->nvals++)
 			if (goc_chan_recv(out, &r->vals[r->nvals], goc_test_ms(30000)) != GOC_OK)

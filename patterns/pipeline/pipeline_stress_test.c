@@ -88,18 +88,10 @@ static void on_fail(void *arg, const goc_pipe_item *item)
 	f->last = item->id;
 }
 
-typedef struct canceler {
-	goc_pipe *pipe;
-	int64_t after;
-	goc_wg *wg;
-} canceler;
-
-static void cancel_task(void *arg)
+/* goc_pipe_cancel() as a goc_test_call_later() action: the outside cancel. */
+static void cancel_pipe(void *pipe)
 {
-	canceler *c = arg;
-	goc_sleep(c->after);
-	goc_pipe_cancel(c->pipe);
-	goc_wg_done(c->wg);
+	goc_pipe_cancel(pipe);
 }
 
 /*
@@ -125,22 +117,14 @@ static const char *run_round(const plan *pl, char *why, size_t whylen)
 		return "building the pipeline: out of memory or threads";
 	}
 
-	goc_wg wg;
-	goc_wg_init(&wg);
-	canceler c = { p, pl->cancel_after, &wg };
-	if (pl->cancel_after >= 0) {
-		goc_wg_add(&wg, 1);
-		if (goc_go(cancel_task, &c) != GOC_OK) {
-			goc_wg_done(&wg);
-			goc_pipe_cancel(p);
-		}
-	}
+	goc_test_canceler c = { 0 };
+	if (pl->cancel_after >= 0 && goc_test_call_later(&c, cancel_pipe, p, pl->cancel_after) != GOC_OK)
+		goc_pipe_cancel(p);
 	fails f = { .every = pl->every };
 	goc_pipe_totals t;
 	goc_status sum_st = goc_pipe_sum(p, even, pl->take, on_fail, &f, &t);
 	goc_status wait_st = goc_pipe_wait(p, goc_deadline_after(20000 * 1000 * US));
-	(void)goc_wg_wait(&wg, GOC_FOREVER);
-	goc_wg_destroy(&wg);
+	(void)goc_test_canceler_wait(&c, GOC_FOREVER);
 	goc_pipe_free(p);
 
 	if (wait_st != GOC_OK)

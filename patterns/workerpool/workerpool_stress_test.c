@@ -121,20 +121,6 @@ static int collect_result(void *arg, const void *in)
 	return 0;
 }
 
-typedef struct canceler {
-	goc_ctx *ctx;
-	int64_t delay;
-	goc_wg *done;
-} canceler;
-
-static void cancel_later(void *arg)
-{
-	canceler *c = arg;
-	goc_sleep(c->delay);
-	goc_ctx_cancel(c->ctx);
-	goc_wg_done(c->done);
-}
-
 /*
  * Run one plan and count the broken invariants (0 when all hold); `why`
  * gets the first. Called on the test thread or on a task: it asserts nothing.
@@ -152,18 +138,14 @@ static int run_plan(const plan *pl, run *r, char *why, size_t whylen)
 
 	goc_ctx *ctx = goc_ctx_background();
 	int64_t deadline = GOC_FOREVER;
-	goc_wg cancel_done;
-	goc_wg_init(&cancel_done);
-	canceler c;
+	goc_test_canceler c = { 0 };
 	if (pl->end == END_DEADLINE)
 		deadline = goc_deadline_after(pl->after_ns);
 	if (pl->end == END_CTX_TIMEOUT)
 		ctx = goc_ctx_with_timeout(goc_ctx_background(), pl->after_ns);
 	if (pl->end == END_CTX_CANCEL) {
 		ctx = goc_ctx_with_cancel(goc_ctx_background());
-		c = (canceler){ ctx, pl->after_ns, &cancel_done };
-		goc_wg_add(&cancel_done, 1);
-		if (ctx && goc_go(cancel_later, &c) != GOC_OK) {
+		if (ctx && goc_test_cancel_later(&c, ctx, pl->after_ns) != GOC_OK) {
 			snprintf(why, whylen, "no task for the canceler");
 			return 1;
 		}
@@ -175,8 +157,7 @@ static int run_plan(const plan *pl, run *r, char *why, size_t whylen)
 
 	goc_workerpool_report rep;
 	goc_status st = goc_workerpool_run(&cfg, ctx, deadline, &rep);
-	(void)goc_wg_wait(&cancel_done, GOC_FOREVER);
-	goc_wg_destroy(&cancel_done);
+	(void)goc_test_canceler_wait(&c, GOC_FOREVER);
 	goc_ctx_free(ctx);
 
 	int bad = 0;

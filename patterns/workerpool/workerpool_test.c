@@ -581,20 +581,6 @@ static void test_workerpool_past_deadline_times_out_at_once(goc_workerpool_varia
 }
 VARIANT_TESTS(test_workerpool_past_deadline_times_out_at_once)
 
-typedef struct canceler {
-	goc_ctx *ctx;
-	int64_t delay;
-	goc_wg *done;
-} canceler;
-
-static void cancel_later(void *arg)
-{
-	canceler *c = arg;
-	goc_sleep(c->delay);
-	goc_ctx_cancel(c->ctx);
-	goc_wg_done(c->done);
-}
-
 /* Another task cancels the caller's context mid-run: GOC_CANCELED, no job error. */
 static void test_workerpool_ctx_canceled_midway_returns_canceled(goc_workerpool_variant v)
 {
@@ -602,19 +588,15 @@ static void test_workerpool_ctx_canceled_midway_returns_canceled(goc_workerpool_
 	state_init(&s, ENDLESS);
 	goc_ctx *ctx = goc_ctx_with_cancel(goc_ctx_background());
 	assert_non_null(ctx);
-	goc_wg wg;
-	goc_wg_init(&wg);
-	goc_wg_add(&wg, 1);
-	canceler c = { ctx, 50 * MS, &wg };
-	assert_int_equal(goc_go(cancel_later, &c), GOC_OK);
+	goc_test_canceler c;
+	assert_int_equal(goc_test_cancel_later(&c, ctx, 50 * MS), GOC_OK);
 	goc_workerpool_config cfg = config_for(v, 4, 100, &s);
 	goc_workerpool_report r;
 	assert_int_equal(goc_workerpool_run(&cfg, ctx, GOC_FOREVER, &r), GOC_CANCELED);
 	assert_int_equal(r.err, 0);
 	assert_true(r.collected > 0);
-	assert_int_equal(goc_wg_wait(&wg, GOC_FOREVER), GOC_OK);
+	assert_int_equal(goc_test_canceler_wait(&c, GOC_FOREVER), GOC_OK);
 	assert_consistent(&s, &r);
-	goc_wg_destroy(&wg);
 	goc_ctx_free(ctx);
 	state_destroy(&s);
 }

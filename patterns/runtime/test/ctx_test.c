@@ -38,18 +38,17 @@ static void assert_canceled(goc_ctx *ctx, goc_status err)
 
 /* ---- helpers run as tasks --------------------------------------------- */
 
-typedef struct canceler {
+typedef struct writer {
 	goc_ctx *ctx;
 	int *data;        /* plain: written before the cancel */
-	int64_t delay;
-} canceler;
+} writer;
 
+/* A goc_test_call_later() action: a plain write, then the cancel. */
 static void write_then_cancel(void *p)
 {
-	canceler *c = p;
-	goc_sleep(c->delay);
-	*c->data = 99;
-	goc_ctx_cancel(c->ctx);
+	writer *w = p;
+	*w->data = 99;
+	goc_ctx_cancel(w->ctx);
 }
 
 typedef struct done_waiter {
@@ -430,11 +429,14 @@ static void test_ctx_cancel_happens_before_done_closed(void **state)
 	goc_ctx *ctx = goc_ctx_with_cancel(goc_ctx_background());
 	assert_non_null(ctx);
 	int data = 0;
-	canceler c = { .ctx = ctx, .data = &data, .delay = 10 * MS };
-	assert_int_equal(goc_go(write_then_cancel, &c), GOC_OK);
+	writer w = { .ctx = ctx, .data = &data };
+	goc_test_canceler c;
+	assert_int_equal(goc_test_call_later(&c, write_then_cancel, &w, 10 * MS), GOC_OK);
 	assert_int_equal(goc_chan_recv(goc_ctx_done(ctx), NULL, goc_test_ms(10000)), GOC_CLOSED);
 	/* Plain read: ordered after the task's write only by cancel -> close -> receive. */
 	assert_int_equal(data, 99);
+	/* Joined only now, so the join adds no edge before the read. */
+	assert_int_equal(goc_test_canceler_wait(&c, goc_test_ms(10000)), GOC_OK);
 	goc_test_assert_no_leaks();
 	goc_ctx_free(ctx);
 }
@@ -445,14 +447,17 @@ static void test_ctx_cancel_happens_before_err_returns_cause(void **state)
 	goc_ctx *ctx = goc_ctx_with_cancel(goc_ctx_background());
 	assert_non_null(ctx);
 	int data = 0;
-	canceler c = { .ctx = ctx, .data = &data, .delay = 10 * MS };
-	assert_int_equal(goc_go(write_then_cancel, &c), GOC_OK);
+	writer w = { .ctx = ctx, .data = &data };
+	goc_test_canceler c;
+	assert_int_equal(goc_test_call_later(&c, write_then_cancel, &w, 10 * MS), GOC_OK);
 	int64_t give_up = goc_test_ms(10000);
 	while (goc_ctx_err(ctx) == GOC_OK && goc_now() < give_up)
 		goc_sleep(1 * MS);
 	assert_int_equal(goc_ctx_err(ctx), GOC_CANCELED);
 	/* Plain read: ordered after the task's write only by cancel -> err. */
 	assert_int_equal(data, 99);
+	/* Joined only now, so the join adds no edge before the read. */
+	assert_int_equal(goc_test_canceler_wait(&c, goc_test_ms(10000)), GOC_OK);
 	goc_test_assert_no_leaks();
 	goc_ctx_free(ctx);
 }

@@ -1,5 +1,6 @@
 /*
- * goc_test.c - the watchdog, leak check and death-test runner of goc_test.h.
+ * goc_test.c - the watchdog, leak check, death-test runner and canceler of
+ * goc_test.h.
  * The watchdog is a plain pthread (not a task), so it is never counted as a
  * leak and keeps running while tasks hang.
  */
@@ -142,6 +143,55 @@ long goc_test_scaled(long n)
 int64_t goc_test_ms(int64_t ms)
 {
 	return goc_deadline_after(ms * 1000000);
+}
+
+/* The canceler's task: sleep, act, then let goc_test_canceler_wait() return. */
+static void canceler_main(void *arg)
+{
+	goc_test_canceler *c = arg;
+	goc_sleep(c->delay_ns);
+	c->fn(c->arg);
+	goc_wg_done(&c->done);
+}
+
+/* goc_ctx_cancel() in the shape of a goc_test_call_later() action. */
+static void cancel_ctx(void *ctx)
+{
+	goc_ctx_cancel(ctx);
+}
+
+goc_status goc_test_cancel_later(goc_test_canceler *c, goc_ctx *ctx, int64_t delay_ns)
+{
+	return goc_test_call_later(c, cancel_ctx, ctx, delay_ns);
+}
+
+goc_status goc_test_call_later(goc_test_canceler *c, void (*fn)(void *arg), void *arg,
+                               int64_t delay_ns)
+{
+	*c = (goc_test_canceler){ .fn = fn, .arg = arg, .delay_ns = delay_ns };
+	goc_wg_init(&c->done);
+	/* Add before goc_go(), as wg.h asks, so a wait cannot miss the task. */
+	goc_wg_add(&c->done, 1);
+	goc_status st = goc_go(canceler_main, c);
+	if (st != GOC_OK) {
+		goc_wg_done(&c->done);
+		goc_wg_destroy(&c->done);
+		return st;
+	}
+	c->running = true;
+	return GOC_OK;
+}
+
+goc_status goc_test_canceler_wait(goc_test_canceler *c, int64_t deadline)
+{
+	if (!c->running)
+		return GOC_OK;
+	goc_status st = goc_wg_wait(&c->done, deadline);
+	if (st != GOC_OK)
+		return st;
+	goc_wg_destroy(&c->done);
+	c->running = false;
+	return GOC_OK;
 }
 
 void goc_test_children(int argc, char **argv, const goc_test_child *children)

@@ -14,6 +14,8 @@
  *   after printing "panic: <message>".
  * - Sizes: sanitizer builds may shrink workloads through GOC_TEST_SCALE
  *   (a divisor); checks never shrink.
+ * - A canceler: a task that sleeps, then cancels a context (or calls a
+ *   function), and that the test thread joins, so it is never a leak.
  *
  * Worker threads never call cmocka's assert_* (cmocka is not thread-safe):
  * they record what they saw, the test thread joins them and asserts.
@@ -28,6 +30,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "goc/ctx.h"
+#include "goc/status.h"
+#include "goc/wg.h"
 
 #define GOC_TEST(fn) cmocka_unit_test_setup_teardown(fn, goc_test_setup, goc_test_teardown)
 
@@ -73,5 +79,46 @@ void goc_test_expect_panic(const char *name, const char *message);
 
 /* A deadline `ms` milliseconds from now. */
 int64_t goc_test_ms(int64_t ms);
+
+/*
+ * A canceler: one task that sleeps, then calls fn(arg) once, then says it is
+ * done. Zero it (`goc_test_canceler c = { 0 };`) or start it before the
+ * first goc_test_canceler_wait(). One test thread starts and waits for it;
+ * the task only reads fn, arg and delay_ns, and asserts nothing.
+ */
+typedef struct goc_test_canceler {
+	void (*fn)(void *arg); /* read-only while running */
+	void *arg;             /* read-only while running */
+	int64_t delay_ns;      /* read-only while running */
+	goc_wg done;           /* counts the task while running */
+	bool running;          /* the test thread's only */
+} goc_test_canceler;
+
+/*
+ * Start a task that sleeps delay_ns, then calls goc_ctx_cancel(ctx).
+ * Returns GOC_OK, or GOC_NOMEM (no task started; nothing to wait for).
+ * Asserts nothing, so a test may call it from a task of its own.
+ * Ordering: the call happens-before the cancel.
+ */
+goc_status goc_test_cancel_later(goc_test_canceler *c, goc_ctx *ctx, int64_t delay_ns);
+
+/*
+ * goc_test_cancel_later() for any other action: the task sleeps delay_ns,
+ * then calls fn(arg) (a pipeline's cancel, or a write before a cancel).
+ */
+goc_status goc_test_call_later(goc_test_canceler *c, void (*fn)(void *arg), void *arg,
+                               int64_t delay_ns);
+
+/*
+ * Wait until the canceler's task has acted (its last step is returning,
+ * which the leak check waits for) or `deadline` passes:
+ * GOC_OK (at once for a zeroed canceler, or one already waited for, or one
+ * whose start failed), GOC_WOULDBLOCK (GOC_NOWAIT only) or GOC_TIMEOUT
+ * (still running: wait again). Asserts nothing.
+ * Ordering: fn's return happens-before this returns GOC_OK; nothing before
+ * that links the task to the test thread, so a test may check its own
+ * happens-before edge (a cancel, a done channel) first and wait after.
+ */
+goc_status goc_test_canceler_wait(goc_test_canceler *c, int64_t deadline);
 
 #endif /* GOC_TEST_H */
