@@ -6,8 +6,9 @@
  * tasks that each call goc_wg_done()), and two select microbenchmarks: select
  * (one task selecting over K channels, each fed by its own sender) and
  * selectnb (a GOC_NOWAIT select over K empty channels, Go's select with
- * default). Each run is timed from the first task started to the last one
- * finished, verifies its own answer (the count and the exact sum of what was
+ * default). linepingpong measures no libgoc operation: it is the floor under
+ * every hand-off between threads on two CPUs (see there). Each run is timed
+ * from the first task started to the last one finished, verifies its own answer (the count and the exact sum of what was
  * received, the final value of the ping-pong, every spawned task having run,
  * every select on empty channels having found nothing) and only then prints
  * its JSON line.
@@ -15,6 +16,7 @@
  * line and the same line of output, so that the two run side by side.
  */
 #include <inttypes.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -526,9 +528,90 @@ static int run_selectnb(uint64_t n, size_t ncases, probe_result *r, char *varian
 	return PROBE_EXIT_OK;
 }
 
+/* ---- linepingpong: the hardware floor of a hand-off between CPUs ----------------- */
+
+/*
+ * Two tasks pass a counter back and forth through two cache lines, each
+ * spinning until the other's line changes: no channel, no lock. A round
+ * trip moves each line from one CPU to the other once, which is the least
+ * any hand-off between threads on two CPUs costs (a blocked receiver must
+ * see the sender's write, and the sender must see that the receiver is
+ * there), so W1 pingpong on libgoc costs at least two of these per round
+ * trip. Go's runtime switches goroutines on one thread instead, so its W1
+ * pays no line transfer at all. The spinner yields the CPU every few dozen
+ * polls, so that with one CPU (taskset) the run still ends.
+ */
+#define LINE_SPINS_PER_YIELD 64
+
+/* The spin-wait hint (x86 PAUSE) libgoc's own spinning uses. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define line_cpu_relax() _mm_pause()
+#else
+#define line_cpu_relax() ((void)0)
+#endif
+
+typedef struct line_pingpong {
+	_Alignas(64) _Atomic(uint64_t) ping; /* main -> peer */
+	_Alignas(64) _Atomic(uint64_t) pong; /* peer -> main */
+	uint64_t n;
+	goc_wg done;
+} line_pingpong;
+
+static void line_wait_for(_Atomic(uint64_t) *line, uint64_t v)
+{
+	/* Acquire: pairs with the peer's release store, as a channel receive would. */
+	for (unsigned spins = 1; atomic_load_explicit(line, memory_order_acquire) != v; spins++) {
+		if (spins % LINE_SPINS_PER_YIELD == 0)
+			sched_yield();
+		else
+			line_cpu_relax();
+	}
+}
+
+static void line_pong_task(void *arg)
+{
+	line_pingpong *lp = arg;
+	for (uint64_t i = 1; i <= lp->n; i++) {
+		line_wait_for(&lp->ping, i);
+		atomic_store_explicit(&lp->pong, i, memory_order_release);
+	}
+	goc_wg_done(&lp->done);
+}
+
+static int run_linepingpong(uint64_t n, probe_result *r)
+{
+	static line_pingpong lp; /* static: two aligned lines, not on a stack a task may outlive */
+	atomic_init(&lp.ping, 0);
+	atomic_init(&lp.pong, 0);
+	lp.n = n;
+	goc_wg_init(&lp.done);
+	goc_wg_add(&lp.done, 1);
+
+	int64_t t0 = probe_now_ns();
+	if (goc_go(line_pong_task, &lp) != GOC_OK)
+		return probe_error("goc_go: no thread for the pong task");
+	for (uint64_t i = 1; i <= n; i++) {
+		atomic_store_explicit(&lp.ping, i, memory_order_release);
+		line_wait_for(&lp.pong, i);
+	}
+	goc_status st = goc_wg_wait(&lp.done, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	int64_t t1 = probe_now_ns();
+	goc_wg_destroy(&lp.done);
+
+	uint64_t got = atomic_load_explicit(&lp.pong, memory_order_relaxed);
+	if (!probe_expect_u64("linepingpong final value", n, got))
+		return PROBE_EXIT_CHECK;
+	probe_result_init(r, "linepingpong", "spin", n, t1 - t0);
+	probe_result_check_u64(r, got);
+	return PROBE_EXIT_OK;
+}
+
 /* ---- the command line --------------------------------------------------------- */
 
-enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN, W_SELECT, W_SELECTNB };
+enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN, W_SELECT, W_SELECTNB, W_LINEPINGPONG };
 
 static const probe_word workloads[] = {
 	[W_PINGPONG] = { "pingpong", "W1: two tasks pass an int back and forth over two channels; size = round trips (200000), cap 0" },
@@ -537,6 +620,7 @@ static const probe_word workloads[] = {
 	[W_SPAWN] = { "spawn", "W10: start size tasks that each call goc_wg_done(), wait; size = tasks (100000); no --cap" },
 	[W_SELECT] = { "select", "1 task selects over K channels (--cases, 4; also run 8), each fed 1/K of 1..size; size = messages (2000000), cap 1024" },
 	[W_SELECTNB] = { "selectnb", "GOC_NOWAIT selects over K empty channels (--cases, 8); size = selects (10000000); no --cap" },
+	[W_LINEPINGPONG] = { "linepingpong", "the floor under W1: two tasks pass a counter through two cache lines, spinning; size = round trips (1000000); no --cap" },
 };
 
 static const uint64_t default_size[] = {
@@ -546,6 +630,7 @@ static const uint64_t default_size[] = {
 	[W_SPAWN] = 100000,
 	[W_SELECT] = 2000000,
 	[W_SELECTNB] = 10000000,
+	[W_LINEPINGPONG] = 1000000,
 };
 
 static const uint64_t default_cap[] = {
@@ -555,6 +640,7 @@ static const uint64_t default_cap[] = {
 	[W_SPAWN] = 0,
 	[W_SELECT] = 1024,
 	[W_SELECTNB] = SELECTNB_CAP,
+	[W_LINEPINGPONG] = 0,
 };
 
 /* 0: the workload has no select, and --cases does not apply to it. */
@@ -587,9 +673,9 @@ int main(int argc, char *argv[])
 		.opts = opts,
 		.nopts = sizeof opts / sizeof opts[0],
 		.epilog = "The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n"
-		          "\"cases<K>-empty\" for selectnb); peak_rss_kb is the process's peak resident\n"
-		          "set. scenarios/go/chanbench is the Go baseline with this same command line\n"
-		          "and output.",
+		          "\"cases<K>-empty\" for selectnb, \"spin\" for linepingpong); peak_rss_kb is\n"
+		          "the process's peak resident set. scenarios/go/chanbench is the Go baseline\n"
+		          "with this same command line and output.",
 	};
 	probe_parse(&cli, argc, argv);
 
@@ -598,7 +684,7 @@ int main(int argc, char *argv[])
 		size = default_size[w];
 	if (!opts[O_CAP].given)
 		cap = default_cap[w];
-	else if (w == W_SPAWN || w == W_SELECTNB)
+	else if (w == W_SPAWN || w == W_SELECTNB || w == W_LINEPINGPONG)
 		probe_usage_error("--cap does not apply to %s", workloads[w].name);
 	if (!opts[O_CASES].given)
 		ncases = default_cases[w];
@@ -615,6 +701,7 @@ int main(int argc, char *argv[])
 	case W_SPAWN: rc = run_spawn(size, &r); break;
 	case W_SELECT: rc = run_select(size, (size_t)ncases, (size_t)cap, &r, variant); break;
 	case W_SELECTNB: rc = run_selectnb(size, (size_t)ncases, &r, variant); break;
+	case W_LINEPINGPONG: rc = run_linepingpong(size, &r); break;
 	}
 	if (rc != PROBE_EXIT_OK)
 		return rc;

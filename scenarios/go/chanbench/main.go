@@ -15,6 +15,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,7 @@ var workloads = []workload{
 	{"spawn", "W10: start size tasks that each call wg.Done(), wait; size = tasks (100000); no --cap", 100000, 0, 0},
 	{"select", "1 task selects over K channels (--cases, 4; also run 8), each fed 1/K of 1..size; size = messages (2000000), cap 1024", 2000000, 1024, 4},
 	{"selectnb", "selects with default over K empty channels (--cases, 8); size = selects (10000000); no --cap", 10000000, selectnbCap, 8},
+	{"linepingpong", "the floor under W1: two tasks pass a counter through two cache lines, spinning; size = round trips (1000000); no --cap", 1000000, 0, 0},
 }
 
 // One run's verified result: what the JSON line says.
@@ -339,6 +341,59 @@ func runSelectnb(n, k uint64) (result, bool) {
 	return result{"selectnb", fmt.Sprintf("cases%d-empty", k), n, elapsed, wouldBlock}, true
 }
 
+// linePingpong is two cache lines, each a counter that one side writes and
+// the other spins on.
+type linePingpong struct {
+	_    [64]byte
+	ping atomic.Uint64 // main -> peer
+	_    [56]byte
+	pong atomic.Uint64 // peer -> main
+	_    [56]byte
+}
+
+// lineSpinsPerYield: the spinner yields every so many polls, so that with
+// one CPU the run still ends.
+const lineSpinsPerYield = 64
+
+func lineWaitFor(line *atomic.Uint64, v uint64) {
+	for spins := 1; line.Load() != v; spins++ {
+		if spins%lineSpinsPerYield == 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// Two goroutines pass a counter back and forth through two cache lines,
+// spinning: no channel. With GOMAXPROCS of 2 or more they run on two
+// threads, so this measures what the C program's linepingpong does, the
+// cost of moving each line between CPUs once, and the two should agree.
+func runLinePingpong(n uint64) (result, bool) {
+	lp := new(linePingpong)
+	var done sync.WaitGroup
+	done.Add(1)
+
+	start := time.Now()
+	go func() {
+		for i := uint64(1); i <= n; i++ {
+			lineWaitFor(&lp.ping, i)
+			lp.pong.Store(i)
+		}
+		done.Done()
+	}()
+	for i := uint64(1); i <= n; i++ {
+		lp.ping.Store(i)
+		lineWaitFor(&lp.pong, i)
+	}
+	done.Wait()
+	elapsed := time.Since(start)
+
+	got := lp.pong.Load()
+	if !probe.Expect("linepingpong final value", n, got) {
+		return result{}, false
+	}
+	return result{"linepingpong", "spin", n, elapsed, got}, true
+}
+
 // The command line: the workloads above, three options and the --help text.
 var (
 	sizeOpt = &probe.Option{Name: "--size", Metavar: "N", Min: 1, Max: maxSize,
@@ -353,10 +408,11 @@ var (
 		Summary: "Go baseline of libgoc's channel and task benchmarks (goc's standard workloads W1, W2, W3, W10; select)",
 		Options: []*probe.Option{sizeOpt, capOpt, casesOpt},
 		Epilog: "The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n" +
-			"\"cases<K>-empty\" for selectnb); peak_rss_kb is the process's peak resident\n" +
-			"set. patterns/runtime/bench/chanbench is the libgoc program with this same\n" +
-			"command line and output; here a task is a goroutine. A select over K channels\n" +
-			"is written with the next power of two cases, those past K on nil channels.",
+			"\"cases<K>-empty\" for selectnb, \"spin\" for linepingpong); peak_rss_kb is\n" +
+			"the process's peak resident set. patterns/runtime/bench/chanbench is the\n" +
+			"libgoc program with this same command line and output; here a task is a\n" +
+			"goroutine. A select over K channels is written with the next power of two\n" +
+			"cases, those past K on nil channels.",
 	}
 )
 
@@ -373,7 +429,7 @@ func main() {
 	}
 	if !capOpt.Given {
 		capacity = workloads[wl].defaultCap
-	} else if name := workloads[wl].name; name == "spawn" || name == "selectnb" {
+	} else if name := workloads[wl].name; name == "spawn" || name == "selectnb" || name == "linepingpong" {
 		probe.UsageError("--cap does not apply to %s", name)
 	}
 	if !casesOpt.Given {
@@ -397,6 +453,8 @@ func main() {
 		r, ok = runSelect(size, cases, capacity)
 	case "selectnb":
 		r, ok = runSelectnb(size, cases)
+	case "linepingpong":
+		r, ok = runLinePingpong(size)
 	}
 	if !ok {
 		os.Exit(probe.ExitCheck)
