@@ -647,6 +647,7 @@ static const uint64_t default_cap[] = {
 static const uint64_t default_cases[] = {
 	[W_SELECT] = 4,
 	[W_SELECTNB] = 8,
+	[W_LINEPINGPONG] = 0,
 };
 
 enum { O_SIZE, O_CAP, O_CASES };
