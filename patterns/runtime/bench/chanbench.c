@@ -611,9 +611,9 @@ static int run_linepingpong(uint64_t n, probe_result *r)
 
 /* ---- the command line --------------------------------------------------------- */
 
-enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN, W_SELECT, W_SELECTNB, W_LINEPINGPONG };
+enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN, W_SELECT, W_SELECTNB, W_LINEPINGPONG, W_COUNT };
 
-static const probe_word workloads[] = {
+static const probe_word workloads[W_COUNT] = {
 	[W_PINGPONG] = { "pingpong", "W1: two tasks pass an int back and forth over two channels; size = round trips (200000), cap 0" },
 	[W_SPSC] = { "spsc", "W2: 1 producer sends 1..size to 1 consumer; size = messages (2000000), cap 0 (also run 1, 1024)" },
 	[W_MPMC] = { "mpmc", "W3: 4 producers, 4 consumers share 1..size; size = messages (4000000), cap 1024" },
@@ -623,7 +623,7 @@ static const probe_word workloads[] = {
 	[W_LINEPINGPONG] = { "linepingpong", "the floor under W1: two tasks pass a counter through two cache lines, spinning; size = round trips (1000000); no --cap" },
 };
 
-static const uint64_t default_size[] = {
+static const uint64_t default_size[W_COUNT] = {
 	[W_PINGPONG] = 200000,
 	[W_SPSC] = 2000000,
 	[W_MPMC] = 4000000,
@@ -633,21 +633,19 @@ static const uint64_t default_size[] = {
 	[W_LINEPINGPONG] = 1000000,
 };
 
-static const uint64_t default_cap[] = {
+static const uint64_t default_cap[W_COUNT] = {
 	[W_PINGPONG] = 0,
 	[W_SPSC] = 0,
 	[W_MPMC] = 1024,
 	[W_SPAWN] = 0,
 	[W_SELECT] = 1024,
 	[W_SELECTNB] = SELECTNB_CAP,
-	[W_LINEPINGPONG] = 0,
 };
 
 /* 0: the workload has no select, and --cases does not apply to it. */
-static const uint64_t default_cases[] = {
+static const uint64_t default_cases[W_COUNT] = {
 	[W_SELECT] = 4,
 	[W_SELECTNB] = 8,
-	[W_LINEPINGPONG] = 0,
 };
 
 enum { O_SIZE, O_CAP, O_CASES };
