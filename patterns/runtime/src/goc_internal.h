@@ -127,6 +127,7 @@ typedef struct goc__task {
 	_Atomic(uint64_t) rng;            /* owner thread only; relaxed: atomic only for TSan (above) */
 	_Atomic(unsigned) watch_misses;   /* owner only: recent select watches that did not end spinning (select.c); relaxed (above) */
 	_Atomic(unsigned) watch_skips;    /* owner only: coming waits that queue without watching (select.c); relaxed (above) */
+	_Atomic(unsigned) watch_shift;    /* owner only: select watches yield every 64 >> this watches (select.c); relaxed (above) */
 	_Atomic(unsigned) park_misses;    /* owner only: recent parks not woken while spinning (chan.c); relaxed (above) */
 	_Atomic(unsigned) park_skips;     /* owner only: coming parks that yield without spinning (chan.c); relaxed (above) */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */

@@ -43,13 +43,19 @@
 /*
  * How long a select over buffered channels that will wait watches its
  * blocked slots before it queues and parks, and how often it yields the CPU
- * meanwhile (in watches of one PAUSE each): when tasks outnumber CPUs the
- * peer may be waiting for this one. With one usable CPU it does not watch.
+ * meanwhile: every GOC__SELECT_WATCHES_PER_YIELD watches (of one PAUSE
+ * each) while the peer runs beside it, down to every
+ * GOC__SELECT_MIN_WATCHES_PER_YIELD while tasks outnumber CPUs and the
+ * peer may be waiting for this one (see watch_ended()). A yield that takes
+ * GOC__SELECT_SWITCH_NS or more ran another thread. With one usable CPU it
+ * does not watch.
  */
 #define GOC__SELECT_SPIN_NS 5000
 #define GOC__SELECT_WATCHES_PER_YIELD 64
+#define GOC__SELECT_MIN_WATCHES_PER_YIELD 2
+#define GOC__SELECT_SWITCH_NS 1000
 
-/* Watches that must end without the peer moving while we spun before waits stop watching, and for how many. */
+/* Watches that must end late, with nobody else running, before waits stop watching, and for how many. */
 #define GOC__SELECT_MISSES_TO_SKIP 4
 #define GOC__SELECT_SKIPS 32
 
@@ -242,13 +248,21 @@ static bool stirred(const goc_case *cases, const size_t *order, size_t n, const 
 	return false;
 }
 
+/* One watch of a waiting select: from a poll that found it blocked to the next poll or the queue. */
+typedef struct watch {
+	unsigned n;         /* watches so far */
+	unsigned per_yield; /* yield every per_yield watches: a power of two (watches_per_yield()) */
+	bool yielded;       /* the last watch followed a yield */
+	bool switched;      /* a yield ran another thread */
+} watch;
+
 /*
  * Between two watches of a waiting select's blocked slots: pause, or yield
- * the CPU now and then (*yielded says which). False once the watch has
- * lasted GOC__SELECT_SPIN_NS (the clock is read every 16 watches), or at
- * once with one usable CPU: queue and park instead.
+ * the CPU every w->per_yield watches. False once the select has watched
+ * for GOC__SELECT_SPIN_NS (the clock is read every 16 watches), or at once
+ * with one usable CPU: queue and park instead.
  */
-static bool watch_more(int64_t *give_up, unsigned *watches, bool *yielded)
+static bool watch_more(int64_t *give_up, watch *w)
 {
 	/*
 	 * With one usable CPU the peer cannot move while we watch: queue at
@@ -257,7 +271,7 @@ static bool watch_more(int64_t *give_up, unsigned *watches, bool *yielded)
 	 */
 	if (goc__usable_cpus() < 2)
 		return false;
-	unsigned n = ++*watches;
+	unsigned n = ++w->n;
 	if (n % 16 == 1) {
 		int64_t now = goc_now();
 		if (*give_up == 0)
@@ -265,31 +279,61 @@ static bool watch_more(int64_t *give_up, unsigned *watches, bool *yielded)
 		else if (now >= *give_up)
 			return false;
 	}
-	*yielded = n % GOC__SELECT_WATCHES_PER_YIELD == 0;
-	if (*yielded)
+	w->yielded = (n & (w->per_yield - 1)) == 0;
+	if (w->yielded) {
+		int64_t before = goc_now();
 		sched_yield();
-	else
+		if (goc_now() - before >= GOC__SELECT_SWITCH_NS)
+			w->switched = true;
+	} else {
 		goc__cpu_relax();
+	}
 	return true;
 }
 
-/*
- * How a watch ended, for the next ones: a watch that saw the peer move
- * while it spun says the peer runs beside us. One that saw it move only
- * while it yielded, or ran out, says it does not (more tasks than free
- * CPUs, or a slow peer): after GOC__SELECT_MISSES_TO_SKIP of those in a
- * row, the thread's next GOC__SELECT_SKIPS waits queue at once, so that
- * the peer, when it runs, completes them itself (ring.c's hand-off).
- */
-static void watch_ended(goc__task *self, bool spun)
+/* How many watches a waiting select of this thread makes between yields. */
+static unsigned watches_per_yield(goc__task *self)
 {
-	/* Relaxed: only this thread touches them (atomic for TSan: see goc__task). */
-	unsigned misses = spun ? 0 : atomic_load_explicit(&self->watch_misses, memory_order_relaxed) + 1;
+	/* Relaxed: only this thread touches it (atomic for TSan: see goc__task). */
+	return GOC__SELECT_WATCHES_PER_YIELD >> atomic_load_explicit(&self->watch_shift, memory_order_relaxed);
+}
+
+/*
+ * How a watch ended (`ran_out`: without the peer moving), for the next
+ * ones. A watch whose yields ran other threads says that tasks outnumber
+ * the CPUs free: the peer may be waiting for this CPU, so yield twice as
+ * often next time (down to GOC__SELECT_MIN_WATCHES_PER_YIELD), handing the
+ * CPU to the tasks with work rather than spinning. Watching on, with
+ * yields, rather than queuing, spares the peer the locked hand-off and
+ * this thread the spinning of a parked one. Any other watch says the peer
+ * runs beside us: spin twice as long between yields (up to
+ * GOC__SELECT_WATCHES_PER_YIELD). Among those, one that saw the peer move
+ * only after it yielded, or ran out, says the peer is slow: after
+ * GOC__SELECT_MISSES_TO_SKIP of those in a row, the thread's next
+ * GOC__SELECT_SKIPS waits queue at once, so that the peer, when it moves,
+ * completes them itself (ring.c's hand-off). A watch that sees the peer
+ * move while it spins resets that count.
+ */
+static void watch_ended(goc__task *self, const watch *w, bool ran_out)
+{
+	/* Relaxed: only this thread touches these (atomic for TSan: see goc__task). */
+	unsigned shift = atomic_load_explicit(&self->watch_shift, memory_order_relaxed);
+	unsigned misses = 0;
+	if (w->switched) {
+		if ((GOC__SELECT_WATCHES_PER_YIELD >> shift) > GOC__SELECT_MIN_WATCHES_PER_YIELD)
+			shift++;
+	} else {
+		if (shift > 0)
+			shift--;
+		if (w->yielded || ran_out)
+			misses = atomic_load_explicit(&self->watch_misses, memory_order_relaxed) + 1;
+	}
 	if (misses >= GOC__SELECT_MISSES_TO_SKIP) {
 		misses = 0;
 		atomic_store_explicit(&self->watch_skips, GOC__SELECT_SKIPS, memory_order_relaxed);
 	}
 	atomic_store_explicit(&self->watch_misses, misses, memory_order_relaxed);
+	atomic_store_explicit(&self->watch_shift, shift, memory_order_relaxed);
 }
 
 static bool past(int64_t deadline)
@@ -352,8 +396,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 			goc__ring_ctx ctx = { .exact = false };
 			goc__task *self = NULL;
 			int64_t give_up = 0;
-			unsigned watches = 0;
-			bool yielded = false;
+			watch w = { 0 };
 			for (;;) {
 				st = poll(cases, order, nlive, obs, &ctx, NULL, &fired);
 				if (st != GOC_WOULDBLOCK)
@@ -367,14 +410,14 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 						goto queue;
 					}
 				}
-				watches = 0;
-				while (!stirred(cases, order, nlive, obs, watches)) {
-					if (!watch_more(&give_up, &watches, &yielded)) {
-						watch_ended(self, false);
+				w = (watch){ .per_yield = watches_per_yield(self) };
+				while (!stirred(cases, order, nlive, obs, w.n)) {
+					if (!watch_more(&give_up, &w)) {
+						watch_ended(self, &w, true);
 						goto queue;
 					}
 				}
-				watch_ended(self, !yielded);
+				watch_ended(self, &w, false);
 			}
 		}
 
