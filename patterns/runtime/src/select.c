@@ -8,12 +8,18 @@
  * every case's channel, park, then unqueue whatever the waker did not.
  *
  * Buffered channels are polled through their lock-free rings (ring.c).
- * When every case is buffered, the engine first works without any lock: a
- * select that will not wait looks at every case and does one of those that
- * looked ready, chosen uniformly; one that will wait polls in shuffled
- * order, then watches the slots that blocked it for a while (a peer on the
+ * When every case is buffered, a select that will not wait first looks at
+ * every case without any lock and does one of those that looked ready,
+ * chosen uniformly. A select with a buffered case that will wait first
+ * polls in shuffled order, an unbuffered case under that channel's lock
+ * alone, then watches the slots that blocked it for a while (a peer on the
  * other CPU usually moves within microseconds; with one usable CPU it
- * does not watch), polling again when one moves. Otherwise, and to queue
+ * does not watch), polling again when one moves, and its unbuffered cases
+ * every few watches. (So a select on a buffered channel and a done channel,
+ * Go's `select { case ch <- v: case <-ctx.Done(): }`, waits as one on the
+ * buffered channel alone does; an unbuffered case found ready only while
+ * watching makes the thread queue at once for a while instead, as its
+ * peers are better served by a queued select.) Otherwise, and to queue
  * waiters, it locks every distinct channel in address order and polls
  * again; a buffered case then arms its ring (ring.c) after queuing, so
  * that the ring's next move wakes it, mostly with its case done (ring.c's
@@ -58,6 +64,9 @@
 /* Watches that must end late, with nobody else running, before waits stop watching, and for how many. */
 #define GOC__SELECT_MISSES_TO_SKIP 4
 #define GOC__SELECT_SKIPS 32
+
+/* A watching select that has unbuffered cases too polls them every this many watches. */
+#define GOC__SELECT_UNBUFFERED_WATCHES 16
 
 /* Watches (about 30 ns each) of a full ring that look at a slot further on first (ring.c's batching). */
 #define GOC__SELECT_FAR_WATCHES 128
@@ -177,6 +186,50 @@ static goc_status poll(const goc_case *cases, const size_t *order, size_t n, goc
 }
 
 /*
+ * Try unbuffered case c under its own lock, taken for it alone (no other
+ * lock held): what a locked poll does with that case at this moment.
+ */
+static goc_status try_unbuffered_alone(const goc_case *c)
+{
+	goc__waiter *wake = NULL;
+	goc__lock_acquire(&c->ch->mu);
+	goc_status st = try_unbuffered(c, &wake);
+	goc__lock_release(&c->ch->mu);
+	/* After unlocking: a woken peer may free its channel (see the queued path). */
+	goc__wake_chain(wake);
+	return st;
+}
+
+/*
+ * poll() for a waiting select that holds no lock (its first phase): a
+ * buffered case through its ring (ctx), an unbuffered one under its own
+ * lock alone, or (`only_unbuffered`) the unbuffered ones only. A case found
+ * ready is done at once, which is what a locked poll would do at that
+ * moment; a select that finds nothing ready here concludes nothing from
+ * it, but watches or queues.
+ */
+static goc_status poll_unlocked(const goc_case *cases, const size_t *order, size_t n, goc__ring_obs *obs,
+                                goc__ring_ctx *ctx, bool only_unbuffered, size_t *fired, bool *fired_unbuffered)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
+		/* Read before the case proceeds: then its peer may free the channel. */
+		bool unbuffered = cases[i].ch->cap == 0;
+		goc_status st = GOC_WOULDBLOCK;
+		if (unbuffered)
+			st = try_unbuffered_alone(&cases[i]);
+		else if (!only_unbuffered)
+			st = try_case(&cases[i], &obs[i], ctx, NULL);
+		if (st != GOC_WOULDBLOCK) {
+			*fired = i;
+			*fired_unbuffered = unbuffered;
+			return st;
+		}
+	}
+	return GOC_WOULDBLOCK;
+}
+
+/*
  * After the cases order[0..n) were all found blocked: true if they were all
  * blocked at one moment, i.e. (unbuffered channels being locked, if any)
  * no buffered case moved since it was seen. One buffered case alone was.
@@ -237,12 +290,12 @@ static goc_status poll_nowait(const goc_case *cases, const size_t *live, size_t 
  * once a slot further on moved too (see goc__ring_stirred()).
  */
 static bool stirred(const goc_case *cases, const size_t *order, size_t n, const goc__ring_obs *obs,
-                    unsigned watches)
+                    bool all_buffered, unsigned watches)
 {
 	bool near = watches >= GOC__SELECT_FAR_WATCHES;
 	for (size_t k = 0; k < n; k++) {
 		const goc_case *c = &cases[order[k]];
-		if (goc__ring_stirred(c->ch, c->dir, &obs[order[k]], near))
+		if ((all_buffered || c->ch->cap) && goc__ring_stirred(c->ch, c->dir, &obs[order[k]], near))
 			return true;
 	}
 	return false;
@@ -336,6 +389,19 @@ static void watch_ended(goc__task *self, const watch *w, bool ran_out)
 	atomic_store_explicit(&self->watch_shift, shift, memory_order_relaxed);
 }
 
+/*
+ * A watching select found one of its unbuffered cases ready: a peer that
+ * came meanwhile had to queue there and park, where a select queued on
+ * its channel would have been handed the value at once. Such a channel is
+ * in use, not a done channel that only ever closes: the thread's next
+ * GOC__SELECT_SKIPS waits queue at once.
+ */
+static void unbuffered_came_late(goc__task *self)
+{
+	/* Relaxed: only this thread touches it (atomic for TSan: see goc__task). */
+	atomic_store_explicit(&self->watch_skips, GOC__SELECT_SKIPS, memory_order_relaxed);
+}
+
 static bool past(int64_t deadline)
 {
 	return deadline != GOC_FOREVER && goc_now() >= deadline;
@@ -369,11 +435,12 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 
 	/* The live cases, in index order until the first poll that needs them shuffled. */
 	size_t nlive = 0;
-	bool all_buffered = true, shuffled = false;
+	bool all_buffered = true, any_buffered = false, shuffled = false;
 	for (size_t i = 0; i < ncases; i++) {
 		if (cases[i].ch) {
 			order[nlive++] = i;
 			all_buffered = all_buffered && cases[i].ch->cap != 0;
+			any_buffered = any_buffered || cases[i].ch->cap != 0;
 		}
 	}
 
@@ -381,8 +448,15 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	size_t fired = 0;
 	unsigned looks = 0;
 	for (;;) {
-		/* 1. Every case buffered: no lock. */
-		if (nlive && all_buffered) {
+		/*
+		 * 1. A buffered case: no lock but an unbuffered case's own, taken
+		 * for that case alone. A select that will not wait needs every case
+		 * blocked at one moment: without a lock if every case is buffered,
+		 * else under every lock (2.).
+		 */
+		if (nlive && any_buffered) {
+			if ((deadline == GOC_NOWAIT || past(deadline)) && !all_buffered)
+				goto queue;
 			if (deadline == GOC_NOWAIT || past(deadline)) {
 				st = poll_nowait(cases, order, nlive, ready, obs, &fired);
 				if (st == GOC_WOULDBLOCK)
@@ -398,9 +472,14 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 			int64_t give_up = 0;
 			watch w = { 0 };
 			for (;;) {
-				st = poll(cases, order, nlive, obs, &ctx, NULL, &fired);
-				if (st != GOC_WOULDBLOCK)
+				bool fired_unbuffered = false;
+				st = all_buffered ? poll(cases, order, nlive, obs, &ctx, NULL, &fired)
+				                  : poll_unlocked(cases, order, nlive, obs, &ctx, false, &fired, &fired_unbuffered);
+				if (st != GOC_WOULDBLOCK) {
+					if (self && fired_unbuffered)
+						unbuffered_came_late(self);
 					goto done;
+				}
 				if (!self) {
 					self = goc__task_self();
 					/* Relaxed: only this thread touches it (see watch_ended()). */
@@ -411,10 +490,22 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 					}
 				}
 				w = (watch){ .per_yield = watches_per_yield(self) };
-				while (!stirred(cases, order, nlive, obs, w.n)) {
+				while (!stirred(cases, order, nlive, obs, all_buffered, w.n)) {
 					if (!watch_more(&give_up, &w)) {
 						watch_ended(self, &w, true);
 						goto queue;
+					}
+					/*
+					 * The unbuffered cases have no slot to watch: poll them
+					 * now and then, so that a peer that queued there (or a
+					 * close) is seen within a microsecond or so.
+					 */
+					if (!all_buffered && w.n % GOC__SELECT_UNBUFFERED_WATCHES == 0) {
+						st = poll_unlocked(cases, order, nlive, obs, &ctx, true, &fired, &fired_unbuffered);
+						if (st != GOC_WOULDBLOCK) {
+							unbuffered_came_late(self);
+							goto done;
+						}
 					}
 				}
 				watch_ended(self, &w, false);
