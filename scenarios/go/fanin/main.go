@@ -14,13 +14,15 @@
 //     is one select over 8 channel variables, the unused ones nil (Go skips
 //     nil cases, so this costs what a select over the live ones does); past
 //     8 it is reflect.Select, Go's only select over a run-time number of
-//     cases, with a closed input's case set to the zero Value (ignored).
+//     cases, with a closed input's case set to the zero Value (ignored);
+//   - merge-batch: merge-tasks over channels of []int64, each a fresh slice
+//     of up to --batch ints, as Go code batching a channel would write it.
 //
 // Same command line, same checks, same JSON line (byte for byte in format)
 // as the C program, so that the two run side by side. Only the standard
 // library is used, and nothing newer than Go 1.19.
 //
-// Usage: fanin [--variant V] [--size N] [--producers N] [--cap N]; see
+// Usage: fanin [--variant V] [--size N] [--producers N] [--cap N] [--batch B]; see
 // --help. Exit status: 0 ok (the JSON line was printed), 1 check failed
 // (one line on stderr, no JSON line), 2 usage error (one line on stderr).
 package main
@@ -41,10 +43,12 @@ const (
 	maxSize      = 1000000000
 	maxProducers = 256
 	maxCap       = 1048576
+	maxBatch     = 4096
 
 	defaultSize      = 1000000
 	defaultProducers = 4
 	defaultCap       = 128
+	defaultBatch     = 128
 
 	// merge-select's static select has this many cases.
 	staticCases = 8
@@ -53,8 +57,8 @@ const (
 // What a merge did: the C library's goc_fan_counts, less dropped (nothing
 // cancels W7).
 type counts struct {
-	received uint64 // values taken from the inputs
-	sent     uint64 // values delivered to the output
+	received uint64 // channel elements taken from the inputs
+	sent     uint64 // channel elements delivered to the output
 }
 
 // A running merge: exited counts its goroutines until their last touch of
@@ -74,7 +78,7 @@ func (m *merge) total() counts {
 }
 
 // mergeTasks: one forwarder per input and a WaitGroup closer.
-func mergeTasks(ins []chan int64, out chan int64) *merge {
+func mergeTasks[T any](ins []chan T, out chan T) *merge {
 	m := &merge{counts: make([]counts, len(ins))}
 	var forwarders sync.WaitGroup
 	forwarders.Add(len(ins))
@@ -85,7 +89,7 @@ func mergeTasks(ins []chan int64, out chan int64) *merge {
 		m.exited.Done()
 	}()
 	for i, in := range ins {
-		go func(i int, in chan int64) {
+		go func(i int, in chan T) {
 			var n counts
 			for v := range in {
 				n.received++
@@ -196,20 +200,35 @@ func xorTo(n uint64) uint64 {
 }
 
 type run struct {
+	elements        uint64 // channel elements the producers sent
 	count, sum, xor uint64
 	counts          counts
 	elapsed         time.Duration
 }
 
-// Producer p sends its share of 1..n (the last one takes the remainder, so
-// with more producers than values the others send nothing), as in C.
+func (r *run) add(v int64) {
+	r.count++
+	r.sum += uint64(v)
+	r.xor ^= uint64(v)
+}
+
+// Producer p's share of 1..n: the last one takes the remainder, so with
+// more producers than values the others send nothing, as in C.
+func share(p, nprod int, n uint64) (from, to uint64) {
+	each := n / uint64(nprod)
+	from, to = uint64(p)*each+1, uint64(p+1)*each
+	if p == nprod-1 {
+		to = n
+	}
+	return from, to
+}
+
 func runFanin(variant string, n uint64, nprod int, capacity int) run {
 	ins := make([]chan int64, nprod)
 	for p := range ins {
 		ins[p] = make(chan int64, capacity)
 	}
 	out := make(chan int64, capacity)
-	share := n / uint64(nprod)
 	var produced sync.WaitGroup
 
 	start := time.Now()
@@ -221,10 +240,7 @@ func runFanin(variant string, n uint64, nprod int, capacity int) run {
 	}
 	produced.Add(nprod)
 	for p := 0; p < nprod; p++ {
-		from, to := uint64(p)*share+1, uint64(p+1)*share
-		if p == nprod-1 {
-			to = n
-		}
+		from, to := share(p, nprod, n)
 		go func(ch chan int64, from, to uint64) {
 			for i := from; i <= to; i++ {
 				ch <- int64(i)
@@ -233,11 +249,53 @@ func runFanin(variant string, n uint64, nprod int, capacity int) run {
 			produced.Done()
 		}(ins[p], from, to)
 	}
-	var r run
+	r := run{elements: n}
 	for v := range out {
-		r.count++
-		r.sum += uint64(v)
-		r.xor ^= uint64(v)
+		r.add(v)
+	}
+	produced.Wait()
+	m.exited.Wait()
+	r.elapsed = time.Since(start)
+	r.counts = m.total()
+	return r
+}
+
+// merge-batch: as runFanin's merge-tasks, the ints sent in slices of up to
+// batch.
+func runFaninBatch(n uint64, nprod, capacity, batch int) run {
+	ins := make([]chan []int64, nprod)
+	for p := range ins {
+		ins[p] = make(chan []int64, capacity)
+	}
+	out := make(chan []int64, capacity)
+	var produced sync.WaitGroup
+	var r run
+
+	start := time.Now()
+	m := mergeTasks(ins, out)
+	produced.Add(nprod)
+	for p := 0; p < nprod; p++ {
+		from, to := share(p, nprod, n)
+		if to >= from {
+			r.elements += (to - from + uint64(batch)) / uint64(batch)
+		}
+		go func(ch chan []int64, from, to uint64) {
+			buf := make([]int64, 0, batch)
+			for i := from; i <= to; i++ {
+				buf = append(buf, int64(i))
+				if len(buf) == batch || i == to {
+					ch <- buf
+					buf = make([]int64, 0, batch)
+				}
+			}
+			close(ch)
+			produced.Done()
+		}(ins[p], from, to)
+	}
+	for b := range out {
+		for _, v := range b {
+			r.add(v)
+		}
 	}
 	produced.Wait()
 	m.exited.Wait()
@@ -247,50 +305,66 @@ func runFanin(variant string, n uint64, nprod int, capacity int) run {
 }
 
 // The values out must be the values in, as a multiset: count, sum and xor
-// of 1..n, and the merge's own counts, as the C program checks.
+// of 1..n, and the merge's own counts, in channel elements, as the C
+// program checks.
 func verify(r run, n uint64) bool {
 	return probe.Expect("fanin values received", n, r.count) &&
 		probe.Expect("fanin sum of received", sumTo(n), r.sum) &&
 		probe.Expect("fanin xor of received", xorTo(n), r.xor) &&
-		probe.Expect("fanin values the merge took from its inputs", n, r.counts.received) &&
-		probe.Expect("fanin values the merge delivered", n, r.counts.sent)
+		probe.Expect("fanin elements the merge took from its inputs", r.elements, r.counts.received) &&
+		probe.Expect("fanin elements the merge delivered", r.elements, r.counts.sent)
 }
 
 // The command line: four options and the --help text.
 var (
-	variantOpt = &probe.Option{Name: "--variant", Metavar: "V", Choices: []string{"merge-tasks", "merge-select"}, Str: "merge-tasks",
+	variantOpt = &probe.Option{Name: "--variant", Metavar: "V", Choices: []string{"merge-tasks", "merge-select", "merge-batch"}, Str: "merge-tasks",
 		Help: "how the inputs are merged (default merge-tasks)"}
 	sizeOpt = &probe.Option{Name: "--size", Metavar: "N", Min: 1, Max: maxSize, Num: defaultSize,
 		Help: "ints sent, 1..N, split among the producers (default 1000000)"}
 	producersOpt = &probe.Option{Name: "--producers", Metavar: "N", Min: 1, Max: maxProducers, Num: defaultProducers,
 		Help: "producer tasks, each with its own input channel (default 4)"}
 	capOpt = &probe.Option{Name: "--cap", Metavar: "N", Min: 0, Max: maxCap, Num: defaultCap,
-		Help: "capacity of every channel, inputs and output; 0 = unbuffered (default 128)"}
+		Help: "capacity of every channel, inputs and output, in elements; 0 = unbuffered (default 128)"}
+	batchOpt = &probe.Option{Name: "--batch", Metavar: "B", Min: 1, Max: maxBatch, Num: defaultBatch,
+		Help: "ints per channel element, merge-batch only (default 128)"}
 
 	cli = probe.CLI{
 		Prog:    prog,
 		Summary: "Go baseline of goc's fan-in: P producers' channels merged into one (goc's standard workload W7)",
-		Options: []*probe.Option{variantOpt, sizeOpt, producersOpt, capOpt},
+		Options: []*probe.Option{variantOpt, sizeOpt, producersOpt, capOpt, batchOpt},
 		Epilog: "Variants: merge-tasks runs one forwarding goroutine per input and a closer that\n" +
 			"waits on a WaitGroup, then closes the output (the Go blog's merge); merge-select\n" +
 			"runs one goroutine selecting over every input, each closed input's channel set\n" +
-			"to nil (up to 8 inputs a static select; past 8, reflect.Select). check is the\n" +
-			"sum of the values received, after their count, sum and xor were verified;\n" +
-			"producers and cap echo the knobs; peak_rss_kb is the process's peak resident\n" +
-			"set. patterns/fanin/fanin is the libgoc program with this same command line\n" +
-			"and output; here a task is a goroutine.",
+			"to nil (up to 8 inputs a static select; past 8, reflect.Select); merge-batch is\n" +
+			"merge-tasks over channels of slices of up to B ints. check is the sum of the\n" +
+			"values received, after their count, sum and xor were verified; producers, cap\n" +
+			"and batch echo the knobs (batch 1 but for merge-batch); peak_rss_kb is the\n" +
+			"process's peak resident set. patterns/fanin/fanin is the libgoc program with\n" +
+			"this same command line and output; here a task is a goroutine.",
 	}
 )
 
 func main() {
 	cli.Parse(os.Args[1:])
 	variant, size, nprod, capacity := variantOpt.Str, sizeOpt.Num, producersOpt.Num, capOpt.Num
+	batch := uint64(1)
+	if variant == "merge-batch" {
+		batch = batchOpt.Num
+	} else if batchOpt.Given {
+		probe.UsageError("--batch applies only to the merge-batch variant")
+	}
 
-	r := runFanin(variant, size, int(nprod), int(capacity))
+	var r run
+	if variant == "merge-batch" {
+		r = runFaninBatch(size, int(nprod), int(capacity), int(batch))
+	} else {
+		r = runFanin(variant, size, int(nprod), int(capacity))
+	}
 	if !verify(r, size) {
 		os.Exit(probe.ExitCheck)
 	}
 	os.Exit(probe.Emit(probe.JSONLine("fanin", variant, size, r.elapsed, probe.Check(r.sum),
 		probe.Field{Name: "producers", Value: nprod}, probe.Field{Name: "cap", Value: capacity},
+		probe.Field{Name: "batch", Value: batch},
 		probe.Field{Name: "peak_rss_kb", Value: probe.PeakRSSKB()})))
 }
