@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"goc/scenarios/go/probe"
@@ -351,29 +352,43 @@ type linePingpong struct {
 	_    [56]byte
 }
 
-// lineSpinsPerYield: the spinner yields every so many polls, so that with
-// one CPU the run still ends.
-const lineSpinsPerYield = 64
+// The spinner yields its thread's CPU every lineSpinsPerYield polls, as
+// the C program does, with the kernel's sched_yield: runtime.Gosched
+// would hand the locked goroutine's P to another thread, a far costlier
+// switch. Only every lineSpinsPerGosched polls does it do that too, so
+// that with one P (GOMAXPROCS 1, or one CPU) the peer still gets to run.
+const (
+	lineSpinsPerYield   = 64
+	lineSpinsPerGosched = 4096
+)
 
 func lineWaitFor(line *atomic.Uint64, v uint64) {
 	for spins := 1; line.Load() != v; spins++ {
-		if spins%lineSpinsPerYield == 0 {
+		if spins%lineSpinsPerGosched == 0 {
 			runtime.Gosched()
+		} else if spins%lineSpinsPerYield == 0 {
+			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 		}
 	}
 }
 
 // Two goroutines pass a counter back and forth through two cache lines,
-// spinning: no channel. With GOMAXPROCS of 2 or more they run on two
-// threads, so this measures what the C program's linepingpong does, the
-// cost of moving each line between CPUs once, and the two should agree.
+// spinning: no channel. Each is locked to its own thread, as a libgoc task
+// is one: otherwise the scheduler may run both on one thread, switching at
+// each yield, and this would time goroutine switches rather than what the
+// C program's linepingpong measures, the cost of moving each line between
+// CPUs once. The two should agree.
 func runLinePingpong(n uint64) (result, bool) {
 	lp := new(linePingpong)
 	var done sync.WaitGroup
 	done.Add(1)
 
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	start := time.Now()
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		for i := uint64(1); i <= n; i++ {
 			lineWaitFor(&lp.ping, i)
 			lp.pong.Store(i)
