@@ -314,7 +314,9 @@ static bool woken(goc__op *op)
  * wake-up seen while spinning says the peer runs beside us; one seen only
  * after a yield (or none) says it waits for a CPU, maybe ours. After
  * GOC__PARK_MISSES_TO_SKIP of those in a row, the thread's next
- * GOC__PARK_SKIPS parks only yield while they watch.
+ * GOC__PARK_SKIPS parks only yield while they watch. Those tell nothing
+ * of spinning and record nothing; the one after them spins again, and if
+ * it too misses, the thread skips again at once.
  */
 #define GOC__PARK_MISSES_TO_SKIP 8
 #define GOC__PARK_SKIPS 32
@@ -338,11 +340,15 @@ static bool woken_soon(goc__op *op)
 	}
 	goc__task *self = goc__task_self();
 	unsigned skips = atomic_load_explicit(&self->park_skips, memory_order_relaxed);
-	if (skips)
+	if (skips) {
 		atomic_store_explicit(&self->park_skips, skips - 1, memory_order_relaxed);
+		if (skips == 1)
+			atomic_store_explicit(&self->park_misses, GOC__PARK_MISSES_TO_SKIP - 1, memory_order_relaxed);
+	}
+	bool spin = skips == 0;
 	int64_t give_up = goc_now() + GOC__SPIN_NS;
 	do {
-		for (int i = 0; !skips && i < GOC__SPINS_PER_YIELD; i++) {
+		for (int i = 0; spin && i < GOC__SPINS_PER_YIELD; i++) {
 			if (woken(op)) {
 				park_ended(self, true);
 				return true;
@@ -351,11 +357,13 @@ static bool woken_soon(goc__op *op)
 		}
 		sched_yield();
 		if (woken(op)) {
-			park_ended(self, false);
+			if (spin)
+				park_ended(self, false);
 			return true;
 		}
 	} while (goc_now() < give_up);
-	park_ended(self, false);
+	if (spin)
+		park_ended(self, false);
 	return false;
 }
 
