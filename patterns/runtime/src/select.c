@@ -290,12 +290,13 @@ static goc_status poll_nowait(const goc_case *cases, const size_t *live, size_t 
  * once a slot further on moved too (see goc__ring_stirred()).
  */
 static bool stirred(const goc_case *cases, const size_t *order, size_t n, const goc__ring_obs *obs,
-                    bool all_buffered, unsigned watches)
+                    unsigned watches)
 {
 	bool near = watches >= GOC__SELECT_FAR_WATCHES;
 	for (size_t k = 0; k < n; k++) {
 		const goc_case *c = &cases[order[k]];
-		if ((all_buffered || c->ch->cap) && goc__ring_stirred(c->ch, c->dir, &obs[order[k]], near))
+		/* An unbuffered case has no slot to watch (see the caller). */
+		if (c->ch->cap && goc__ring_stirred(c->ch, c->dir, &obs[order[k]], near))
 			return true;
 	}
 	return false;
@@ -390,11 +391,11 @@ static void watch_ended(goc__task *self, const watch *w, bool ran_out)
 }
 
 /*
- * A watching select found one of its unbuffered cases ready: a peer that
- * came meanwhile had to queue there and park, where a select queued on
- * its channel would have been handed the value at once. Such a channel is
- * in use, not a done channel that only ever closes: the thread's next
- * GOC__SELECT_SKIPS waits queue at once.
+ * A watching select found one of its unbuffered cases ready with a peer
+ * (not closed): that peer came meanwhile and had to queue there and park,
+ * where a select queued on its channel would have been handed the value at
+ * once. Such a channel is in use, not a done channel that only ever
+ * closes: the thread's next GOC__SELECT_SKIPS waits queue at once.
  */
 static void unbuffered_came_late(goc__task *self)
 {
@@ -476,7 +477,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				st = all_buffered ? poll(cases, order, nlive, obs, &ctx, NULL, &fired)
 				                  : poll_unlocked(cases, order, nlive, obs, &ctx, false, &fired, &fired_unbuffered);
 				if (st != GOC_WOULDBLOCK) {
-					if (self && fired_unbuffered)
+					if (self && fired_unbuffered && st == GOC_OK)
 						unbuffered_came_late(self);
 					goto done;
 				}
@@ -490,7 +491,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 					}
 				}
 				w = (watch){ .per_yield = watches_per_yield(self) };
-				while (!stirred(cases, order, nlive, obs, all_buffered, w.n)) {
+				while (!stirred(cases, order, nlive, obs, w.n)) {
 					if (!watch_more(&give_up, &w)) {
 						watch_ended(self, &w, true);
 						goto queue;
@@ -503,7 +504,8 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 					if (!all_buffered && w.n % GOC__SELECT_UNBUFFERED_WATCHES == 0) {
 						st = poll_unlocked(cases, order, nlive, obs, &ctx, true, &fired, &fired_unbuffered);
 						if (st != GOC_WOULDBLOCK) {
-							unbuffered_came_late(self);
+							if (st == GOC_OK)
+								unbuffered_came_late(self);
 							goto done;
 						}
 					}

@@ -289,6 +289,67 @@ static void test_select_two_cases_one_channel_peer_frees_at_once(void **state)
 	goc_chan_free(done);
 }
 
+typedef struct one_shot {
+	goc_chan *ch;    /* unbuffered; this task frees it */
+	bool sends;      /* send 7 on ch, else receive from it */
+	int got;         /* what it received; read after `done` */
+	goc_chan *done;
+} one_shot;
+
+/* One send or receive on ch, then free ch at once: its own call has returned. */
+static void one_shot_then_free(void *p)
+{
+	one_shot *o = p;
+	int v = 7;
+	if (o->sends)
+		goc_chan_send(o->ch, &v, GOC_FOREVER);
+	else
+		goc_chan_recv(o->ch, &o->got, GOC_FOREVER);
+	goc_chan_free(o->ch);
+	goc_chan_send(o->done, NULL, GOC_FOREVER);
+}
+
+/*
+ * A select over a blocked buffered case and an unbuffered one watches the
+ * ring and polls the unbuffered case now and then before it queues: a peer
+ * arriving at any point of that (no delay here, so every phase is hit over
+ * the rounds) completes the unbuffered case exactly once, in both
+ * directions, and may free its channel as soon as its call returns (ASan
+ * and TSan see a select that touches it after).
+ */
+static void test_select_mixed_cases_peer_on_unbuffered_frees_at_once(void **state)
+{
+	(void)state;
+	goc_chan *done = goc_chan_make(0, 1);
+	goc_chan *empty = goc_chan_make(sizeof(int), 4); /* a receive from it blocks */
+	goc_chan *full = goc_chan_make(sizeof(int), 1);  /* a send to it blocks */
+	int filler = 1;
+	assert_int_equal(goc_chan_send(full, &filler, GOC_NOWAIT), GOC_OK);
+	long rounds = goc_test_scaled(2000);
+	for (long i = 0; i < rounds; i++) {
+		one_shot o = { .ch = goc_chan_make(sizeof(int), 0), .sends = i % 2 == 0, .done = done };
+		assert_int_equal(goc_go(one_shot_then_free, &o), GOC_OK);
+		int got = 0, v = 9, untouched = -1;
+		goc_case recv_cases[] = { GOC_RECV_CASE(empty, &untouched), GOC_RECV_CASE(o.ch, &got) };
+		goc_case send_cases[] = { GOC_SEND_CASE(full, &v), GOC_SEND_CASE(o.ch, &v) };
+		size_t chosen = 9;
+		assert_int_equal(goc_select(o.sends ? recv_cases : send_cases, 2, goc_test_ms(10000), &chosen), GOC_OK);
+		assert_int_equal(chosen, 1);
+		assert_int_equal(goc_chan_recv(done, NULL, goc_test_ms(10000)), GOC_OK);
+		if (o.sends)
+			assert_int_equal(got, 7);
+		else
+			assert_int_equal(o.got, 9);
+		assert_int_equal(untouched, -1);
+	}
+	assert_int_equal(goc_chan_len(empty), 0);
+	assert_int_equal(goc_chan_len(full), 1);
+	goc_test_assert_no_leaks();
+	goc_chan_free(done);
+	goc_chan_free(empty);
+	goc_chan_free(full);
+}
+
 /* More cases than fit the stack bookkeeping: the heap path. */
 static void test_select_many_cases_uses_every_case(void **state)
 {
@@ -339,6 +400,7 @@ int main(void)
 		GOC_TEST(test_select_blocked_recv_woken_by_close),
 		GOC_TEST(test_select_two_cases_one_channel_peer_frees_at_once),
 		GOC_TEST(test_select_many_cases_uses_every_case),
+		GOC_TEST(test_select_mixed_cases_peer_on_unbuffered_frees_at_once),
 	};
 	return cmocka_run_group_tests_name("select", tests, NULL, NULL);
 }
