@@ -29,8 +29,12 @@
 #define FANIN_MAX_SIZE UINT64_C(1000000000)
 /* Each producer is a thread with its own channel; past this it measures the OS. */
 #define FANIN_MAX_PRODUCERS UINT64_C(256)
-/* 1 Mi elements of 8 bytes per channel, P + 1 channels: room, and no 100 GB by mistake. */
+/*
+ * 1 Mi ints of 8 bytes buffered per channel (--cap times --batch for
+ * merge-batch), P + 1 channels: room, and no 100 GB by mistake.
+ */
 #define FANIN_MAX_CAP UINT64_C(1048576)
+#define FANIN_MAX_CHAN_INTS FANIN_MAX_CAP
 
 /* Ints per batch: 32 KiB elements at most, so that a ring of --cap of them stays thinkable. */
 #define FANIN_MAX_BATCH UINT64_C(4096)
@@ -128,7 +132,8 @@ typedef struct fanin_run {
 	uint64_t count, sum, xor;   /* what the main thread received */
 	goc_status merged;          /* goc_merge_wait()'s final status */
 	goc_fan_counts counts;      /* the merge's own accounting, in elements */
-	uint64_t bad_batch;         /* merge-batch: a received batch's count outside 1..batch, else 0 */
+	bool bad;                   /* merge-batch: a batch came with a count outside 1..batch */
+	uint64_t bad_batch;         /* the last such count */
 	int64_t elapsed_ns;
 } fanin_run;
 
@@ -194,6 +199,7 @@ static int run_fanin(goc_merge_how how, uint64_t n, size_t nprod, size_t cap, si
 			return probe_error("goc_go: no thread for producer %zu", p);
 
 	uint64_t count = 0, sum = 0, x = 0, bad_batch = 0;
+	bool bad = false;
 	int64_t v;
 	goc_status st;
 	while ((st = goc_chan_recv(out, batch ? (void *)got : &v, GOC_FOREVER)) == GOC_OK) {
@@ -204,7 +210,8 @@ static int run_fanin(goc_merge_how how, uint64_t n, size_t nprod, size_t cap, si
 			continue;
 		}
 		if (got->n == 0 || got->n > batch) {
-			bad_batch = got->n; /* a torn or corrupt element: reported, never read past */
+			bad = true; /* a torn or corrupt element: reported, never read past */
+			bad_batch = got->n;
 			continue;
 		}
 		for (uint64_t k = 0; k < got->n; k++) {
@@ -222,6 +229,7 @@ static int run_fanin(goc_merge_how how, uint64_t n, size_t nprod, size_t cap, si
 	int64_t t1 = probe_now_ns();
 
 	run->counts = goc_merge_counts(m);
+	run->bad = bad;
 	run->bad_batch = bad_batch;
 	run->count = count;
 	run->sum = sum;
@@ -247,7 +255,7 @@ static bool verify(const fanin_run *run, uint64_t n)
 		                   goc_status_str(GOC_OK));
 		return false;
 	}
-	if (run->bad_batch) {
+	if (run->bad) {
 		probe_check_failed("fanin received a batch of %" PRIu64 " ints, expected 1 to the batch size",
 		                   run->bad_batch);
 		return false;
@@ -304,6 +312,10 @@ int main(int argc, char *argv[])
 	bool batched = strcmp(variant, "merge-batch") == 0;
 	if (!batched && opts[O_BATCH].given)
 		probe_usage_error("--batch applies only to the merge-batch variant");
+	if (batched && cap > FANIN_MAX_CHAN_INTS / batch)
+		probe_usage_error("--cap %" PRIu64 " of --batch %" PRIu64 " buffers more than %" PRIu64
+		                  " ints per channel",
+		                  cap, batch, FANIN_MAX_CHAN_INTS);
 	goc_merge_how how = strcmp(variant, "merge-select") == 0 ? GOC_MERGE_SELECT : GOC_MERGE_TASKS;
 	fanin_run run;
 	int rc = run_fanin(how, size, (size_t)nprod, (size_t)cap, batched ? (size_t)batch : 0, &run);

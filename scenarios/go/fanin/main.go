@@ -44,6 +44,7 @@ const (
 	maxProducers = 256
 	maxCap       = 1048576
 	maxBatch     = 4096
+	maxChanInts  = maxCap // ints buffered per channel: --cap times --batch for merge-batch
 
 	defaultSize      = 1000000
 	defaultProducers = 4
@@ -352,6 +353,9 @@ func main() {
 		batch = batchOpt.Num
 	} else if batchOpt.Given {
 		probe.UsageError("--batch applies only to the merge-batch variant")
+	}
+	if capacity > maxChanInts/batch {
+		probe.UsageError("--cap %d of --batch %d buffers more than %d ints per channel", capacity, batch, maxChanInts)
 	}
 
 	var r run
