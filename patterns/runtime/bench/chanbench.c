@@ -8,10 +8,10 @@
  * selectnb (a GOC_NOWAIT select over K empty channels, Go's select with
  * default). linepingpong measures no libgoc operation: it is the floor under
  * every hand-off between threads on two CPUs (see there). Each run is timed
- * from the first task started to the last one finished, verifies its own answer (the count and the exact sum of what was
- * received, the final value of the ping-pong, every spawned task having run,
- * every select on empty channels having found nothing) and only then prints
- * its JSON line.
+ * from the first task started to the last one finished, verifies its own
+ * answer (the count and the exact sum of what was received, the final value
+ * of the ping-pong, every spawned task having run, every select on empty
+ * channels having found nothing) and only then prints its JSON line.
  * scenarios/go/chanbench is the same program in Go, with the same command
  * line and the same line of output, so that the two run side by side.
  */

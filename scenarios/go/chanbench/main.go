@@ -377,7 +377,8 @@ func lineWaitFor(line *atomic.Uint64, v uint64) {
 // is one: otherwise the scheduler may run both on one thread, switching at
 // each yield, and this would time goroutine switches rather than what the
 // C program's linepingpong measures, the cost of moving each line between
-// CPUs once. The two should agree.
+// CPUs once. The two should agree within the noise (the C spinner pauses,
+// x86 PAUSE, between polls; Go has no such hint and polls back to back).
 func runLinePingpong(n uint64) (result, bool) {
 	lp := new(linePingpong)
 	var done sync.WaitGroup
