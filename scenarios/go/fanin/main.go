@@ -213,6 +213,16 @@ func (r *run) add(v int64) {
 	r.xor ^= uint64(v)
 }
 
+// finish waits for the producers and the merge to end, then records the
+// elapsed time and the merge's counts.
+func (r *run) finish(produced *sync.WaitGroup, m *merge, start time.Time) run {
+	produced.Wait()
+	m.exited.Wait()
+	r.elapsed = time.Since(start)
+	r.counts = m.total()
+	return *r
+}
+
 // Producer p's share of 1..n: the last one takes the remainder, so with
 // more producers than values the others send nothing, as in C.
 func share(p, nprod int, n uint64) (from, to uint64) {
@@ -254,11 +264,7 @@ func runFanin(variant string, n uint64, nprod int, capacity int) run {
 	for v := range out {
 		r.add(v)
 	}
-	produced.Wait()
-	m.exited.Wait()
-	r.elapsed = time.Since(start)
-	r.counts = m.total()
-	return r
+	return r.finish(&produced, m, start)
 }
 
 // merge-batch: as runFanin's merge-tasks, the ints sent in slices of up to
@@ -298,11 +304,7 @@ func runFaninBatch(n uint64, nprod, capacity, batch int) run {
 			r.add(v)
 		}
 	}
-	produced.Wait()
-	m.exited.Wait()
-	r.elapsed = time.Since(start)
-	r.counts = m.total()
-	return r
+	return r.finish(&produced, m, start)
 }
 
 // The values out must be the values in, as a multiset: count, sum and xor
