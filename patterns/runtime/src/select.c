@@ -313,10 +313,11 @@ typedef struct watch {
 /*
  * Between two watches of a waiting select's blocked slots: pause, or yield
  * the CPU every w->per_yield watches. False once the select has watched
- * for GOC__SELECT_SPIN_NS (the clock is read every 16 watches), or at once
- * with one usable CPU: queue and park instead.
+ * for GOC__SELECT_SPIN_NS or reached its deadline (the clock is read every
+ * 16 watches), or at once with one usable CPU: queue and park instead (or
+ * time out).
  */
-static bool watch_more(int64_t *give_up, watch *w)
+static bool watch_more(int64_t *give_up, int64_t deadline, watch *w)
 {
 	/*
 	 * With one usable CPU the peer cannot move while we watch: queue at
@@ -328,10 +329,13 @@ static bool watch_more(int64_t *give_up, watch *w)
 	unsigned n = ++w->n;
 	if (n % 16 == 1) {
 		int64_t now = goc_now();
-		if (*give_up == 0)
+		if (*give_up == 0) {
 			*give_up = now + GOC__SELECT_SPIN_NS;
-		else if (now >= *give_up)
+			if (deadline != GOC_FOREVER && deadline < *give_up)
+				*give_up = deadline;
+		} else if (now >= *give_up) {
 			return false;
+		}
 	}
 	w->yielded = (n & (w->per_yield - 1)) == 0;
 	if (w->yielded) {
@@ -492,7 +496,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				}
 				w = (watch){ .per_yield = watches_per_yield(self) };
 				while (!stirred(cases, order, nlive, obs, w.n)) {
-					if (!watch_more(&give_up, &w)) {
+					if (!watch_more(&give_up, deadline, &w)) {
 						watch_ended(self, &w, true);
 						goto queue;
 					}
