@@ -725,7 +725,7 @@ static void add_speedup(strbuf *f, double a, double b)
 /*
  * Along the numeric knob, for the reference variant (or the only one) with
  * the other knobs as at k: each step between adjacent values, or, with more
- * than four values, the smallest against the largest.
+ * than five values, the smallest against the largest.
  */
 static void fact_knob(strbuf *f, const report *r, const rscenario *s, const rpoint *k)
 {
@@ -751,7 +751,7 @@ static void fact_knob(strbuf *f, const report *r, const rscenario *s, const rpoi
 		if (f->len)
 			sb_add(f, "; ");
 		if (s->has_variants)
-			sb_printf(f, "%s: ", k->reference ? k->variant : steps[0].p->variant);
+			sb_printf(f, "%s: ", steps[0].p->variant); /* the reference: the only variant kept above */
 		size_t stride = n > 5 ? n - 1 : 1;
 		for (size_t i = 0; i + stride < n; i += stride) {
 			const rpoint *a = steps[i].p, *b = steps[i + stride].p;
@@ -1105,8 +1105,6 @@ static char *draw(report *r, const char *script, const char *name)
 		const char *e = sb_str(&errout);
 		why = xasprintf("gnuplot: %s, no SVG%s%.*s", how, *e ? ": " : "", (int)strcspn(e, "\n"), e);
 		free(how);
-	} else if (mkdir_p(r->chart_dir, 0755) != 0) {
-		why = xasprintf("cannot make %s: %s", r->chart_dir, strerror(errno));
 	} else {
 		char *file = xasprintf("%s/%s", r->chart_dir, name);
 		if (file_write_atomic(file, out.s, out.len, err, sizeof err) != 0)
@@ -1193,8 +1191,11 @@ int report_generate(const report_options *o, char *err, size_t errlen)
 	char *dir = dir_of(o->out);
 	r.chart_dir = o->charts ? xstrdup(o->charts) : xasprintf("%s/%s", r.first_dir, REPORT_CHART_DIR);
 	probe_gnuplot(&r);
-	if (mkdir_p(dir, 0755) != 0 || (!r.charts_off && mkdir_p(r.chart_dir, 0755) != 0)) {
-		snprintf(err, errlen, "cannot make %s: %s", r.charts_off ? dir : r.chart_dir, strerror(errno));
+	const char *unmade = mkdir_p(dir, 0755) != 0                              ? dir
+	                     : !r.charts_off && mkdir_p(r.chart_dir, 0755) != 0 ? r.chart_dir
+	                                                                         : NULL;
+	if (unmade) {
+		snprintf(err, errlen, "cannot make %s: %s", unmade, strerror(errno));
 		free(dir);
 		report_free(&r);
 		return GOC_EXIT_FAILED;
@@ -1216,7 +1217,10 @@ int report_generate(const report_options *o, char *err, size_t errlen)
 	if (file_write_atomic(o->out, sb_str(&md), md.len, err, errlen) != 0) {
 		rc = GOC_EXIT_FAILED;
 	} else {
-		printf("wrote %s (%zu scenarios, %zu charts in %s)\n", o->out, r.nscens, r.ncharts, r.chart_dir);
+		if (r.charts_off)
+			printf("wrote %s (%zu scenarios, charts skipped)\n", o->out, r.nscens);
+		else
+			printf("wrote %s (%zu scenarios, %zu charts in %s)\n", o->out, r.nscens, r.ncharts, r.chart_dir);
 	}
 	free(dir);
 	sb_free(&md);

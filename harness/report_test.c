@@ -30,6 +30,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "results.h"
 #include "util.h"
 
 #define NO_GNUPLOT "/nonexistent/goc-test-gnuplot"
@@ -155,23 +156,17 @@ static char *knobs_of(const json_t *p)
 	return b.s ? b.s : xstrdup("");
 }
 
-static const char *str(const json_t *p, const char *key)
-{
-	const char *v = json_string_value(json_object_get(p, key));
-	return v ? v : "";
-}
-
 /* The point of `run` in p's scenario at p's knobs, of impl, and the reference or p's variant. */
 static const json_t *find_match(const json_t *run, const json_t *p, const char *impl, bool reference, bool has_variants)
 {
 	size_t i;
 	json_t *q;
 	json_array_foreach(json_object_get(run, "points"), i, q) {
-		if (strcmp(str(q, "scenario"), str(p, "scenario")) || strcmp(str(q, "impl"), impl) ||
+		if (strcmp(jstr(q, "scenario"), jstr(p, "scenario")) || strcmp(jstr(q, "impl"), impl) ||
 		    !json_equal(json_object_get(q, "knobs"), json_object_get(p, "knobs")))
 			continue;
 		if (reference ? json_is_true(json_object_get(q, "reference"))
-		              : !has_variants || !strcmp(str(q, "variant"), str(p, "variant")))
+		              : !has_variants || !strcmp(jstr(q, "variant"), jstr(p, "variant")))
 			return q;
 	}
 	return NULL;
@@ -182,7 +177,7 @@ static bool scenario_has_variants(const json_t *run, const char *scenario)
 	size_t i;
 	json_t *q;
 	json_array_foreach(json_object_get(run, "points"), i, q)
-		if (!strcmp(str(q, "scenario"), scenario) && json_is_true(json_object_get(q, "reference")))
+		if (!strcmp(jstr(q, "scenario"), scenario) && json_is_true(json_object_get(q, "reference")))
 			return true;
 	return false;
 }
@@ -298,13 +293,13 @@ static void test_report_table_figures_match_samples(void **state)
 	size_t i, checked = 0, ref_ratios = 0, go_ratios = 0;
 	json_t *p;
 	json_array_foreach(json_object_get(run, "points"), i, p) {
-		if (strcmp(str(p, "impl"), "c") || strcmp(str(p, "status"), "ok"))
+		if (strcmp(jstr(p, "impl"), "c") || strcmp(jstr(p, "status"), "ok"))
 			continue;
-		char *sec = section(s->md, str(p, "scenario"));
+		char *sec = section(s->md, jstr(p, "scenario"));
 		char *knobs = knobs_of(p);
-		bool variants = scenario_has_variants(run, str(p, "scenario"));
+		bool variants = scenario_has_variants(run, jstr(p, "scenario"));
 		const char *cols[] = { "knobs", "variant" };
-		const char *vals[] = { knobs, str(p, "variant") };
+		const char *vals[] = { knobs, jstr(p, "variant") };
 		bool with_knobs = *knobs != '\0';
 		row_t cells;
 		assert_true(find_row(sec, with_knobs ? cols : cols + 1, with_knobs ? vals : vals + 1, with_knobs ? 2 : 1, cells));
@@ -330,13 +325,13 @@ static void test_report_table_figures_match_samples(void **state)
 			const json_t *ref = find_match(run, p, "c", true, true);
 			if (json_is_true(json_object_get(p, "reference"))) {
 				assert_string_equal(cells[ref_col], "reference");
-			} else if (!strcmp(str(ref, "status"), "ok")) {
+			} else if (!strcmp(jstr(ref, "status"), "ok")) {
 				assert_figure(cells[ref_col], m / median_of(ref));
 				ref_ratios++;
 			}
 		}
 		const json_t *go = find_match(run, p, "go", false, variants);
-		if (go && !strcmp(str(go, "status"), "ok")) {
+		if (go && !strcmp(jstr(go, "status"), "ok")) {
 			assert_figure(cells[column(sec, "Go median ns/op")], median_of(go));
 			assert_figure(cells[column(sec, "C/Go")], m / median_of(go));
 			go_ratios++;
@@ -370,7 +365,7 @@ static void test_report_failed_point_shows_failure_and_no_number(void **state)
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(run, "points"), i, p)
-		if (!strcmp(str(p, "id"), "workerpool-square/c/batch/job=square,workers=2")) {
+		if (!strcmp(jstr(p, "id"), "workerpool-square/c/batch/job=square,workers=2")) {
 			char m[32];
 			snprintf(m, sizeof m, "%.0f", median_of(p));
 			assert_null(strstr(median, m));
@@ -427,7 +422,7 @@ static void test_report_two_hosts_merged_name_both(void **state)
 	json_array_foreach(json_object_get(runb, "points"), i, p) {
 		char *knobs = knobs_of(p);
 		const char *cols[] = { "host", "knobs", "variant" };
-		const char *vals[] = { "runner2", knobs, str(p, "variant") };
+		const char *vals[] = { "runner2", knobs, jstr(p, "variant") };
 		row_t cells;
 		assert_true(find_row(sec, cols, vals, 3, cells));
 		assert_figure(cells[column(sec, "median ns/op")], median_of(p));
@@ -489,7 +484,7 @@ static void test_report_what_this_shows_from_medians(void **state)
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(run, "points"), i, p) {
-		const char *id = str(p, "id");
+		const char *id = jstr(p, "id");
 		if (!strcmp(id, "workerpool-square/c/chan/job=square,workers=1"))
 			c1 = median_of(p);
 		else if (!strcmp(id, "workerpool-square/c/chan/job=square,workers=2"))
@@ -556,7 +551,7 @@ static void test_report_with_gnuplot_draws_svg_charts(void **state)
 		free(path);
 		free(link);
 	}
-	/* A line chart names both hosts' series; the failed Go point draws no bar. */
+	/* A line chart names both hosts' series. */
 	char *path = xasprintf("%s/" "report" "/workerpool-square.svg", s->dir);
 	char *svg = file_read(path, NULL);
 	assert_non_null(strstr(svg, "runner2: C chan"));
