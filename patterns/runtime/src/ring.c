@@ -167,6 +167,21 @@ void goc__chan_unbusy(goc_chan *ch)
 }
 
 /*
+ * Set the waiting flag in *word (head or tail) if the word is still at
+ * position pos, with no other flag: true if the flag is set now, false if
+ * the word moved on (or, for tail, the channel was closed). Relaxed: ch->mu
+ * orders us after a close; the flag carries no data.
+ */
+static bool arm_word(goc_chan *ch, _Atomic(uint64_t) *word, uint64_t pos)
+{
+	uint64_t v = pos;
+	if (atomic_compare_exchange_strong_explicit(word, &v, pos | waiting_bit(ch), memory_order_relaxed,
+	                                            memory_order_relaxed))
+		return true;
+	return v == (pos | waiting_bit(ch));
+}
+
+/*
  * Arm for blocked receivers: they need position `from` next. If nobody has
  * reserved it yet (tail is there), set the waiting flag in tail, so that its
  * sender sees the flag when it reserves it. True if armed; false if `from`
@@ -175,17 +190,7 @@ void goc__chan_unbusy(goc_chan *ch)
  */
 static bool arm_recv(goc_chan *ch, uint64_t from)
 {
-	/* Relaxed, here and in the CAS: ch->mu orders us after a close; the flag carries no data. */
-	uint64_t tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
-	for (;;) {
-		if ((tail & ~flag_bits(ch)) != from || (tail & closed_bit(ch)))
-			return false;
-		if (tail & waiting_bit(ch))
-			return true;
-		if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, tail | waiting_bit(ch),
-		                                          memory_order_relaxed, memory_order_relaxed))
-			return true;
-	}
+	return arm_word(ch, &ch->tail, from);
 }
 
 /*
@@ -198,20 +203,10 @@ static bool arm_recv(goc_chan *ch, uint64_t from)
  */
 static bool arm_send(goc_chan *ch, uint64_t from)
 {
-	/* Relaxed, here and below: as in arm_recv(). */
+	/* Relaxed: as in arm_word(). */
 	if ((atomic_load_explicit(&ch->tail, memory_order_relaxed) & closed_bit(ch)) || from < ch->one_lap)
 		return false;
-	uint64_t need = from - ch->one_lap;
-	uint64_t head = atomic_load_explicit(&ch->head, memory_order_relaxed);
-	for (;;) {
-		if ((head & ~waiting_bit(ch)) != need)
-			return false;
-		if (head & waiting_bit(ch))
-			return true;
-		if (atomic_compare_exchange_weak_explicit(&ch->head, &head, head | waiting_bit(ch),
-		                                          memory_order_relaxed, memory_order_relaxed))
-			return true;
-	}
+	return arm_word(ch, &ch->head, from - ch->one_lap);
 }
 
 static bool arm(goc_chan *ch, goc_dir dir, uint64_t from)
