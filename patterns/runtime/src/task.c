@@ -504,10 +504,10 @@ static bool worker_await(worker *w, int64_t deadline)
  */
 static bool worker_spin(worker *w)
 {
+	/* Relaxed: pool_mu or the last hand-off ordered the state's last writes before this. */
+	atomic_store_explicit(&w->state, W_IDLE, memory_order_relaxed);
 	for (int i = 0; i < pool_nspinners; i++) {
 		worker *none = NULL;
-		/* Relaxed: pool_mu or the last hand-off ordered the state's last writes before this. */
-		atomic_store_explicit(&w->state, W_IDLE, memory_order_relaxed);
 		/* Release: a claimer that takes us from the slot sees W_IDLE. */
 		if (!atomic_compare_exchange_strong_explicit(&pool_spinner[i].w, &none, w, memory_order_release,
 		                                             memory_order_relaxed))

@@ -35,6 +35,15 @@
 #include "goc/status.h"
 #include "goc/wg.h"
 
+/* GOC_TEST_TSAN: defined in ThreadSanitizer builds (gcc's and clang's spellings). */
+#if defined(__SANITIZE_THREAD__)
+#define GOC_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GOC_TEST_TSAN 1
+#endif
+#endif
+
 #define GOC_TEST(fn) cmocka_unit_test_setup_teardown(fn, goc_test_setup, goc_test_teardown)
 
 /* Arm the watchdog; return 0. */

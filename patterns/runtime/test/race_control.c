@@ -20,11 +20,13 @@
  *                          per-slot edges of the lock-free ring let TSan
  *                          see the race, where one channel lock hid it.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "goc/goc.h"
 
@@ -35,19 +37,20 @@ static int counter;       /* deliberately unguarded */
 static long published;    /* deliberately unguarded */
 /* Deliberately unguarded, one per attempt; not static, so that stores stay though nothing reads them. */
 int in_turn[REUSE_ATTEMPTS];
-static atomic_uintptr_t first_thread; /* relaxed: an observation, not an edge */
+/* The first task's kernel thread id (pthread_self() is handed on to a new thread once one exits). */
+static atomic_int first_tid; /* relaxed: an observation, not an edge */
 static atomic_bool reused;            /* relaxed: likewise */
 
 static void write_first(void *p)
 {
-	atomic_store_explicit(&first_thread, (uintptr_t)pthread_self(), memory_order_relaxed);
+	atomic_store_explicit(&first_tid, (int)gettid(), memory_order_relaxed);
 	in_turn[(uintptr_t)p] = 1;
 }
 
 /* Writes only on the first task's thread: elsewhere the race would prove nothing. */
 static void write_second(void *p)
 {
-	if (atomic_load_explicit(&first_thread, memory_order_relaxed) != (uintptr_t)pthread_self())
+	if (atomic_load_explicit(&first_tid, memory_order_relaxed) != (int)gettid())
 		return;
 	atomic_store_explicit(&reused, true, memory_order_relaxed);
 	fprintf(stderr, "race_control: the second task runs on the first task's thread\n");

@@ -10,8 +10,8 @@
  * task touches cost memory (ThreadSanitizer builds keep 32 KiB of it for
  * libgoc). A task that needs more should keep big buffers on the heap.
  *
- * Threads are reused: when fn returns, its thread waits a while (spinning a
- * few microseconds, then asleep, using no CPU) for goc_go() to hand it the
+ * Threads are reused: when fn returns, its thread waits a while (spinning
+ * up to 20 microseconds, then asleep, using no CPU) for goc_go() to hand it the
  * next task, which then starts without the cost of making a thread. So a
  * later task may run on the same thread, and sees what earlier ones left in
  * thread-local storage (errno, _Thread_local variables, pthread_setspecific
