@@ -309,27 +309,40 @@ static bool woken(goc__op *op)
 	return atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE;
 }
 
+bool goc__streak_skip(goc__streak *s)
+{
+	/* Relaxed: only the owner thread touches a streak (atomic for TSan: see goc__task). */
+	unsigned skips = atomic_load_explicit(&s->skips, memory_order_relaxed);
+	if (skips)
+		atomic_store_explicit(&s->skips, skips - 1, memory_order_relaxed);
+	return skips != 0;
+}
+
+void goc__streak_record(goc__streak *s, bool missed, unsigned misses_to_skip, unsigned skips)
+{
+	/* Relaxed: as in goc__streak_skip(). */
+	unsigned misses = missed ? atomic_load_explicit(&s->misses, memory_order_relaxed) + 1 : 0;
+	if (misses >= misses_to_skip) {
+		/* One short of a run: after the skips, one more miss starts the next run. */
+		misses = misses_to_skip - 1;
+		atomic_store_explicit(&s->skips, skips, memory_order_relaxed);
+	}
+	atomic_store_explicit(&s->misses, misses, memory_order_relaxed);
+}
+
 /*
- * How a park's watch ended, for the next ones, as select.c's watches do: a
- * wake-up seen while spinning says the peer runs beside us; one seen only
- * after a yield (or none) says it waits for a CPU, maybe ours. After
- * GOC__PARK_MISSES_TO_SKIP of those in a row, the thread's next
- * GOC__PARK_SKIPS parks only yield while they watch. Those tell nothing
- * of spinning and record nothing; the one after them spins again, and if
- * it too misses, the thread skips again at once.
+ * How a park's watch ended, for the next ones (a streak): a wake-up seen
+ * while spinning is a hit, as the peer runs beside us; one seen only after
+ * a yield (or none) is a miss, as the peer waits for a CPU, maybe ours.
+ * After GOC__PARK_MISSES_TO_SKIP misses in a row, the thread's next
+ * GOC__PARK_SKIPS parks only yield while they watch.
  */
 #define GOC__PARK_MISSES_TO_SKIP 8
 #define GOC__PARK_SKIPS 32
 
 static void park_ended(goc__task *self, bool spun)
 {
-	/* Relaxed: only this thread touches them (atomic for TSan: see goc__task). */
-	unsigned misses = spun ? 0 : atomic_load_explicit(&self->park_misses, memory_order_relaxed) + 1;
-	if (misses >= GOC__PARK_MISSES_TO_SKIP) {
-		misses = 0;
-		atomic_store_explicit(&self->park_skips, GOC__PARK_SKIPS, memory_order_relaxed);
-	}
-	atomic_store_explicit(&self->park_misses, misses, memory_order_relaxed);
+	goc__streak_record(&self->park, !spun, GOC__PARK_MISSES_TO_SKIP, GOC__PARK_SKIPS);
 }
 
 static bool woken_soon(goc__op *op)
@@ -339,13 +352,7 @@ static bool woken_soon(goc__op *op)
 		return woken(op);
 	}
 	goc__task *self = goc__task_self();
-	unsigned skips = atomic_load_explicit(&self->park_skips, memory_order_relaxed);
-	if (skips) {
-		atomic_store_explicit(&self->park_skips, skips - 1, memory_order_relaxed);
-		if (skips == 1)
-			atomic_store_explicit(&self->park_misses, GOC__PARK_MISSES_TO_SKIP - 1, memory_order_relaxed);
-	}
-	bool spin = skips == 0;
+	bool spin = !goc__streak_skip(&self->park);
 	int64_t give_up = goc_now() + GOC__SPIN_NS;
 	do {
 		for (int i = 0; spin && i < GOC__SPINS_PER_YIELD; i++) {

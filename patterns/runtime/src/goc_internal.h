@@ -109,6 +109,18 @@ enum {
 };
 
 /*
+ * A thread's streak of waits of one kind that went badly (chan.c's parks,
+ * select.c's watches): after enough misses in a row, its next waits skip a
+ * step (spinning, watching). Skipped waits record nothing; when they run
+ * out, one more miss starts a new run of skips at once, a hit ends the
+ * streak. Owner thread only: relaxed atomics, for TSan (see goc__task).
+ */
+typedef struct goc__streak {
+	_Atomic(unsigned) misses; /* bad waits in a row */
+	_Atomic(unsigned) skips;  /* coming waits that skip the step */
+} goc__streak;
+
+/*
  * The record of one thread that uses libgoc: the id of what runs on it, its
  * select RNG and what it is blocked in. Made on the thread's first use of
  * libgoc (or with a pooled thread), listed in a registry for
@@ -125,11 +137,9 @@ typedef struct goc__task {
 	_Atomic(uint64_t) id;             /* the running task's, fresh for each; relaxed: owner writes, dump prints */
 	_Atomic(int) kind;                /* GOC__REC_*; relaxed: diagnostics only */
 	_Atomic(uint64_t) rng;            /* owner thread only; relaxed: atomic only for TSan (above) */
-	_Atomic(unsigned) watch_misses;   /* owner only: recent select watches that did not end spinning (select.c); relaxed (above) */
-	_Atomic(unsigned) watch_skips;    /* owner only: coming waits that queue without watching (select.c); relaxed (above) */
+	goc__streak watch;                /* owner only: select waits that queue without watching (select.c) */
 	_Atomic(unsigned) watch_shift;    /* owner only: select watches yield every 64 >> this watches (select.c); relaxed (above) */
-	_Atomic(unsigned) park_misses;    /* owner only: recent parks not woken while spinning (chan.c); relaxed (above) */
-	_Atomic(unsigned) park_skips;     /* owner only: coming parks that yield without spinning (chan.c); relaxed (above) */
+	goc__streak park;                 /* owner only: parks that yield without spinning (chan.c) */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */
 	_Atomic(const void *) blocked_on; /* relaxed: diagnostics only */
 	struct goc__task *prev, *next;    /* guarded by the registry lock */
@@ -175,6 +185,15 @@ int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline);
 void goc__futex_wake(atomic_int *word, int n);
 
 /* ---- channels (chan.c, ring.c, select.c) --------------------------------- */
+
+/* Whether this wait skips its step, using up one skip. */
+bool goc__streak_skip(goc__streak *s);
+
+/*
+ * Record how a wait that did not skip went. After misses_to_skip misses in
+ * a row, the next `skips` waits skip.
+ */
+void goc__streak_record(goc__streak *s, bool missed, unsigned misses_to_skip, unsigned skips);
 
 /*
  * Exponential backoff for a thread waiting on a peer that is mid-operation:

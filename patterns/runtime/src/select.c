@@ -374,24 +374,17 @@ static unsigned watches_per_yield(goc__task *self)
  */
 static void watch_ended(goc__task *self, const watch *w, bool ran_out)
 {
-	/* Relaxed: only this thread touches these (atomic for TSan: see goc__task). */
+	/* Relaxed: only this thread touches it (atomic for TSan: see goc__task). */
 	unsigned shift = atomic_load_explicit(&self->watch_shift, memory_order_relaxed);
-	unsigned misses = 0;
 	if (w->switched) {
 		if ((GOC__SELECT_WATCHES_PER_YIELD >> shift) > GOC__SELECT_MIN_WATCHES_PER_YIELD)
 			shift++;
-	} else {
-		if (shift > 0)
-			shift--;
-		if (w->yielded || ran_out)
-			misses = atomic_load_explicit(&self->watch_misses, memory_order_relaxed) + 1;
+	} else if (shift > 0) {
+		shift--;
 	}
-	if (misses >= GOC__SELECT_MISSES_TO_SKIP) {
-		misses = 0;
-		atomic_store_explicit(&self->watch_skips, GOC__SELECT_SKIPS, memory_order_relaxed);
-	}
-	atomic_store_explicit(&self->watch_misses, misses, memory_order_relaxed);
 	atomic_store_explicit(&self->watch_shift, shift, memory_order_relaxed);
+	bool missed = !w->switched && (w->yielded || ran_out);
+	goc__streak_record(&self->watch, missed, GOC__SELECT_MISSES_TO_SKIP, GOC__SELECT_SKIPS);
 }
 
 /*
@@ -404,7 +397,7 @@ static void watch_ended(goc__task *self, const watch *w, bool ran_out)
 static void unbuffered_came_late(goc__task *self)
 {
 	/* Relaxed: only this thread touches it (atomic for TSan: see goc__task). */
-	atomic_store_explicit(&self->watch_skips, GOC__SELECT_SKIPS, memory_order_relaxed);
+	atomic_store_explicit(&self->watch.skips, GOC__SELECT_SKIPS, memory_order_relaxed);
 }
 
 static bool past(int64_t deadline)
@@ -478,8 +471,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 			watch w = { 0 };
 			for (;;) {
 				bool fired_unbuffered = false;
-				st = all_buffered ? poll(cases, order, nlive, obs, &ctx, NULL, &fired)
-				                  : poll_unlocked(cases, order, nlive, obs, &ctx, false, &fired, &fired_unbuffered);
+				st = poll_unlocked(cases, order, nlive, obs, &ctx, false, &fired, &fired_unbuffered);
 				if (st != GOC_WOULDBLOCK) {
 					if (self && fired_unbuffered && st == GOC_OK)
 						unbuffered_came_late(self);
@@ -487,12 +479,8 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				}
 				if (!self) {
 					self = goc__task_self();
-					/* Relaxed: only this thread touches it (see watch_ended()). */
-					unsigned skips = atomic_load_explicit(&self->watch_skips, memory_order_relaxed);
-					if (skips) {
-						atomic_store_explicit(&self->watch_skips, skips - 1, memory_order_relaxed);
+					if (goc__streak_skip(&self->watch))
 						goto queue;
-					}
 				}
 				w = (watch){ .per_yield = watches_per_yield(self) };
 				while (!stirred(cases, order, nlive, obs, w.n)) {

@@ -44,7 +44,7 @@ static void send_when_parked(void *p)
 }
 
 /*
- * A thread that stopped spinning (park_skips set) yields through its next
+ * A thread that stopped spinning (park.skips set) yields through its next
  * parks, and those record nothing: once they are used up it spins again,
  * however long its peers took to answer meanwhile.
  */
@@ -54,8 +54,8 @@ static void test_park_skipping_ends_after_its_count(void **state)
 	if (goc__usable_cpus() < 2)
 		skip(); /* with one CPU a park never watches */
 	goc__task *self = goc__task_self();
-	atomic_store_explicit(&self->park_skips, PARKS, memory_order_relaxed);
-	atomic_store_explicit(&self->park_misses, 0, memory_order_relaxed);
+	atomic_store_explicit(&self->park.skips, PARKS, memory_order_relaxed);
+	atomic_store_explicit(&self->park.misses, 0, memory_order_relaxed);
 	prober pr = { .ch = goc_chan_make(sizeof(int), 0), .main_rec = self, .sent = GOC_OK };
 	assert_non_null(pr.ch);
 	atomic_init(&pr.recvs_started, 0);
@@ -70,7 +70,7 @@ static void test_park_skipping_ends_after_its_count(void **state)
 	}
 	assert_int_equal(goc_wg_wait(&pr.done, GOC_FOREVER), GOC_OK);
 	assert_int_equal(pr.sent, GOC_OK);
-	assert_int_equal(atomic_load_explicit(&self->park_skips, memory_order_relaxed), 0);
+	assert_int_equal(atomic_load_explicit(&self->park.skips, memory_order_relaxed), 0);
 	goc_wg_destroy(&pr.done);
 	goc_chan_free(pr.ch);
 }
