@@ -137,18 +137,19 @@ void goc_chan_close(goc_chan *ch)
 {
 	if (!ch)
 		goc__panic("close of nil channel");
+	bool buffered = ch->cap != 0;
 	/* Receivers see a buffered channel's close without the lock, and may free it at once. */
-	if (ch->cap)
+	if (buffered)
 		goc__chan_busy(ch);
 	goc__lock_acquire(&ch->mu);
 	if (ch->closed) {
 		goc__lock_release(&ch->mu);
-		if (ch->cap)
+		if (buffered)
 			goc__chan_unbusy(ch);
 		goc__panic("close of closed channel");
 	}
 	ch->closed = true;
-	if (ch->cap)
+	if (buffered)
 		goc__ring_close(ch);
 	/*
 	 * Claim every blocked receiver and sender, chained through their unused
@@ -157,7 +158,6 @@ void goc_chan_close(goc_chan *ch)
 	 * GOC_CLOSED, senders wake to panic, as in Go. Buffered: all retry (a
 	 * receiver may still have elements to drain).
 	 */
-	bool buffered = ch->cap != 0;
 	goc__waiter *wake = NULL, *w;
 	while ((w = goc__waitq_claim(ch, &ch->recvq))) {
 		if (!buffered && w->elem && ch->elem_size)
@@ -270,21 +270,6 @@ void goc__wake_chain(goc__waiter *chain)
 		chain = w->next; /* read first: w lives on a stack that the wake-up releases */
 		goc__op_wake(w->op, w->case_index, w->result);
 	}
-}
-
-/* PAUSE rounds before goc__backoff() yields instead: 1 + 2 + ... + 64 in all. */
-#define GOC__BACKOFF_SPIN_STEPS 6
-
-void goc__backoff(unsigned *step)
-{
-	if (*step <= GOC__BACKOFF_SPIN_STEPS && goc__usable_cpus() > 1) {
-		for (unsigned i = 0; i < 1u << *step; i++)
-			goc__cpu_relax();
-	} else {
-		sched_yield();
-	}
-	if (*step < 64)
-		(*step)++;
 }
 
 /*

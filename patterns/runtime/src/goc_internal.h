@@ -196,13 +196,6 @@ bool goc__streak_skip(goc__streak *s);
 void goc__streak_record(goc__streak *s, bool missed, unsigned misses_to_skip, unsigned skips);
 
 /*
- * Exponential backoff for a thread waiting on a peer that is mid-operation:
- * PAUSE 2^*step times while *step is small and a second CPU can run the peer,
- * else yield the CPU. Increments *step (start it at 0).
- */
-void goc__backoff(unsigned *step);
-
-/*
  * One blocking channel operation or select: what wakers claim. Lives on the
  * blocked thread's stack for the duration of the call.
  */

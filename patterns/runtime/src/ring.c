@@ -79,6 +79,25 @@
 
 #include "goc_internal.h"
 
+/* PAUSE rounds before backoff() yields instead: 1 + 2 + ... + 64 in all. */
+#define GOC__BACKOFF_SPIN_STEPS 6
+
+/*
+ * Exponential backoff for a thread waiting on a peer that is mid-operation:
+ * PAUSE 2^*step times while *step is small and a second CPU can run the
+ * peer, else yield the CPU. Increments *step (start it at 0).
+ */
+static void backoff(unsigned *step)
+{
+	if (*step <= GOC__BACKOFF_SPIN_STEPS && goc__usable_cpus() > 1) {
+		for (unsigned i = 0; i < 1u << *step; i++)
+			goc__cpu_relax();
+		(*step)++;
+	} else {
+		sched_yield();
+	}
+}
+
 typedef _Atomic(uint64_t) stamp_t;
 
 /* Flags in the bits between a position's index and its lap (see goc_chan_make()). */
@@ -323,7 +342,7 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 					after_flagged(ch, ctx, GOC_RECV, next_pos(ch, pos));
 				return GOC_OK;
 			}
-			goc__backoff(&step); /* lost the position to another sender */
+			backoff(&step); /* lost the position to another sender */
 			continue;
 		}
 		if (s + ch->one_lap == pos + 1) {
@@ -344,7 +363,7 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 			}
 		}
 		/* A peer is mid-operation on this slot, or tail moved on: look again. */
-		goc__backoff(&step);
+		backoff(&step);
 		tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
 	}
 }
@@ -378,7 +397,7 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 					after_flagged(ch, ctx, GOC_SEND, next_pos(ch, pos + ch->one_lap));
 				return GOC_OK;
 			}
-			goc__backoff(&step); /* lost the element to another receiver */
+			backoff(&step); /* lost the element to another receiver */
 			continue;
 		}
 		if (s == pos) {
@@ -405,7 +424,7 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 			}
 		}
 		/* A peer is mid-operation on this slot, or head moved on: look again. */
-		goc__backoff(&step);
+		backoff(&step);
 		head = atomic_load_explicit(&ch->head, memory_order_relaxed);
 	}
 }
