@@ -537,8 +537,9 @@ static int run_selectnb(uint64_t n, size_t ncases, probe_result *r, char *varian
  * any hand-off between threads on two CPUs costs (a blocked receiver must
  * see the sender's write, and the sender must see that the receiver is
  * there), so W1 pingpong on libgoc costs at least two of these per round
- * trip. Go's runtime switches goroutines on one thread instead, so its W1
- * pays no line transfer at all. The spinner yields the CPU every few dozen
+ * trip. Go's runtime usually switches goroutines on one thread instead, so
+ * its W1 usually pays no line transfer. Each ping carries a payload in its
+ * line, which the peer checks, as a hand-off carries an element. The spinner yields the CPU every few dozen
  * polls, so that with one CPU (taskset) the run still ends.
  */
 #define LINE_SPINS_PER_YIELD 64
@@ -552,11 +553,19 @@ static int run_selectnb(uint64_t n, size_t ncases, probe_result *r, char *varian
 #endif
 
 typedef struct line_pingpong {
-	_Alignas(64) _Atomic(uint64_t) ping; /* main -> peer */
+	_Alignas(64) _Atomic(uint64_t) ping; /* main -> peer: the round */
+	uint64_t payload;                    /* main -> peer: written before ping, in its line */
 	_Alignas(64) _Atomic(uint64_t) pong; /* peer -> main */
+	uint64_t intact;                     /* the peer's until done: payloads that arrived whole */
 	uint64_t n;
 	goc_wg done;
 } line_pingpong;
+
+/* Round i's payload: one that a stale or torn line would not show. */
+static uint64_t line_payload(uint64_t i)
+{
+	return i * UINT64_C(0x9E3779B97F4A7C15);
+}
 
 static void line_wait_for(_Atomic(uint64_t) *line, uint64_t v)
 {
@@ -574,6 +583,7 @@ static void line_pong_task(void *arg)
 	line_pingpong *lp = arg;
 	for (uint64_t i = 1; i <= lp->n; i++) {
 		line_wait_for(&lp->ping, i);
+		lp->intact += lp->payload == line_payload(i);
 		atomic_store_explicit(&lp->pong, i, memory_order_release);
 	}
 	goc_wg_done(&lp->done);
@@ -581,9 +591,10 @@ static void line_pong_task(void *arg)
 
 static int run_linepingpong(uint64_t n, probe_result *r)
 {
-	static line_pingpong lp; /* static: two aligned lines, not on a stack a task may outlive */
+	static line_pingpong lp; /* static: two cache-aligned lines rather than an over-aligned stack object */
 	atomic_init(&lp.ping, 0);
 	atomic_init(&lp.pong, 0);
+	lp.intact = 0;
 	lp.n = n;
 	goc_wg_init(&lp.done);
 	goc_wg_add(&lp.done, 1);
@@ -592,6 +603,7 @@ static int run_linepingpong(uint64_t n, probe_result *r)
 	if (goc_go(line_pong_task, &lp) != GOC_OK)
 		return probe_error("goc_go: no thread for the pong task");
 	for (uint64_t i = 1; i <= n; i++) {
+		lp.payload = line_payload(i);
 		atomic_store_explicit(&lp.ping, i, memory_order_release);
 		line_wait_for(&lp.pong, i);
 	}
@@ -602,7 +614,9 @@ static int run_linepingpong(uint64_t n, probe_result *r)
 	goc_wg_destroy(&lp.done);
 
 	uint64_t got = atomic_load_explicit(&lp.pong, memory_order_relaxed);
-	if (!probe_expect_u64("linepingpong final value", n, got))
+	/* The final value only says the loops ended; the payloads say the data crossed with them. */
+	if (!probe_expect_u64("linepingpong final value", n, got) ||
+	    !probe_expect_u64("linepingpong payloads that arrived intact", n, lp.intact))
 		return PROBE_EXIT_CHECK;
 	probe_result_init(r, "linepingpong", "spin", n, t1 - t0);
 	probe_result_check_u64(r, got);

@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"goc/scenarios/go/probe"
@@ -345,15 +344,23 @@ func runSelectnb(n, k uint64) (result, bool) {
 // linePingpong is two cache lines, each a counter that one side writes and
 // the other spins on.
 type linePingpong struct {
-	_    [64]byte
-	ping atomic.Uint64 // main -> peer
-	_    [56]byte
-	pong atomic.Uint64 // peer -> main
-	_    [56]byte
+	_       [64]byte
+	ping    atomic.Uint64 // main -> peer: the round
+	payload uint64        // main -> peer: written before ping, in its line
+	_       [48]byte
+	pong    atomic.Uint64 // peer -> main
+	intact  uint64        // the peer's until done: payloads that arrived whole
+	_       [48]byte
+}
+
+// linePayload is round i's payload: one that a stale or torn line would
+// not show.
+func linePayload(i uint64) uint64 {
+	return i * 0x9E3779B97F4A7C15
 }
 
 // The spinner yields its thread's CPU every lineSpinsPerYield polls, as
-// the C program does, with the kernel's sched_yield: runtime.Gosched
+// the C program does, with the kernel's sched_yield (osYield): runtime.Gosched
 // would hand the locked goroutine's P to another thread, a far costlier
 // switch. Only every lineSpinsPerGosched polls does it do that too, so
 // that with one P (GOMAXPROCS 1, or one CPU) the peer still gets to run.
@@ -367,7 +374,7 @@ func lineWaitFor(line *atomic.Uint64, v uint64) {
 		if spins%lineSpinsPerGosched == 0 {
 			runtime.Gosched()
 		} else if spins%lineSpinsPerYield == 0 {
-			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+			osYield()
 		}
 	}
 }
@@ -392,11 +399,15 @@ func runLinePingpong(n uint64) (result, bool) {
 		defer runtime.UnlockOSThread()
 		for i := uint64(1); i <= n; i++ {
 			lineWaitFor(&lp.ping, i)
+			if lp.payload == linePayload(i) {
+				lp.intact++
+			}
 			lp.pong.Store(i)
 		}
 		done.Done()
 	}()
 	for i := uint64(1); i <= n; i++ {
+		lp.payload = linePayload(i)
 		lp.ping.Store(i)
 		lineWaitFor(&lp.pong, i)
 	}
@@ -404,7 +415,10 @@ func runLinePingpong(n uint64) (result, bool) {
 	elapsed := time.Since(start)
 
 	got := lp.pong.Load()
-	if !probe.Expect("linepingpong final value", n, got) {
+	// The final value only says the loops ended; the payloads say the data
+	// crossed with them.
+	if !probe.Expect("linepingpong final value", n, got) ||
+		!probe.Expect("linepingpong payloads that arrived intact", n, lp.intact) {
 		return result{}, false
 	}
 	return result{"linepingpong", "spin", n, elapsed, got}, true
