@@ -165,9 +165,9 @@ static int run_fanin(goc_merge_how how, uint64_t n, size_t nprod, size_t cap, si
 	fanin_batch *got = batch ? malloc(elem_size) : NULL;
 	bool made = ins && prod && out && (!batch || got);
 	for (size_t p = 0; made && p < nprod; p++) {
-		made = (ins[p] = goc_chan_make(elem_size, cap)) != NULL;
-		if (made && batch && (made = (prod[p].buf = malloc(elem_size)) != NULL))
-			prod[p].buf->n = 0;
+		ins[p] = goc_chan_make(elem_size, cap);
+		prod[p].buf = batch ? calloc(1, elem_size) : NULL; /* n = 0: an empty batch */
+		made = ins[p] && (!batch || prod[p].buf);
 	}
 	if (!made) {
 		free_run_memory(ins, prod, nprod, out, got);
@@ -179,9 +179,12 @@ static int run_fanin(goc_merge_how how, uint64_t n, size_t nprod, size_t cap, si
 	uint64_t share = n / nprod;
 	run->elements = 0;
 	for (size_t p = 0; p < nprod; p++) {
-		uint64_t from = p * share + 1, to = p == nprod - 1 ? n : (p + 1) * share;
-		prod[p] = (producer){ ins[p], from, to, batch, prod[p].buf, &produced };
-		run->elements += elements_for(from, to, batch);
+		prod[p].ch = ins[p];
+		prod[p].from = p * share + 1;
+		prod[p].to = p == nprod - 1 ? n : (p + 1) * share;
+		prod[p].batch = batch;
+		prod[p].done = &produced;
+		run->elements += elements_for(prod[p].from, prod[p].to, batch);
 	}
 
 	goc_merge *m = NULL;

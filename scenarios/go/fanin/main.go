@@ -202,6 +202,8 @@ func xorTo(n uint64) uint64 {
 
 type run struct {
 	elements        uint64 // channel elements the producers sent
+	bad             bool   // merge-batch: a batch came with a length outside 1..batch
+	badBatch        int    // the last such length
 	count, sum, xor uint64
 	counts          counts
 	elapsed         time.Duration
@@ -211,16 +213,6 @@ func (r *run) add(v int64) {
 	r.count++
 	r.sum += uint64(v)
 	r.xor ^= uint64(v)
-}
-
-// finish waits for the producers and the merge to end, then records the
-// elapsed time and the merge's counts.
-func (r *run) finish(produced *sync.WaitGroup, m *merge, start time.Time) run {
-	produced.Wait()
-	m.exited.Wait()
-	r.elapsed = time.Since(start)
-	r.counts = m.total()
-	return *r
 }
 
 // Producer p's share of 1..n: the last one takes the remainder, so with
@@ -234,59 +226,81 @@ func share(p, nprod int, n uint64) (from, to uint64) {
 	return from, to
 }
 
-func runFanin(variant string, n uint64, nprod int, capacity int) run {
-	ins := make([]chan int64, nprod)
-	for p := range ins {
-		ins[p] = make(chan int64, capacity)
-	}
-	out := make(chan int64, capacity)
-	var produced sync.WaitGroup
-
-	start := time.Now()
-	var m *merge
-	if variant == "merge-select" {
-		m = mergeSelect(ins, out)
-	} else {
-		m = mergeTasks(ins, out)
-	}
-	produced.Add(nprod)
-	for p := 0; p < nprod; p++ {
-		from, to := share(p, nprod, n)
-		go func(ch chan int64, from, to uint64) {
-			for i := from; i <= to; i++ {
-				ch <- int64(i)
-			}
-			close(ch)
-			produced.Done()
-		}(ins[p], from, to)
-	}
-	r := run{elements: n}
-	for v := range out {
-		r.add(v)
-	}
-	return r.finish(&produced, m, start)
+// A way to run W7 over channels of T: how the merge starts, what a
+// producer of from..to sends (and how many elements that is), and how the
+// main goroutine drains the output into r.
+type fanin[T any] struct {
+	merge    func(ins []chan T, out chan T) *merge
+	produce  func(ch chan T, from, to uint64)
+	elements func(from, to uint64) uint64
+	drain    func(r *run, out chan T)
 }
 
-// merge-batch: as runFanin's merge-tasks, the ints sent in slices of up to
-// batch.
-func runFaninBatch(n uint64, nprod, capacity, batch int) run {
-	ins := make([]chan []int64, nprod)
+// run times one W7 run, from the merge's start to every goroutine done, the
+// same window for every variant.
+func (f fanin[T]) run(n uint64, nprod, capacity int) run {
+	ins := make([]chan T, nprod)
 	for p := range ins {
-		ins[p] = make(chan []int64, capacity)
+		ins[p] = make(chan T, capacity)
 	}
-	out := make(chan []int64, capacity)
+	out := make(chan T, capacity)
 	var produced sync.WaitGroup
 	var r run
 
 	start := time.Now()
-	m := mergeTasks(ins, out)
+	m := f.merge(ins, out)
 	produced.Add(nprod)
 	for p := 0; p < nprod; p++ {
 		from, to := share(p, nprod, n)
-		if to >= from {
-			r.elements += (to - from + uint64(batch)) / uint64(batch)
-		}
-		go func(ch chan []int64, from, to uint64) {
+		r.elements += f.elements(from, to)
+		go func(ch chan T, from, to uint64) {
+			f.produce(ch, from, to)
+			close(ch)
+			produced.Done()
+		}(ins[p], from, to)
+	}
+	f.drain(&r, out)
+	produced.Wait()
+	m.exited.Wait()
+	r.elapsed = time.Since(start)
+	r.counts = m.total()
+	return r
+}
+
+func ints(from, to uint64) uint64 {
+	if to < from {
+		return 0
+	}
+	return to - from + 1
+}
+
+// merge-tasks and merge-select: one int per element.
+func runFanin(variant string, n uint64, nprod int, capacity int) run {
+	f := fanin[int64]{
+		merge: mergeTasks[int64],
+		produce: func(ch chan int64, from, to uint64) {
+			for i := from; i <= to; i++ {
+				ch <- int64(i)
+			}
+		},
+		elements: ints,
+		drain: func(r *run, out chan int64) {
+			for v := range out {
+				r.add(v)
+			}
+		},
+	}
+	if variant == "merge-select" {
+		f.merge = mergeSelect
+	}
+	return f.run(n, nprod, capacity)
+}
+
+// merge-batch: merge-tasks, the ints sent in slices of up to batch.
+func runFaninBatch(n uint64, nprod, capacity, batch int) run {
+	return fanin[[]int64]{
+		merge: mergeTasks[[]int64],
+		produce: func(ch chan []int64, from, to uint64) {
 			buf := make([]int64, 0, batch)
 			for i := from; i <= to; i++ {
 				buf = append(buf, int64(i))
@@ -295,22 +309,32 @@ func runFaninBatch(n uint64, nprod, capacity, batch int) run {
 					buf = make([]int64, 0, batch)
 				}
 			}
-			close(ch)
-			produced.Done()
-		}(ins[p], from, to)
-	}
-	for b := range out {
-		for _, v := range b {
-			r.add(v)
-		}
-	}
-	return r.finish(&produced, m, start)
+		},
+		elements: func(from, to uint64) uint64 {
+			return (ints(from, to) + uint64(batch) - 1) / uint64(batch)
+		},
+		drain: func(r *run, out chan []int64) {
+			for b := range out {
+				if len(b) == 0 || len(b) > batch {
+					r.bad, r.badBatch = true, len(b) // as the C program checks its batches
+					continue
+				}
+				for _, v := range b {
+					r.add(v)
+				}
+			}
+		},
+	}.run(n, nprod, capacity)
 }
 
 // The values out must be the values in, as a multiset: count, sum and xor
 // of 1..n, and the merge's own counts, in channel elements, as the C
 // program checks.
 func verify(r run, n uint64) bool {
+	if r.bad {
+		probe.CheckFailed("fanin received a batch of %d ints, expected 1 to the batch size", r.badBatch)
+		return false
+	}
 	return probe.Expect("fanin values received", n, r.count) &&
 		probe.Expect("fanin sum of received", sumTo(n), r.sum) &&
 		probe.Expect("fanin xor of received", xorTo(n), r.xor) &&
@@ -318,7 +342,7 @@ func verify(r run, n uint64) bool {
 		probe.Expect("fanin elements the merge delivered", r.elements, r.counts.sent)
 }
 
-// The command line: four options and the --help text.
+// The command line: five options and the --help text.
 var (
 	variantOpt = &probe.Option{Name: "--variant", Metavar: "V", Choices: []string{"merge-tasks", "merge-select", "merge-batch"}, Str: "merge-tasks",
 		Help: "how the inputs are merged (default merge-tasks)"}

@@ -435,7 +435,7 @@ func jsonLine(c config, t *totals, elapsed time.Duration) string {
 
 // ---- the command line ----------------------------------------------------------
 
-// The options, their defaults the config's; main copies the values back.
+// The options, with their defaults; main builds the config from them.
 var (
 	variantOpt = &probe.Option{Name: "--variant", Metavar: "V", Choices: []string{"unbuffered", "buffered", "batched"}, Str: "buffered",
 		Help: "the variant (default buffered); buffered takes --cap, batched --batch and --cap"}
