@@ -611,10 +611,44 @@ static void test_report_command_line(void **state)
 	free(target);
 }
 
+/* The chart links of a report elsewhere than its run rest on path_relative(). */
+static void test_path_relative_between_folders(void **state)
+{
+	scratch *s = *state;
+	char *a = xasprintf("%s/a", s->dir), *ab = xasprintf("%s/a/b", s->dir), *c = xasprintf("%s/c/d", s->dir);
+	assert_int_equal(mkdir_p(ab, 0755), 0);
+	assert_int_equal(mkdir_p(c, 0755), 0);
+	const struct {
+		const char *from, *to, *want;
+	} cases[] = {
+		{ a, a, "." },
+		{ a, ab, "b" },
+		{ ab, a, ".." },
+		{ ab, c, "../../c/d" },
+		{ s->dir, c, "c/d" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = path_relative(cases[i].from, cases[i].to);
+		if (strcmp(got, cases[i].want))
+			fail_msg("path_relative(%s, %s) = %s, expected %s", cases[i].from, cases[i].to, got, cases[i].want);
+		free(got);
+	}
+	/* A `to` that does not exist comes back as given. */
+	char *missing = xasprintf("%s/none", s->dir);
+	char *got = path_relative(a, missing);
+	assert_string_equal(got, missing);
+	free(got);
+	free(missing);
+	free(a);
+	free(ab);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_report_table_figures_match_samples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_path_relative_between_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_failed_point_shows_failure_and_no_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_go_columns_only_where_go_ran, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_two_hosts_merged_name_both, setup, teardown),
