@@ -82,7 +82,8 @@ void goc__cond_init(pthread_cond_t *cv);
 /*
  * pthread_cond_wait with a goc deadline: GOC_FOREVER waits untimed. Returns
  * 0 when woken (possibly spuriously) or ETIMEDOUT once the deadline passed.
- * GOC_NOWAIT must be handled by the caller.
+ * A deadline below 1 (GOC_NOWAIT included, which callers handle first)
+ * returns ETIMEDOUT at once, without waiting.
  */
 int goc__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
 
@@ -178,7 +179,10 @@ void goc__lock_release(goc__lock *lock);
 /* CPUs this process may run on (affinity); spinning for a peer needs two. */
 int goc__usable_cpus(void);
 
-/* Sleep while *word == val, until woken or the goc deadline: 0 or ETIMEDOUT. */
+/*
+ * Sleep while *word == val, until woken or the goc deadline: 0 or ETIMEDOUT
+ * (at once for a deadline below 1).
+ */
 int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline);
 
 /* Wake up to n threads sleeping on word. A stale address is harmless. */

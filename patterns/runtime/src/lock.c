@@ -52,6 +52,9 @@ int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline)
 {
 	struct timespec ts, *abs = NULL;
 	if (deadline != GOC_FOREVER) {
+		/* Long past (see goc__cond_wait_until()), and an invalid timespec. */
+		if (deadline < 1)
+			return ETIMEDOUT;
 		int64_t t = deadline - 1; /* goc_now() is CLOCK_MONOTONIC + 1 ns */
 		ts = (struct timespec){ .tv_sec = (time_t)(t / 1000000000), .tv_nsec = (long)(t % 1000000000) };
 		abs = &ts;

@@ -400,9 +400,17 @@ static void unbuffered_came_late(goc__task *self)
 	atomic_store_explicit(&self->watch.skips, GOC__SELECT_SKIPS, memory_order_relaxed);
 }
 
-static bool past(int64_t deadline)
+/*
+ * Whether a select with this deadline waits: decided with one read of the
+ * clock at the start of each phase, and held to for the whole phase, so
+ * that a deadline passing meanwhile cannot send two steps of one phase
+ * different ways (it once sent a select with an unbuffered case down the
+ * lock-free path meant for buffered cases alone). A phase that decided to
+ * wait and finds the deadline gone when it parks times out there.
+ */
+static bool will_wait(int64_t deadline)
 {
-	return deadline != GOC_FOREVER && goc_now() >= deadline;
+	return deadline == GOC_FOREVER || (deadline != GOC_NOWAIT && goc_now() < deadline);
 }
 
 goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
@@ -446,16 +454,18 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	size_t fired = 0;
 	unsigned looks = 0;
 	for (;;) {
+		bool wait = will_wait(deadline);
 		/*
 		 * 1. A buffered case: no lock but an unbuffered case's own, taken
 		 * for that case alone. A select that will not wait needs every case
-		 * blocked at one moment: without a lock if every case is buffered,
-		 * else under every lock (2.).
+		 * blocked at one moment: without a lock if every case is buffered
+		 * (all_buffered: channel capacities never change), else under
+		 * every lock (2.).
 		 */
 		if (nlive && any_buffered) {
-			if ((deadline == GOC_NOWAIT || past(deadline)) && !all_buffered)
+			if (!wait && !all_buffered)
 				goto queue;
-			if (deadline == GOC_NOWAIT || past(deadline)) {
+			if (!wait) {
 				st = poll_nowait(cases, order, nlive, ready, obs, &fired);
 				if (st == GOC_WOULDBLOCK)
 					goto nothing_ready;
@@ -507,7 +517,12 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		}
 
 	queue:
-		/* 2. Under every lock: poll again; if nothing is ready, queue and arm every case. */
+		/*
+		 * 2. Under every lock: poll again; if nothing is ready, queue and
+		 * arm every case. This phase decides afresh whether to wait (a
+		 * watch may have run into the deadline), once, and holds to it.
+		 */
+		wait = wait && will_wait(deadline);
 		if (!shuffled)
 			shuffle(order, nlive);
 		shuffled = true;
@@ -523,7 +538,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 			st = poll(cases, order, nlive, obs, &ctx, &wake, &fired);
 			if (st != GOC_WOULDBLOCK)
 				break;
-			if (deadline == GOC_NOWAIT || past(deadline)) {
+			if (!wait) {
 				if (all_blocked_at_once(cases, order, nlive, obs) || ++looks >= GOC__SELECT_LOOKS)
 					break;
 				continue;

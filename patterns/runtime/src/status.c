@@ -55,6 +55,12 @@ int goc__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadli
 		GOC_PT(pthread_cond_wait(cv, mu));
 		return 0;
 	}
+	/*
+	 * A deadline below 1 (GOC_NOWAIT, or any other negative time) is long
+	 * past, and as a timespec it would be invalid: time out at once.
+	 */
+	if (deadline < 1)
+		return ETIMEDOUT;
 	/* goc_now() is CLOCK_MONOTONIC + 1 ns; undo that for the condvar's clock. */
 	int64_t abs = deadline - 1;
 	struct timespec ts = { .tv_sec = (time_t)(abs / 1000000000), .tv_nsec = (long)(abs % 1000000000) };

@@ -401,6 +401,29 @@ static void test_deadline_after_saturates(void **state)
 	assert_true(d >= before && d != GOC_NOWAIT && d != GOC_FOREVER);
 }
 
+
+/*
+ * Every deadline below the clock's epoch is long past: the call tries once
+ * and times out (negative times once reached the kernel as invalid ones).
+ */
+static void test_chan_negative_deadline_tries_once(void **state)
+{
+	(void)state;
+	static const int64_t deadlines[] = { -2, -1000, INT64_MIN, 1 };
+	for (size_t k = 0; k < sizeof deadlines / sizeof *deadlines; k++) {
+		for (size_t cap = 0; cap < 2; cap++) {
+			goc_chan *ch = goc_chan_make(sizeof(int), cap);
+			int v = 5, got = 0;
+			assert_int_equal(goc_chan_recv(ch, &got, deadlines[k]), GOC_TIMEOUT);
+			assert_int_equal(goc_chan_send(ch, &v, deadlines[k]), cap ? GOC_OK : GOC_TIMEOUT);
+			assert_int_equal(goc_chan_send(ch, &v, deadlines[k]), GOC_TIMEOUT);
+			goc_case cs[] = { GOC_SEND_CASE(ch, &v), GOC_RECV_CASE(NULL, &got) };
+			assert_int_equal(goc_select(cs, 2, deadlines[k], NULL), GOC_TIMEOUT);
+			goc_chan_free(ch);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +435,7 @@ int main(void)
 		GOC_TEST(test_chan_full_send_deadline_times_out),
 		GOC_TEST(test_chan_empty_recv_deadline_times_out_untouched),
 		GOC_TEST(test_chan_past_deadline_still_tries_once),
+		GOC_TEST(test_chan_negative_deadline_tries_once),
 		GOC_TEST(test_chan_closed_drains_then_returns_zero_and_closed),
 		GOC_TEST(test_chan_recv_null_elem_discards_value),
 		GOC_TEST(test_chan_nil_never_proceeds),

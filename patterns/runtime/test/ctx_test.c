@@ -475,6 +475,75 @@ static void test_ctx_with_cancel_nil_parent_panics(void **state)
 	goc_test_expect_panic("nil_parent", "cannot create context from nil parent");
 }
 
+
+/*
+ * Deadlines at the edge: long past, below the clock's epoch, just past,
+ * exactly now, 1 ns and a few microseconds ahead. Each context reports its
+ * deadline exactly, is never exceeded before it, and always is after it.
+ */
+static void test_ctx_deadline_edges_expire_never_early(void **state)
+{
+	(void)state;
+	static const int64_t absolute[] = { GOC_NOWAIT, 1, -5, INT64_MIN };
+	for (size_t k = 0; k < sizeof absolute / sizeof *absolute; k++) {
+		goc_ctx *c = goc_ctx_with_deadline(goc_ctx_background(), absolute[k]);
+		assert_non_null(c);
+		assert_canceled(c, GOC_DEADLINE_EXCEEDED);
+		goc_ctx_free(c);
+	}
+	static const int64_t ahead[] = { -1000 * MS, -1, 0, 1, 1000, 20000 };
+	long early = 0;
+	for (size_t k = 0; k < sizeof ahead / sizeof *ahead; k++) {
+		for (long i = 0; i < goc_test_scaled(200); i++) {
+			int64_t d = goc_now() + ahead[k];
+			goc_ctx *c = goc_ctx_with_deadline(goc_ctx_background(), d);
+			assert_non_null(c);
+			int64_t got = 0;
+			assert_true(goc_ctx_deadline(c, &got));
+			assert_true(got == d);
+			/* err is read before the clock: exceeded must mean the deadline had passed. */
+			if (goc_ctx_err(c) != GOC_OK && goc_now() < d)
+				early++;
+			assert_int_equal(goc_chan_recv(goc_ctx_done(c), NULL, goc_test_ms(10000)), GOC_CLOSED);
+			assert_true(goc_now() >= d);
+			assert_canceled(c, GOC_DEADLINE_EXCEEDED);
+			goc_ctx_free(c);
+		}
+	}
+	assert_int_equal(early, 0);
+}
+
+/*
+ * A cancel racing the deadline, by a few microseconds either way: one cause
+ * wins, the child gets the same, done closes once (a second close would
+ * panic), and the cause never changes afterwards.
+ */
+static void test_ctx_deadline_racing_cancel_one_cause(void **state)
+{
+	(void)state;
+	long canceled = 0, exceeded = 0;
+	for (long i = 0; i < goc_test_scaled(400); i++) {
+		goc_ctx *c = goc_ctx_with_deadline(goc_ctx_background(), goc_now() + i % 4000);
+		assert_non_null(c);
+		goc_ctx *child = goc_ctx_with_cancel(c);
+		assert_non_null(child);
+		goc_test_canceler cl = { 0 };
+		assert_int_equal(goc_test_cancel_later(&cl, c, (i * 7) % 3000), GOC_OK);
+		assert_int_equal(goc_chan_recv(goc_ctx_done(child), NULL, goc_test_ms(10000)), GOC_CLOSED);
+		goc_status first = goc_ctx_err(c);
+		assert_true(first == GOC_CANCELED || first == GOC_DEADLINE_EXCEEDED);
+		assert_int_equal(goc_ctx_err(child), first);
+		assert_int_equal(goc_test_canceler_wait(&cl, goc_test_ms(10000)), GOC_OK);
+		assert_canceled(c, first);
+		assert_canceled(child, first);
+		canceled += first == GOC_CANCELED;
+		exceeded += first == GOC_DEADLINE_EXCEEDED;
+		goc_ctx_free(child);
+		goc_ctx_free(c);
+	}
+	assert_int_equal(canceled + exceeded, goc_test_scaled(400));
+}
+
 static const goc_test_child children[] = {
 	{ "nil_parent", child_nil_parent },
 	{ NULL, NULL },
@@ -496,6 +565,8 @@ int main(int argc, char **argv)
 		GOC_TEST(test_ctx_child_of_expired_parent_starts_deadline_exceeded),
 		GOC_TEST(test_ctx_deadline_exceeded_closes_done_sets_err),
 		GOC_TEST(test_ctx_deadline_in_past_starts_exceeded),
+		GOC_TEST(test_ctx_deadline_edges_expire_never_early),
+		GOC_TEST(test_ctx_deadline_racing_cancel_one_cause),
 		GOC_TEST(test_ctx_deadline_exceeded_propagates_to_descendants),
 		GOC_TEST(test_ctx_timeout_child_of_longer_parent_expires_first),
 		GOC_TEST(test_ctx_timeout_child_of_shorter_parent_takes_parent_deadline),

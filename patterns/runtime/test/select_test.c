@@ -384,6 +384,41 @@ static void test_select_many_cases_uses_every_case(void **state)
 		goc_chan_free(chans[i]);
 }
 
+/*
+ * Deadlines at the edge, over a full buffered channel and an unbuffered one
+ * (Go's `select { case work <- v: case <-ctx.Done(): }` with a timeout):
+ * nothing is ever ready, so every call must time out, whether its deadline
+ * is already past, passes while the select decides, or is a few hundred ns
+ * ahead. Deadlines that pass between two reads of the clock once sent such
+ * a select down the all-buffered path, which read the unbuffered channel's
+ * (absent) ring.
+ */
+static void test_select_mixed_deadline_edge_times_out(void **state)
+{
+	(void)state;
+	goc_chan *work = goc_chan_make(sizeof(long), 1), *done = goc_chan_make(0, 0);
+	long v = 1;
+	assert_int_equal(goc_chan_send(work, &v, GOC_NOWAIT), GOC_OK);
+	for (int send_first = 0; send_first < 2; send_first++) {
+		goc_case cs[2] = { GOC_SEND_CASE(work, &v), GOC_RECV_CASE(done, NULL) };
+		if (!send_first) {
+			goc_case t = cs[0];
+			cs[0] = cs[1];
+			cs[1] = t;
+		}
+		long failures = 0;
+		for (long i = 0; i < goc_test_scaled(100000); i++) {
+			size_t chosen = 99;
+			if (goc_select(cs, 2, goc_now() + (int64_t)(i % 400), &chosen) != GOC_TIMEOUT || chosen != 99)
+				failures++;
+		}
+		assert_int_equal(failures, 0);
+	}
+	assert_int_equal(goc_chan_len(work), 1);
+	goc_chan_free(work);
+	goc_chan_free(done);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +436,7 @@ int main(void)
 		GOC_TEST(test_select_two_cases_one_channel_peer_frees_at_once),
 		GOC_TEST(test_select_many_cases_uses_every_case),
 		GOC_TEST(test_select_mixed_cases_peer_on_unbuffered_frees_at_once),
+		GOC_TEST(test_select_mixed_deadline_edge_times_out),
 	};
 	return cmocka_run_group_tests_name("select", tests, NULL, NULL);
 }

@@ -222,6 +222,22 @@ static void test_sem_release_twice_panics(void **state)
 	goc_test_expect_panic("release_twice", "semaphore: released more than held");
 }
 
+
+/* A deadline below the clock's epoch is long past: one try, then a timeout that leaves the count. */
+static void test_sem_acquire_negative_deadline_tries_once(void **state)
+{
+	(void)state;
+	goc_sem *sem = goc_sem_make(1);
+	assert_non_null(sem);
+	assert_int_equal(goc_sem_acquire(sem, -5), GOC_OK);
+	assert_int_equal(goc_sem_acquire(sem, -5), GOC_TIMEOUT);
+	assert_int_equal(goc_sem_acquire(sem, INT64_MIN), GOC_TIMEOUT);
+	assert_int_equal(goc_sem_held(sem), 1);
+	goc_sem_release(sem);
+	assert_int_equal(goc_sem_held(sem), 0);
+	goc_sem_free(sem);
+}
+
 static const goc_test_child children[] = {
 	{ "release_unheld", child_release_unheld },
 	{ "release_twice", child_release_twice },
@@ -236,6 +252,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_sem_acquire_nowait_full_returns_wouldblock),
 		GOC_TEST(test_sem_acquire_deadline_full_returns_timeout),
 		GOC_TEST(test_sem_acquire_past_deadline_tries_once),
+		GOC_TEST(test_sem_acquire_negative_deadline_tries_once),
 		GOC_TEST(test_sem_release_wakes_waiter_sees_writes),
 		GOC_TEST(test_sem_acquire_timed_out_waiter_takes_nothing),
 		GOC_TEST(test_sem_many_tasks_in_flight_within_capacity),

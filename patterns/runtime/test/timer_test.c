@@ -235,11 +235,58 @@ static void test_sleep_signals_interrupting_still_wait_full_time(void **state)
 	goc_wg_destroy(&wg);
 }
 
+
+/*
+ * Timers at the edge (already due, due now, 1 ns and a few microseconds
+ * ahead): each fires exactly once, never before its time, and works as a
+ * select case beside an unbuffered channel that never proceeds.
+ */
+static void test_after_edges_fire_once_never_early(void **state)
+{
+	(void)state;
+	static const int64_t ns[] = { -1, 0, 1, 1000, 20000 };
+	goc_chan *never = goc_chan_make(sizeof(int), 0);
+	assert_non_null(never);
+	for (size_t k = 0; k < sizeof ns / sizeof *ns; k++) {
+		for (long i = 0; i < goc_test_scaled(200); i++) {
+			int64_t start = goc_now();
+			goc_chan *ch = goc_after(ns[k]);
+			assert_non_null(ch);
+			int64_t fired = 0;
+			int x = 0;
+			size_t chosen = 9;
+			goc_case cs[] = { GOC_RECV_CASE(never, &x), GOC_RECV_CASE(ch, &fired) };
+			assert_int_equal(goc_select(cs, 2, i % 2 ? GOC_FOREVER : goc_test_ms(10000), &chosen), GOC_OK);
+			assert_int_equal(chosen, 1);
+			assert_true(fired >= start + (ns[k] > 0 ? ns[k] : 0));
+			assert_int_equal(goc_chan_recv(ch, NULL, GOC_NOWAIT), GOC_WOULDBLOCK);
+			goc_chan_free(ch);
+		}
+	}
+	goc_chan_free(never);
+}
+
+/* Freeing a timer's channel as it fires, either side of the moment: never a late send (ASan watches). */
+static void test_after_free_racing_fire_is_safe(void **state)
+{
+	(void)state;
+	for (long i = 0; i < goc_test_scaled(2000); i++) {
+		goc_chan *ch = goc_after(i % 3000);
+		assert_non_null(ch);
+		if (i % 2)
+			goc_sleep((i * 7) % 3000);
+		goc_chan_free(ch);
+	}
+	goc_sleep(5 * MS); /* a send into a freed channel would land here */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		GOC_TEST(test_after_fires_once_not_before_time),
 		GOC_TEST(test_after_nonpositive_fires_at_once),
+		GOC_TEST(test_after_edges_fire_once_never_early),
+		GOC_TEST(test_after_free_racing_fire_is_safe),
 		GOC_TEST(test_after_select_timeout_case_chosen),
 		GOC_TEST(test_after_free_before_fire_never_sends),
 		GOC_TEST(test_after_free_after_fire_unreceived_is_clean),

@@ -219,6 +219,22 @@ static void test_wg_done_below_zero_panics(void **state)
 	goc_test_expect_panic("done_too_often", "sync: negative WaitGroup counter");
 }
 
+
+/* A deadline below the clock's epoch is long past: one try, then a timeout, not an abort. */
+static void test_wg_wait_negative_deadline_tries_once(void **state)
+{
+	(void)state;
+	goc_wg wg;
+	goc_wg_init(&wg);
+	assert_int_equal(goc_wg_wait(&wg, -5), GOC_OK);
+	goc_wg_add(&wg, 1);
+	assert_int_equal(goc_wg_wait(&wg, -5), GOC_TIMEOUT);
+	assert_int_equal(goc_wg_wait(&wg, INT64_MIN), GOC_TIMEOUT);
+	assert_int_equal(goc_wg_wait(&wg, 1), GOC_TIMEOUT);
+	goc_wg_done(&wg);
+	goc_wg_destroy(&wg);
+}
+
 static const goc_test_child children[] = {
 	{ "add_negative", child_add_negative },
 	{ "done_too_often", child_done_too_often },
@@ -233,6 +249,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_wg_wait_nowait_pending_returns_wouldblock),
 		GOC_TEST(test_wg_wait_deadline_pending_returns_timeout),
 		GOC_TEST(test_wg_wait_past_deadline_tries_once),
+		GOC_TEST(test_wg_wait_negative_deadline_tries_once),
 		GOC_TEST(test_wg_wait_done_before_deadline_returns_ok),
 		GOC_TEST(test_wg_wait_tasks_done_sees_their_writes),
 		GOC_TEST(test_wg_done_releases_every_waiter),
