@@ -384,6 +384,7 @@ int run_child(char *const argv[], const run_opts *o, strbuf *out, strbuf *errout
 	struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 	int open_fds = 2;
 	/* Read both streams until both close; past the deadline, kill and keep reading. */
+	double next_watch = o->watch ? now_monotonic_s() + o->watch_ms / 1000.0 : 0;
 	while (open_fds > 0) {
 		int ms = -1;
 		if (deadline > 0) {
@@ -394,6 +395,21 @@ int run_child(char *const argv[], const run_opts *o, strbuf *out, strbuf *errout
 			}
 			ms = *timed_out ? 1000 : (int)(left * 1000) + 1;
 		}
+		if (o->watch && !*timed_out) {
+			double now = now_monotonic_s();
+			if (now >= next_watch) {
+				if (o->watch(pid, o->watch_arg)) {
+					kill(pid, SIGKILL);
+					*timed_out = true;
+				}
+				next_watch = now + o->watch_ms / 1000.0;
+			}
+			int until = (int)((next_watch - now) * 1000) + 1;
+			if (!*timed_out && (ms < 0 || until < ms))
+				ms = until;
+		}
+		if (*timed_out && ms < 0)
+			ms = 1000;
 		int n = poll(fds, 2, ms);
 		if (n < 0 && errno != EINTR)
 			break;

@@ -91,6 +91,13 @@ typedef struct run_opts {
 	size_t cap;        /* bytes kept of each stream */
 	bool tail;         /* keep the last cap bytes rather than the first */
 	double timeout_s;  /* kill it (SIGKILL) after this long; 0: wait for ever */
+	/*
+	 * If set, called about every watch_ms with the child's pid while it
+	 * runs; returning true kills it (SIGKILL), reported as *timed_out.
+	 */
+	bool (*watch)(pid_t pid, void *arg);
+	void *watch_arg;
+	int watch_ms;
 } run_opts;
 
 /*

@@ -74,6 +74,15 @@ void AnnotateIgnoreWritesEnd(const char *file, int line);
 #define GOC__TSAN_PRIVATE_END() ((void)0)
 #endif
 
+/*
+ * GOC__CHECKS: the checks of libgoc's tsan and debug builds (every build
+ * without NDEBUG), beyond what a sanitizer sees: the task leak check at
+ * exit (task.c).
+ */
+#if defined(GOC__TSAN) || !defined(NDEBUG)
+#define GOC__CHECKS 1
+#endif
+
 /* ---- time and condition variables (status.c) -------------------------- */
 
 /* A condition variable timed on CLOCK_MONOTONIC, the clock of deadlines. */
@@ -429,6 +438,13 @@ goc_status goc__timer_start(goc__timer *timer, int64_t when, void (*fire)(goc__t
  * returns, fire is not running and will not run for this arming.
  */
 bool goc__timer_stop(goc__timer *timer);
+
+/*
+ * At exit, in TSan builds: stop the timer thread and wait until it is gone
+ * (ThreadSanitizer sleeps a second at exit while other threads live).
+ * Timers started afterwards never fire.
+ */
+void goc__timer_retire(void);
 
 /* Called by goc_chan_free() for a goc_after() channel: stop and release its timer. */
 void goc__timer_release_chan(goc_chan *ch);

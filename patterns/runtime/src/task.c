@@ -141,7 +141,8 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 enum {
 	W_IDLE = 0,  /* idle and awake: in a spinner slot, or listed and about to sleep */
 	W_SLEEPING,  /* listed, and may be asleep in futex_wait: a hand-off must wake it */
-	W_HANDED     /* fn and arg (and fiber) are set: run them; stays so until idle again */
+	W_HANDED,    /* fn and arg (and fiber) are set: run them; stays so until idle again */
+	W_RETIRE     /* exit (TSan builds, at the program's exit: pool_retire()) */
 };
 
 /*
@@ -156,6 +157,7 @@ typedef struct worker {
 	struct worker *next, *prev; /* the idle list; guarded by pool_mu */
 	bool listed;                /* on the idle list; guarded by pool_mu */
 #ifdef GOC__TSAN
+	pthread_t tid;              /* set by the thread before it first idles; read by pool_retire() */
 	void *fiber;                /* the handed task's TSan fiber; as fn */
 	char *stack_lo;             /* lowest usable byte of the stack; worker thread only */
 	char *stack_top;            /* the worker's outermost frame; worker thread only */
@@ -164,6 +166,7 @@ typedef struct worker {
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static goc__lock pool_mu;       /* initialized by pool_init() */
+static bool pool_retired;       /* the program is exiting: idle workers exit; guarded by pool_mu */
 static worker *pool_idle;       /* most recently idled first; guarded by pool_mu */
 static size_t pool_nidle;       /* workers on pool_idle; guarded by pool_mu */
 static worker *pool_orphans;    /* a fork child's copies of its parent's workers (for LSan); guarded by pool_mu */
@@ -369,12 +372,97 @@ static void pool_fork_child(void)
 	goc__lock_release(&pool_mu);
 }
 
+static worker *pool_take_spinner(void);
+
+#ifdef GOC__CHECKS
+/* How long the leak check waits for tasks that are returning (a last goc_wg_done() made, say). */
+#define GOC__LEAK_WAIT_NS (200LL * 1000000)
+
+/*
+ * The task leak check (tsan and debug builds): tasks still running when
+ * the program exits, after a moment's grace, are listed with what they
+ * are blocked in, as goleak does for Go.
+ */
+static void leak_check(void)
+{
+	int64_t until = goc_deadline_after(GOC__LEAK_WAIT_NS);
+	while (goc_tasks_live() > 0 && goc_now() < until)
+		goc_sleep(1000000);
+	size_t live = goc_tasks_live();
+	if (live == 0)
+		return;
+	fprintf(stderr, "goc: task leak: %zu task(s) still running at exit\n", live);
+	goc_tasks_dump(stderr);
+	fputc('\n', stderr);
+}
+#endif
+
+#ifdef GOC__TSAN
+/*
+ * At exit, in TSan builds: make the idle workers and the timer thread exit
+ * and join them. ThreadSanitizer sleeps a second at exit while any other
+ * thread lives (to let it finish a report), which made every run of a
+ * program that had started a task cost a second more. Workers running a
+ * task (a leak) go on and keep that sleep.
+ */
+static void pool_retire(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	size_t n = 0, cap = 0;
+	pthread_t *tids = NULL;
+	goc__lock_acquire(&pool_mu);
+	pool_retired = true;
+	for (;;) {
+		worker *w = pool_idle;
+		if (!w) {
+			goc__lock_release(&pool_mu);
+			w = pool_take_spinner();
+			goc__lock_acquire(&pool_mu);
+			if (!w)
+				break;
+		} else {
+			pool_unlist(w);
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			pthread_t *more = realloc(tids, cap * sizeof *tids);
+			if (!more)
+				break; /* out of memory at exit: leave the rest to TSan's sleep */
+			tids = more;
+		}
+		/* The tid before the hand-off: once told, the worker frees w. */
+		tids[n++] = w->tid;
+		/* Release: as worker_hand()'s. */
+		if (atomic_exchange_explicit(&w->state, W_RETIRE, memory_order_release) == W_SLEEPING)
+			goc__futex_wake(&w->state, 1);
+	}
+	goc__lock_release(&pool_mu);
+	for (size_t i = 0; i < n; i++)
+		GOC_PT(pthread_join(tids[i], NULL));
+	free(tids);
+	goc__timer_retire();
+	GOC__TSAN_PRIVATE_END();
+}
+#endif
+
+static void pool_at_exit(void)
+{
+#ifdef GOC__CHECKS
+	leak_check();
+#endif
+#ifdef GOC__TSAN
+	pool_retire();
+#endif
+}
+
 static void pool_init(void)
 {
 	goc__lock_init(&pool_mu);
 	int cpus = goc__usable_cpus();
 	pool_nspinners = cpus - 1 < GOC__POOL_SPINNERS ? cpus - 1 : GOC__POOL_SPINNERS;
 	GOC_PT(pthread_atfork(pool_fork_prepare, pool_fork_parent, pool_fork_child));
+	if (atexit(pool_at_exit) != 0)
+		goc__die("atexit", ENOMEM, __FILE__, __LINE__);
 }
 
 /* Hand fn(arg) to w, which is ours (claimed), awake or asleep. Called private. */
@@ -463,11 +551,12 @@ static bool pool_hand(goc_task_fn fn, void *arg, void *fiber)
 	return w != NULL;
 }
 
-/* True once w was handed a task. */
+/* True once w was handed a task, or told to retire. */
 static bool worker_handed(worker *w)
 {
 	/* Acquire: see the claimer's fn, arg and fiber. */
-	return atomic_load_explicit(&w->state, memory_order_acquire) == W_HANDED;
+	int state = atomic_load_explicit(&w->state, memory_order_acquire);
+	return state == W_HANDED || state == W_RETIRE;
 }
 
 /*
@@ -484,7 +573,7 @@ static bool worker_await(worker *w, int64_t deadline)
 	 */
 	if (!atomic_compare_exchange_strong_explicit(&w->state, &seen, W_SLEEPING, memory_order_acquire,
 	                                             memory_order_acquire) &&
-	    seen == W_HANDED)
+	    (seen == W_HANDED || seen == W_RETIRE))
 		return true;
 	/* Re-check after every wake-up, spurious or not, and once more at the deadline. */
 	for (;;) {
@@ -550,7 +639,7 @@ static bool worker_spin(worker *w)
 static bool worker_sleep(worker *w)
 {
 	goc__lock_acquire(&pool_mu);
-	bool listed = pool_nidle < GOC__POOL_MAX_IDLE;
+	bool listed = !pool_retired && pool_nidle < GOC__POOL_MAX_IDLE;
 	if (listed) {
 		/* Relaxed: pool_mu publishes it to the claimer that unlists us. */
 		atomic_store_explicit(&w->state, W_IDLE, memory_order_relaxed);
@@ -581,6 +670,8 @@ static bool worker_idle(worker *w)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
 	bool handed = worker_spin(w) || worker_sleep(w);
+	/* Relaxed: worker_handed() acquired it. */
+	handed = handed && atomic_load_explicit(&w->state, memory_order_relaxed) != W_RETIRE;
 	GOC__TSAN_PRIVATE_END();
 	return handed;
 }
@@ -689,6 +780,11 @@ static void *worker_main(void *p)
 	GOC__TSAN_PRIVATE_BEGIN();
 	record_init(&w->rec, GOC__REC_IDLE);
 	tls_self = &w->rec;
+	/* For debuggers, top and goc race's exit check, which leaves libgoc's threads out. */
+	(void)pthread_setname_np(pthread_self(), "goc-worker");
+#ifdef GOC__TSAN
+	w->tid = pthread_self();
+#endif
 	GOC__TSAN_PRIVATE_END();
 #ifdef GOC__TSAN
 	tsan_worker_init(w, __builtin_frame_address(0));
@@ -697,6 +793,11 @@ static void *worker_main(void *p)
 		worker_run(w);
 	while (worker_idle(w));
 	GOC__TSAN_PRIVATE_BEGIN();
+#ifdef GOC__TSAN
+	/* Joinable in TSan builds for pool_retire(); one that exits otherwise is joined by nobody. */
+	if (atomic_load_explicit(&w->state, memory_order_relaxed) != W_RETIRE)
+		GOC_PT(pthread_detach(pthread_self()));
+#endif
 	tls_self = NULL;
 	registry_unlink(&w->rec);
 	free(w);
@@ -720,7 +821,10 @@ static int worker_start(goc_task_fn fn, void *arg, void *fiber)
 		atomic_init(&w->state, W_HANDED);
 		pthread_attr_t attr;
 		GOC_PT(pthread_attr_init(&attr));
+#ifndef GOC__TSAN
+		/* TSan builds join idle workers at exit (pool_retire()). */
 		GOC_PT(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
+#endif
 		GOC_PT(pthread_attr_setstacksize(&attr, GOC__TASK_STACK));
 		pthread_t tid;
 		/* TSan: ignoring synchronization here, the thread inherits nothing from us (file comment). */

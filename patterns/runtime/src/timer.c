@@ -38,13 +38,41 @@ static pthread_mutex_t timer_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timer_cv;       /* the thread's wake-up; CLOCK_MONOTONIC; set up by timer_cv_once */
 static pthread_once_t timer_cv_once = PTHREAD_ONCE_INIT;
 static bool timer_running;            /* the thread has been started; guarded by timer_mu */
+static bool timer_closing;            /* the thread is to exit (goc__timer_retire()); guarded by timer_mu */
+static pthread_t timer_tid;           /* set once with timer_running; guarded by timer_mu */
 static goc__timer **timer_heap;       /* min-heap on `when`; guarded by timer_mu */
 static size_t timer_len;              /* pending timers; guarded by timer_mu */
 static size_t timer_cap;              /* slots in timer_heap; guarded by timer_mu */
 
+/*
+ * fork() copies the timers but not the thread that serves them: the child
+ * starts with none (a child's copies of its parent's timers never fire, as
+ * the parent's thread would have fired them), and starts a thread of its
+ * own for its first timer.
+ */
+static void timer_fork_prepare(void)
+{
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+}
+
+static void timer_fork_parent(void)
+{
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+}
+
+static void timer_fork_child(void)
+{
+	for (size_t i = 0; i < timer_len; i++)
+		timer_heap[i]->index = SIZE_MAX;
+	timer_len = 0;
+	timer_running = false;
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+}
+
 static void timer_cv_init(void)
 {
 	goc__cond_init(&timer_cv);
+	GOC_PT(pthread_atfork(timer_fork_prepare, timer_fork_parent, timer_fork_child));
 }
 
 /* ---- the heap; every function here is called with timer_mu held ---------- */
@@ -123,7 +151,7 @@ static void *timer_main(void *arg)
 	 * start of an earlier timer, goes round the loop and looks again, so
 	 * a stop of the earliest timer needs no wake-up of its own.
 	 */
-	for (;;) {
+	while (!timer_closing) {
 		if (timer_len == 0) {
 			GOC_PT(pthread_cond_wait(&timer_cv, &timer_mu));
 			continue;
@@ -136,6 +164,7 @@ static void *timer_main(void *arg)
 		}
 		(void)goc__cond_wait_until(&timer_cv, &timer_mu, t->when);
 	}
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
 	return NULL;
 }
 
@@ -144,7 +173,10 @@ static bool timer_thread_start(void)
 {
 	pthread_attr_t attr;
 	GOC_PT(pthread_attr_init(&attr));
+#ifndef GOC__TSAN
+	/* TSan builds join it at exit (goc__timer_retire()). */
 	GOC_PT(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
+#endif
 	/* The thread inherits this mask: it never runs the program's signal handlers. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -157,9 +189,22 @@ static bool timer_thread_start(void)
 		return false;
 	if (rc != 0)
 		goc__die("pthread_create(timer thread)", rc, __FILE__, __LINE__);
-	/* A name for debuggers and top; failing to set one changes nothing. */
+	/* A name for debuggers, top and goc race's exit check; failing to set one changes nothing. */
 	(void)pthread_setname_np(tid, "goc-timer");
+	timer_tid = tid;
 	return true;
+}
+
+void goc__timer_retire(void)
+{
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+	bool running = timer_running && !timer_closing;
+	timer_closing = true;
+	if (running)
+		GOC_PT(pthread_cond_signal(&timer_cv));
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	if (running)
+		GOC_PT(pthread_join(timer_tid, NULL));
 }
 
 /* ---- the service of goc_internal.h ----------------------------------------- */
@@ -175,7 +220,7 @@ goc_status goc__timer_start(goc__timer *timer, int64_t when, void (*fire)(goc__t
 	 * pthread_once, so that a failure (no threads left for the moment) is
 	 * reported as GOC_NOMEM and retried by the next start.
 	 */
-	if (!timer_running) {
+	if (!timer_running && !timer_closing) {
 		if (!timer_thread_start()) {
 			GOC_PT(pthread_mutex_unlock(&timer_mu));
 			return GOC_NOMEM;
