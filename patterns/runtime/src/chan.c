@@ -259,6 +259,7 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	 * its address, and a wake on a stale address is harmless (the futex
 	 * protocol tolerates spurious wake-ups, as glibc's mutex unlock does).
 	 */
+	goc__progress();
 	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
 		goc__futex_wake(&op->woken, 1);
 }
@@ -367,13 +368,24 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 	int expected = GOC__WAKE_NONE;
 	if (!atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING))
 		return true; /* DONE meanwhile; the failed seq_cst CAS acquired it */
+	/* With no deadline, sleep in slices and check for a deadlock after each (deadlock.c). */
+	bool forever = deadline == GOC_FOREVER;
+	if (forever)
+		goc__forever_begin();
 	for (;;) {
-		int rc = goc__futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, deadline);
+		int rc = goc__futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, forever ? goc__forever_slice() : deadline);
 		/* Re-checked after every return: futexes wake spuriously. */
-		if (atomic_load(&op->woken) == GOC__WAKE_DONE)
+		if (atomic_load(&op->woken) == GOC__WAKE_DONE) {
+			if (forever)
+				goc__forever_end();
 			return true;
+		}
 		if (rc != ETIMEDOUT)
 			continue;
+		if (forever) {
+			goc__deadlock_check();
+			continue;
+		}
 		int waiting = GOC__OP_WAITING;
 		if (atomic_compare_exchange_strong(&op->state, &waiting, GOC__OP_TIMEDOUT))
 			return false;

@@ -83,6 +83,31 @@ void AnnotateIgnoreWritesEnd(const char *file, int line);
 #define GOC__CHECKS 1
 #endif
 
+/* ---- the deadlock check (deadlock.c) ------------------------------------- */
+
+/* How long a wait with no deadline sleeps between deadlock checks. */
+#define GOC__DEADLOCK_SLICE_NS (100LL * 1000000)
+
+#ifdef GOC__CHECKS
+/* A wait with no deadline begins / ends (the calling thread is blocked for good meanwhile). */
+void goc__forever_begin(void);
+void goc__forever_end(void);
+/* Something that may let a blocked thread on: a wake-up, a task started. */
+void goc__progress(void);
+/* Whether the checks are on (GOC_CHECKS is not "0"). */
+bool goc__checks_on(void);
+/* The deadline of a wait with no deadline's next slice (GOC_FOREVER with the checks off). */
+int64_t goc__forever_slice(void);
+/* After a slice: exit with "all goroutines are asleep - deadlock!" if nothing can proceed. */
+void goc__deadlock_check(void);
+#else
+static inline void goc__forever_begin(void) {}
+static inline void goc__forever_end(void) {}
+static inline void goc__progress(void) {}
+static inline int64_t goc__forever_slice(void) { return GOC_FOREVER; }
+static inline void goc__deadlock_check(void) {}
+#endif
+
 /* ---- time and condition variables (status.c) -------------------------- */
 
 /* A condition variable timed on CLOCK_MONOTONIC, the clock of deadlines. */
@@ -162,6 +187,12 @@ typedef struct goc__task {
 #else
 #define goc__cpu_relax() ((void)0)
 #endif
+
+/* Threads that are not tasks and have a record (main, raw pthreads that used libgoc). */
+size_t goc__foreign_threads(void);
+
+/* Pooled threads alive, running a task or idle. */
+size_t goc__pool_threads(void);
 
 /* The calling thread's record, registering it on first use. Never NULL. */
 goc__task *goc__task_self(void);
@@ -445,6 +476,10 @@ bool goc__timer_stop(goc__timer *timer);
  * Timers started afterwards never fire.
  */
 void goc__timer_retire(void);
+
+/* Whether a timer is pending; how many timer threads are alive (0 or 1). */
+bool goc__timers_pending(void);
+size_t goc__timer_threads(void);
 
 /* Called by goc_chan_free() for a goc_after() channel: stop and release its timer. */
 void goc__timer_release_chan(goc_chan *ch);

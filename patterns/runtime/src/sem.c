@@ -96,8 +96,16 @@ goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 		 * unit accounted for. A deadline already in the past times out
 		 * at once, after the one try above.
 		 */
+		bool forever = deadline == GOC_FOREVER;
+		if (forever)
+			goc__forever_begin();
 		while (!w.granted) {
-			if (goc__cond_wait_until(&w.cv, &sem->mu, deadline) == ETIMEDOUT) {
+			/* With no deadline: slices, and a deadlock check after each (deadlock.c). */
+			if (goc__cond_wait_until(&w.cv, &sem->mu, forever ? goc__forever_slice() : deadline) == ETIMEDOUT) {
+				if (forever) {
+					goc__deadlock_check();
+					continue;
+				}
 				if (!w.granted) {
 					sem_unqueue(sem, &w);
 					st = GOC_TIMEOUT;
@@ -105,6 +113,8 @@ goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 				break;
 			}
 		}
+		if (forever)
+			goc__forever_end();
 		goc__blocked_leave();
 		/* The releaser signalled w.cv under sem->mu, which we hold: no one still uses it. */
 		GOC_PT(pthread_cond_destroy(&w.cv));
@@ -125,6 +135,7 @@ void goc_sem_release(goc_sem *sem)
 		if (!sem->head)
 			sem->tail = NULL;
 		w->granted = true;
+		goc__progress();
 		GOC_PT(pthread_cond_signal(&w->cv));
 	} else {
 		sem->held--;

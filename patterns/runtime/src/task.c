@@ -132,6 +132,9 @@ static atomic_uint_fast64_t next_id;  /* relaxed: ids need only be unique */
  * a goroutine's exit, so neither may this, or TSan would miss races.
  */
 static atomic_size_t live_tasks;
+/* Relaxed, both: counts for the deadlock check (deadlock.c), which orders nothing. */
+static atomic_size_t foreign_threads; /* records of kind GOC__REC_THREAD */
+static atomic_size_t pool_threads;    /* pooled threads alive */
 
 static _Thread_local goc__task *tls_self;
 static pthread_key_t exit_key;        /* its destructor drops a foreign thread's record */
@@ -242,6 +245,8 @@ static void record_init(goc__task *t, int kind)
 
 static void exit_key_destructor(void *p)
 {
+	/* Relaxed: see foreign_threads. */
+	atomic_fetch_sub_explicit(&foreign_threads, 1, memory_order_relaxed);
 	if (p == tls_self)
 		tls_self = NULL;
 	registry_unlink(p);
@@ -263,9 +268,23 @@ goc__task *goc__task_self(void)
 	if (!t)
 		goc__die("calloc(goc__task)", ENOMEM, __FILE__, __LINE__);
 	record_init(t, GOC__REC_THREAD);
+	/* Relaxed: see foreign_threads. */
+	atomic_fetch_add_explicit(&foreign_threads, 1, memory_order_relaxed);
 	tls_self = t;
 	GOC_PT(pthread_setspecific(exit_key, t));
 	return t;
+}
+
+size_t goc__foreign_threads(void)
+{
+	/* Relaxed: see foreign_threads. */
+	return atomic_load_explicit(&foreign_threads, memory_order_relaxed);
+}
+
+size_t goc__pool_threads(void)
+{
+	/* Relaxed: see foreign_threads. */
+	return atomic_load_explicit(&pool_threads, memory_order_relaxed);
 }
 
 uint64_t goc_task_id(void)
@@ -385,6 +404,8 @@ static worker *pool_take_spinner(void);
  */
 static void leak_check(void)
 {
+	if (!goc__checks_on())
+		return;
 	int64_t until = goc_deadline_after(GOC__LEAK_WAIT_NS);
 	while (goc_tasks_live() > 0 && goc_now() < until)
 		goc_sleep(1000000);
@@ -801,6 +822,8 @@ static void *worker_main(void *p)
 	tls_self = NULL;
 	registry_unlink(&w->rec);
 	free(w);
+	/* Relaxed: see foreign_threads. */
+	atomic_fetch_sub_explicit(&pool_threads, 1, memory_order_relaxed);
 	GOC__TSAN_PRIVATE_END();
 	return NULL;
 }
@@ -828,10 +851,14 @@ static int worker_start(goc_task_fn fn, void *arg, void *fiber)
 		GOC_PT(pthread_attr_setstacksize(&attr, GOC__TASK_STACK));
 		pthread_t tid;
 		/* TSan: ignoring synchronization here, the thread inherits nothing from us (file comment). */
+		/* Relaxed: see foreign_threads. Counted first, so the thread never shows uncounted. */
+		atomic_fetch_add_explicit(&pool_threads, 1, memory_order_relaxed);
 		rc = pthread_create(&tid, &attr, worker_main, w);
 		GOC_PT(pthread_attr_destroy(&attr));
-		if (rc != 0)
+		if (rc != 0) {
+			atomic_fetch_sub_explicit(&pool_threads, 1, memory_order_relaxed);
 			free(w);
+		}
 	}
 	GOC__TSAN_PRIVATE_END();
 	(void)fiber;
@@ -843,6 +870,7 @@ goc_status goc_go(goc_task_fn fn, void *arg)
 	GOC_PT(pthread_once(&pool_once, pool_init));
 	/* Relaxed: see live_tasks. */
 	atomic_fetch_add_explicit(&live_tasks, 1, memory_order_relaxed);
+	goc__progress();
 #ifdef GOC__TSAN
 	/* The task's TSan context; making it here is the edge from goc_go() to the task (file comment). */
 	void *fiber = __tsan_create_fiber(0);

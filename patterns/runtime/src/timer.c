@@ -195,6 +195,22 @@ static bool timer_thread_start(void)
 	return true;
 }
 
+bool goc__timers_pending(void)
+{
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+	bool pending = timer_len > 0;
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	return pending;
+}
+
+size_t goc__timer_threads(void)
+{
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+	size_t n = timer_running && !timer_closing;
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	return n;
+}
+
 void goc__timer_retire(void)
 {
 	GOC_PT(pthread_mutex_lock(&timer_mu));

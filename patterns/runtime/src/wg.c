@@ -45,8 +45,10 @@ void goc_wg_add(goc_wg *wg, int64_t delta)
 	 * Only the transition to zero wakes anyone; an add of 0 at zero is a
 	 * harmless extra wake-up that the wait loop absorbs.
 	 */
-	if (wg->count == 0)
+	if (wg->count == 0) {
+		goc__progress();
 		GOC_PT(pthread_cond_broadcast(&wg->zero));
+	}
 	GOC_PT(pthread_mutex_unlock(&wg->mu));
 }
 
@@ -72,13 +74,24 @@ goc_status goc_wg_wait(goc_wg *wg, int64_t deadline)
 			 * the past makes the first wait return ETIMEDOUT at once:
 			 * the check above was the one try status.h promises.
 			 */
+			bool forever = deadline == GOC_FOREVER;
+			if (forever)
+				goc__forever_begin();
 			while (wg->count != 0) {
-				if (goc__cond_wait_until(&wg->zero, &wg->mu, deadline) == ETIMEDOUT) {
+				/* With no deadline: slices, and a deadlock check after each (deadlock.c). */
+				if (goc__cond_wait_until(&wg->zero, &wg->mu, forever ? goc__forever_slice() : deadline) ==
+				    ETIMEDOUT) {
+					if (forever) {
+						goc__deadlock_check();
+						continue;
+					}
 					if (wg->count != 0)
 						st = GOC_TIMEOUT;
 					break;
 				}
 			}
+			if (forever)
+				goc__forever_end();
 			goc__blocked_leave();
 		}
 	}

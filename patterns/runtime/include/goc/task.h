@@ -27,6 +27,23 @@
  *
  * A child of fork() starts its tasks on threads of its own.
  *
+ * Checks of the tsan and debug builds (every build without NDEBUG; not
+ * release), as Go's runtime makes them:
+ *   - Deadlock: when every thread of the process is blocked for good in a
+ *     libgoc wait with no deadline (channel operations, select, WaitGroup
+ *     and semaphore waits) and no timer is pending, the program prints
+ *     "fatal error: all goroutines are asleep - deadlock!" and a
+ *     goc_tasks_dump() to stderr and exits with status 2, within about
+ *     0.2 s. A thread libgoc cannot account for (one that never used it,
+ *     or blocks in a plain pthread call) may still wake the others, so
+ *     while one exists nothing is reported.
+ *   - Task leak: tasks still running 0.2 s after the program's exit()
+ *     began are listed on stderr ("goc: task leak: N task(s) still
+ *     running at exit", then the dump); the exit status is unchanged.
+ * GOC_CHECKS=0 in the environment turns both off. In ThreadSanitizer
+ * builds, libgoc's idle threads exit at exit(), so that TSan does not
+ * sleep a second there waiting for them.
+ *
  * Overlap: every call here may overlap with any other.
  * Ordering: goc_go() happens-before fn starts. Nothing orders fn's return
  * with the caller but the program's own channels, WaitGroups and the like.
