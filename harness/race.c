@@ -19,6 +19,7 @@
 #include "commands.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <signal.h>
@@ -42,7 +43,8 @@
 #define RACE_STDERR_CAP (4u << 20)
 
 static const char usage[] =
-	"usage: goc race [--runs N] [--timeout S] [--junit FILE] [--json FILE] [--tsan-build DIR] [NAME...]\n"
+	"usage: goc race [--runs N] [--chaos MODE] [--fail-fast] [--timeout S] [--junit FILE] [--json FILE]\n"
+	"                [--tsan-build DIR] [NAME...]\n"
 	"       goc race [options] -- COMMAND [ARG]...\n\n"
 	"Run ThreadSanitizer-built programs N times each and report every distinct\n"
 	"finding: data races, heap-use-after-free, thread leaks, lock-order\n"
@@ -56,6 +58,10 @@ static const char usage[] =
 	"command lines run on the tsan build's targets; with no NAME, every\n"
 	"scenario of the smoke suite.\n\n"
 	"  --runs N         runs of each program (default 10)\n"
+	"  --chaos MODE     schedule chaos in libgoc programs (goc/chaos.h): off (default),\n"
+	"                   random or pct, a fresh seed each run; or MODE:SEED (random:0x1f...)\n"
+	"                   to replay one run's seed in every run\n"
+	"  --fail-fast      stop running a program at its first finding\n"
 	"  --timeout S      seconds a run may take before it is killed as hung (default 30)\n"
 	"  --junit FILE     write the findings as JUnit XML (a testcase per program)\n"
 	"  --json FILE      write the findings as JSON\n"
@@ -143,7 +149,20 @@ typedef struct merged {
 	char *key;
 	unsigned runs; /* runs that showed it */
 	unsigned first_run, last_run;
+	char *seeds;   /* the chaos seeds of the runs that showed it ("random:0x..., ..."), or NULL */
+	unsigned nseeds;
 } merged;
+
+/* How runs get schedule chaos: a mode, and a fixed seed or a fresh one each run. */
+typedef struct chaos_opts {
+	const char *mode; /* "random" or "pct"; NULL: off */
+	uint64_t seed;    /* the seed, if fixed */
+	bool fixed;
+	uint64_t next;    /* where fresh seeds come from */
+} chaos_opts;
+
+/* Most seeds a finding lists. */
+#define RACE_SEEDS 5
 
 /* One program goc race runs, and what its runs showed. */
 typedef struct program {
@@ -248,8 +267,19 @@ static void set_run_env(const char *self)
 	free(lib);
 }
 
+/* Note a run's chaos seed (`seed`: "mode:0x...", or NULL) on a finding it showed. */
+static void note_seed(merged *m, const char *seed)
+{
+	if (!seed || m->nseeds >= RACE_SEEDS)
+		return;
+	char *s = xasprintf("%s%s%s", m->seeds ? m->seeds : "", m->seeds ? ", " : "", seed);
+	free(m->seeds);
+	m->seeds = s;
+	m->nseeds++;
+}
+
 /* Merge one run's findings into the program's. */
-static void merge(program *p, finding_list *fl, unsigned run)
+static void merge(program *p, finding_list *fl, unsigned run, const char *seed)
 {
 	for (size_t i = 0; i < fl->n; i++) {
 		char *key = finding_key(&fl->v[i]);
@@ -259,8 +289,10 @@ static void merge(program *p, finding_list *fl, unsigned run)
 				m = &p->found[k];
 		if (m) {
 			/* Count a run once however often it hit the finding. */
-			if (m->last_run != run)
+			if (m->last_run != run) {
 				m->runs++;
+				note_seed(m, seed);
+			}
 			m->last_run = run;
 			free(key);
 			continue;
@@ -271,14 +303,40 @@ static void merge(program *p, finding_list *fl, unsigned run)
 		m->key = key;
 		m->runs = 1;
 		m->first_run = m->last_run = run;
+		note_seed(m, seed);
 	}
 }
 
-/* Run p up to `runs` times; false if interrupted. */
-static bool run_program(program *p, unsigned runs, double timeout_s, bool quiet)
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* Set GOC_CHAOS and GOC_CHAOS_SEED for the next run; its seed as "mode:0x...", or NULL with chaos off. */
+static char *chaos_next(chaos_opts *c)
+{
+	if (!c->mode) {
+		unsetenv("GOC_CHAOS");
+		unsetenv("GOC_CHAOS_SEED");
+		return NULL;
+	}
+	uint64_t seed = c->fixed ? c->seed : splitmix(&c->next);
+	char hex[32];
+	snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)seed);
+	setenv("GOC_CHAOS", c->mode, 1);
+	setenv("GOC_CHAOS_SEED", hex, 1);
+	return xasprintf("%s:%s", c->mode, hex);
+}
+
+/* Run p up to `runs` times (to its first finding with fail_fast); false if interrupted. */
+static bool run_program(program *p, unsigned runs, double timeout_s, bool quiet, bool fail_fast, chaos_opts *chaos)
 {
 	double start = now_monotonic_s();
 	for (unsigned r = 1; r <= runs && !interrupted; r++) {
+		char *seed = chaos_next(chaos);
 		stall st = { 0 };
 		run_opts o = { .cap = RACE_STDERR_CAP, .tail = false, .timeout_s = timeout_s,
 		               .watch = watch_stall, .watch_arg = &st, .watch_ms = RACE_WATCH_MS };
@@ -295,7 +353,8 @@ static bool run_program(program *p, unsigned runs, double timeout_s, bool quiet)
 		}
 		p->runs_done = r;
 		if (!quiet) {
-			fprintf(stderr, "goc race: %s: run %u/%u: ", p->name, r, runs);
+			fprintf(stderr, "goc race: %s: run %u/%u%s%s: ", p->name, r, runs, seed ? ", chaos " : "",
+			        seed ? seed : "");
 			if (fl.n == 0)
 				fprintf(stderr, "clean\n");
 			for (size_t i = 0; i < fl.n; i++)
@@ -306,9 +365,13 @@ static bool run_program(program *p, unsigned runs, double timeout_s, bool quiet)
 		}
 		bool hung = end.timed_out;
 		bool cannot_start = fl.n && strcmp(fl.v[0].kind, "cannot start") == 0;
-		merge(p, &fl, r);
+		bool found = fl.n > 0;
+		merge(p, &fl, r, seed);
+		free(seed);
 		findings_free(&fl);
 		sb_free(&errt);
+		if (found && fail_fast)
+			break;
 		if (hung || cannot_start) {
 			if (!quiet && r < runs)
 				fprintf(stderr, "goc race: %s: not run again after it %s\n", p->name,
@@ -345,8 +408,9 @@ static void print_reports(const program *ps, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < ps[i].nfound; k++) {
 			const merged *m = &ps[i].found[k];
-			printf("\n---- %s: %s (first in run %u of %u) ----\n%s\n", ps[i].name, m->first.kind, m->first_run,
-			       ps[i].runs_done, m->first.report);
+			printf("\n---- %s: %s (first in run %u of %u%s%s) ----\n%s\n", ps[i].name, m->first.kind,
+			       m->first_run, ps[i].runs_done, m->seeds ? "; chaos seeds " : "", m->seeds ? m->seeds : "",
+			       m->first.report);
 		}
 	}
 }
@@ -358,9 +422,10 @@ static json_t *findings_json(const program *ps, size_t n, unsigned runs)
 		json_t *found = json_array();
 		for (size_t k = 0; k < ps[i].nfound; k++) {
 			const merged *m = &ps[i].found[k];
-			json_array_append_new(found, json_pack("{s:s, s:s, s:I, s:I, s:s}", "kind", m->first.kind, "where",
-			                                       m->first.where, "runs", (json_int_t)m->runs, "first_run",
-			                                       (json_int_t)m->first_run, "report", m->first.report));
+			json_array_append_new(found, json_pack("{s:s, s:s, s:I, s:I, s:s, s:s?}", "kind", m->first.kind,
+			                                       "where", m->first.where, "runs", (json_int_t)m->runs,
+			                                       "first_run", (json_int_t)m->first_run, "report",
+			                                       m->first.report, "chaos_seeds", m->seeds));
 		}
 		json_array_append_new(progs, json_pack("{s:s, s:I, s:f, s:o}", "command", ps[i].name, "runs",
 		                                       (json_int_t)ps[i].runs_done, "seconds", ps[i].seconds,
@@ -429,6 +494,7 @@ static void programs_free(program *ps, size_t n)
 			free(ps[i].found[k].first.kind);
 			free(ps[i].found[k].first.where);
 			free(ps[i].found[k].first.report);
+			free(ps[i].found[k].seeds);
 		}
 		free(ps[i].found);
 		for (size_t a = 0; ps[i].argv[a]; a++)
@@ -439,11 +505,40 @@ static void programs_free(program *ps, size_t n)
 	free(ps);
 }
 
+/* --chaos: off, random, pct, or MODE:SEED. 0, or -1 if it is none of these. */
+static int parse_chaos(const char *v, chaos_opts *c)
+{
+	*c = (chaos_opts){ 0 };
+	if (!strcmp(v, "off"))
+		return 0;
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+	if (n == 6 && !strncmp(v, "random", 6))
+		c->mode = "random";
+	else if (n == 3 && !strncmp(v, "pct", 3))
+		c->mode = "pct";
+	else
+		return -1;
+	if (!colon)
+		return 0;
+	char *end;
+	const char *s = colon + 1;
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	c->seed = strtoull(s, &end, 0);
+	if (*end || errno)
+		return -1;
+	c->fixed = true;
+	return 0;
+}
+
 int cmd_race(const goc_globals *g, int argc, char **argv)
 {
 	uint64_t runs = 10, timeout_s = 30;
 	const char *junit = NULL, *json = NULL, *tsan_build = "build/tsan";
-	bool quiet = false;
+	bool quiet = false, fail_fast = false;
+	chaos_opts chaos = { 0 };
 	int a = 1;
 	for (; a < argc; a++) {
 		const char *o = argv[a];
@@ -459,10 +554,14 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 			quiet = true;
 			continue;
 		}
+		if (!strcmp(o, "--fail-fast")) {
+			fail_fast = true;
+			continue;
+		}
 		if (o[0] != '-')
 			break;
 		bool takes = !strcmp(o, "--runs") || !strcmp(o, "--timeout") || !strcmp(o, "--junit") ||
-		             !strcmp(o, "--json") || !strcmp(o, "--tsan-build");
+		             !strcmp(o, "--json") || !strcmp(o, "--tsan-build") || !strcmp(o, "--chaos");
 		if (!takes) {
 			goc_err("race: unknown option '%s' (see goc race --help)", o);
 			return GOC_EXIT_USAGE;
@@ -480,6 +579,11 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 		} else if (!strcmp(o, "--timeout")) {
 			if (!parse_u64(v, &timeout_s) || timeout_s < 1 || timeout_s > 86400) {
 				goc_err("race: --timeout: '%s' is not a number of seconds in 1..86400", v);
+				return GOC_EXIT_USAGE;
+			}
+		} else if (!strcmp(o, "--chaos")) {
+			if (parse_chaos(v, &chaos) != 0) {
+				goc_err("race: --chaos: '%s' is not off, random, pct or MODE:SEED (random:0x1f2e...)", v);
 				return GOC_EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--junit")) {
@@ -550,11 +654,12 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 	}
 
 	set_run_env(g->self);
+	chaos.next = (uint64_t)(now_monotonic_s() * 1e9) ^ ((uint64_t)getpid() << 32);
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (size_t i = 0; i < nps && !interrupted; i++)
-		run_program(&ps[i], (unsigned)runs, (double)timeout_s, quiet);
+		run_program(&ps[i], (unsigned)runs, (double)timeout_s, quiet, fail_fast, &chaos);
 
 	size_t found = 0, kinds = 0;
 	for (size_t i = 0; i < nps; i++) {

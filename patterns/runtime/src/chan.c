@@ -103,7 +103,7 @@ void goc_chan_free(goc_chan *ch)
 	free(ch);
 }
 
-goc_status goc_chan_send(goc_chan *ch, const void *elem, int64_t deadline)
+static goc_status chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 {
 	if (ch && ch->cap) {
 		/* The fast path: straight into the ring; only a full ring needs the select engine. */
@@ -120,7 +120,16 @@ goc_status goc_chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_SEND);
 }
 
-goc_status goc_chan_recv(goc_chan *ch, void *elem, int64_t deadline)
+/* Schedule chaos (chaos.h) on the way in and out of every channel operation. */
+goc_status goc_chan_send(goc_chan *ch, const void *elem, int64_t deadline)
+{
+	GOC__CHAOS();
+	goc_status st = chan_send(ch, elem, deadline);
+	GOC__CHAOS();
+	return st;
+}
+
+static goc_status chan_recv(goc_chan *ch, void *elem, int64_t deadline)
 {
 	if (ch && ch->cap) {
 		/* The fast path: straight from the ring; only an empty one needs the select engine. */
@@ -133,10 +142,19 @@ goc_status goc_chan_recv(goc_chan *ch, void *elem, int64_t deadline)
 	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_RECV);
 }
 
+goc_status goc_chan_recv(goc_chan *ch, void *elem, int64_t deadline)
+{
+	GOC__CHAOS();
+	goc_status st = chan_recv(ch, elem, deadline);
+	GOC__CHAOS();
+	return st;
+}
+
 void goc_chan_close(goc_chan *ch)
 {
 	if (!ch)
 		goc__panic("close of nil channel");
+	GOC__CHAOS();
 	bool buffered = ch->cap != 0;
 	/* Receivers see a buffered channel's close without the lock, and may free it at once. */
 	if (buffered)
@@ -180,7 +198,9 @@ void goc_chan_close(goc_chan *ch)
 size_t goc_chan_len(goc_chan *ch)
 {
 	/* An unbuffered channel never holds an element. */
-	return ch && ch->cap ? goc__ring_len(ch) : 0;
+	size_t len = ch && ch->cap ? goc__ring_len(ch) : 0;
+	GOC__CHAOS(); /* a length is checked, then acted on: widen that window */
+	return len;
 }
 
 size_t goc_chan_cap(const goc_chan *ch)
@@ -362,6 +382,7 @@ static bool woken_soon(goc__op *op)
 
 bool goc__op_park(goc__op *op, int64_t deadline)
 {
+	GOC__CHAOS();
 	if (woken_soon(op))
 		return true;
 	/* Announce the sleep, so that the claimer's exchange sees it and wakes us. */

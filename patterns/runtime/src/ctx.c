@@ -183,6 +183,7 @@ goc_ctx *goc_ctx_with_timeout(goc_ctx *parent, int64_t ns)
 
 void goc_ctx_cancel(goc_ctx *ctx)
 {
+	GOC__CHAOS();
 	if (!ctx || ctx == &background)
 		return;
 	/* Before ctx_mu (lock order): a canceled context needs its timer no more. */

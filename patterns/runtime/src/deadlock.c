@@ -127,10 +127,23 @@ static bool all_stuck(void)
 	return threads >= 0 && threads <= known;
 }
 
+/*
+ * TSan: private (goc_internal.h): the locks the check takes (its own, the
+ * timer lock's) must not order the blocked threads that run it.
+ */
+static void deadlock_check(void);
+
 void goc__deadlock_check(void)
 {
 	if (!goc__checks_on())
 		return;
+	GOC__TSAN_PRIVATE_BEGIN();
+	deadlock_check();
+	GOC__TSAN_PRIVATE_END();
+}
+
+static void deadlock_check(void)
+{
 	uint64_t seen = atomic_load_explicit(&progress, memory_order_relaxed);
 	if (!all_stuck()) {
 		GOC_PT(pthread_mutex_lock(&check_mu));

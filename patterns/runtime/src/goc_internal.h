@@ -108,6 +108,13 @@ static inline int64_t goc__forever_slice(void) { return GOC_FOREVER; }
 static inline void goc__deadlock_check(void) {}
 #endif
 
+/* A schedule-chaos point (chaos.h) in the tsan and debug builds; nothing in release. */
+#ifdef GOC__CHECKS
+#define GOC__CHAOS() goc_chaos_point()
+#else
+#define GOC__CHAOS() ((void)0)
+#endif
+
 /* ---- time and condition variables (status.c) -------------------------- */
 
 /* A condition variable timed on CLOCK_MONOTONIC, the clock of deadlines. */

@@ -53,6 +53,7 @@ static void once_slow(goc_once *once, void (*fn)(void *arg), void *arg)
 
 void goc_once_do(goc_once *once, void (*fn)(void *arg), void *arg)
 {
+	GOC__CHAOS();
 	/* Acquire: pairs with the release store after fn, so fn's effects are visible here. */
 	if (atomic_load_explicit(&once->done, memory_order_acquire) != 0)
 		return;

@@ -595,6 +595,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		goc__blocked_enter(nlive ? what : GOC__SELECT_NO_CASES, ncases ? (const void *)cases[0].ch : NULL);
 		unlock_all(locks, nlocks);
 		bool woken = goc__op_park(&op, deadline);
+		GOC__CHAOS();
 		goc__blocked_leave();
 
 		/*
@@ -656,5 +657,8 @@ out:
 
 goc_status goc_select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen)
 {
-	return goc__select(cases, ncases, deadline, chosen, GOC__SELECT);
+	GOC__CHAOS();
+	goc_status st = goc__select(cases, ncases, deadline, chosen, GOC__SELECT);
+	GOC__CHAOS();
+	return st;
 }

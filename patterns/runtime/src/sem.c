@@ -72,6 +72,7 @@ static void sem_unqueue(goc_sem *sem, sem_waiter *w)
 
 goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 {
+	GOC__CHAOS();
 	goc_status st = GOC_OK;
 	GOC_PT(pthread_mutex_lock(&sem->mu));
 	if (sem->held < sem->capacity) {
@@ -125,6 +126,7 @@ goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 
 void goc_sem_release(goc_sem *sem)
 {
+	GOC__CHAOS();
 	GOC_PT(pthread_mutex_lock(&sem->mu));
 	if (sem->held == 0)
 		goc__panic("semaphore: released more than held");

@@ -764,6 +764,7 @@ static __attribute__((noinline)) void task_run(worker *w, goc_task_fn fn, void *
 	/* Relaxed, all: the record is the owner's (see goc__task). */
 	atomic_store_explicit(&rec->id, id_next(), memory_order_relaxed);
 	atomic_store_explicit(&rec->kind, GOC__REC_TASK, memory_order_relaxed);
+	GOC__CHAOS();
 	fn(arg);
 	atomic_store_explicit(&rec->kind, GOC__REC_IDLE, memory_order_relaxed);
 	/* Relaxed: the count must not order a finished task before its readers (see live_tasks). */
@@ -867,6 +868,7 @@ static int worker_start(goc_task_fn fn, void *arg, void *fiber)
 
 goc_status goc_go(goc_task_fn fn, void *arg)
 {
+	GOC__CHAOS();
 	GOC_PT(pthread_once(&pool_once, pool_init));
 	/* Relaxed: see live_tasks. */
 	atomic_fetch_add_explicit(&live_tasks, 1, memory_order_relaxed);

@@ -28,6 +28,7 @@ void goc_wg_destroy(goc_wg *wg)
 
 void goc_wg_add(goc_wg *wg, int64_t delta)
 {
+	GOC__CHAOS();
 	GOC_PT(pthread_mutex_lock(&wg->mu));
 	/*
 	 * Compare before adding, so that a huge negative delta cannot overflow
@@ -59,6 +60,7 @@ void goc_wg_done(goc_wg *wg)
 
 goc_status goc_wg_wait(goc_wg *wg, int64_t deadline)
 {
+	GOC__CHAOS();
 	goc_status st = GOC_OK;
 	GOC_PT(pthread_mutex_lock(&wg->mu));
 	if (wg->count != 0) {

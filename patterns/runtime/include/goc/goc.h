@@ -1,6 +1,7 @@
 /*
  * goc.h - libgoc, Go's concurrency primitives for C threads: tasks,
- * channels, select, WaitGroup, Once, context, semaphore and timers, with
+ * channels, select, WaitGroup, Once, context, semaphore and timers (and
+ * schedule chaos for race checks), with
  * Go's semantics, including its panics for programmer errors.
  * Each header states its contract; this one only includes them all.
  */
@@ -8,6 +9,7 @@
 #define GOC_GOC_H
 
 #include "chan.h"
+#include "chaos.h"
 #include "ctx.h"
 #include "once.h"
 #include "panic.h"
