@@ -62,6 +62,9 @@ static const char usage[] =
 	"                   random or pct, a fresh seed each run; or MODE:SEED (random:0x1f...)\n"
 	"                   to replay one run's seed in every run\n"
 	"  --fail-fast      stop running a program at its first finding\n"
+	"  --chaos-study T  measure what chaos earns: T times for each of chaos off, random\n"
+	"                   and pct, run each program until its first finding (at most\n"
+	"                   --runs runs), and report the median runs until detection\n"
 	"  --timeout S      seconds a run may take before it is killed as hung (default 30)\n"
 	"  --junit FILE     write the findings as JUnit XML (a testcase per program)\n"
 	"  --json FILE      write the findings as JSON\n"
@@ -486,6 +489,95 @@ static char *junit_xml(const program *ps, size_t n)
 	return b.s;
 }
 
+static int parse_chaos(const char *v, chaos_opts *c);
+
+/* Forget what p's runs found, for the next trial. */
+static void program_reset(program *p)
+{
+	for (size_t k = 0; k < p->nfound; k++) {
+		free(p->found[k].key);
+		free(p->found[k].first.kind);
+		free(p->found[k].first.where);
+		free(p->found[k].first.report);
+		free(p->found[k].seeds);
+	}
+	free(p->found);
+	p->found = NULL;
+	p->nfound = 0;
+	p->runs_done = 0;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+ * --chaos-study: for each program and each chaos mode, `trials` times: run
+ * it until its first finding (at most `runs` runs). The median counts a
+ * trial that found nothing as more than `runs` runs: shown as ">N".
+ */
+static int chaos_study(program *ps, size_t nps, unsigned trials, unsigned runs, double timeout_s, bool quiet,
+                       const char *json)
+{
+	static const char *const modes[] = { "off", "random", "pct" };
+	json_t *rows = json_array();
+	unsigned *at = xcalloc(trials, sizeof *at);
+	printf("%-40s %-7s %9s %14s  %s\n", "program", "chaos", "found", "median runs", "finding");
+	for (size_t i = 0; i < nps && !interrupted; i++) {
+		for (size_t m = 0; m < 3 && !interrupted; m++) {
+			chaos_opts c = { 0 };
+			(void)parse_chaos(modes[m], &c);
+			c.next = (uint64_t)(now_monotonic_s() * 1e9) ^ ((uint64_t)getpid() << 32) ^ m;
+			unsigned found = 0;
+			double seconds = 0;
+			char *kind = NULL;
+			for (unsigned t = 0; t < trials && !interrupted; t++) {
+				run_program(&ps[i], runs, timeout_s, quiet, true, &c);
+				seconds += ps[i].seconds;
+				at[t] = ps[i].nfound ? ps[i].found[0].first_run : runs + 1;
+				found += ps[i].nfound > 0;
+				if (ps[i].nfound && !kind)
+					kind = xstrdup(ps[i].found[0].first.kind);
+				program_reset(&ps[i]);
+			}
+			qsort(at, trials, sizeof *at, cmp_uint);
+			unsigned median = at[trials / 2];
+			char med[32];
+			if (median > runs)
+				snprintf(med, sizeof med, ">%u", runs);
+			else
+				snprintf(med, sizeof med, "%u", median);
+			const char *slash = strrchr(ps[i].argv[0], '/');
+			printf("%-40s %-7s %4u/%-4u %14s  %s\n", slash ? slash + 1 : ps[i].argv[0], modes[m], found, trials,
+			       med, kind ? kind : "");
+			json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:s?}", "command",
+			                                      ps[i].name, "chaos", modes[m], "trials", (json_int_t)trials,
+			                                      "found", (json_int_t)found, "max_runs", (json_int_t)runs,
+			                                      "median_runs", (json_int_t)median, "seconds", seconds,
+			                                      "finding", kind));
+			free(kind);
+		}
+	}
+	free(at);
+	int rc = interrupted ? GOC_EXIT_INTERRUPTED : GOC_EXIT_OK;
+	if (json) {
+		char err[512];
+		json_t *j = json_pack("{s:s, s:o}", "goc_chaos_study", "1", "rows", rows);
+		char *text = json_dumps(j, JSON_INDENT(2));
+		json_decref(j);
+		if (file_write_atomic(json, text, strlen(text), err, sizeof err) != 0) {
+			goc_err("race: %s", err);
+			rc = GOC_EXIT_FAILED;
+		}
+		free(text);
+	} else {
+		json_decref(rows);
+	}
+	return rc;
+}
+
 static void programs_free(program *ps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -538,6 +630,7 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 	uint64_t runs = 10, timeout_s = 30;
 	const char *junit = NULL, *json = NULL, *tsan_build = "build/tsan";
 	bool quiet = false, fail_fast = false;
+	uint64_t study_trials = 0;
 	chaos_opts chaos = { 0 };
 	int a = 1;
 	for (; a < argc; a++) {
@@ -561,7 +654,8 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 		if (o[0] != '-')
 			break;
 		bool takes = !strcmp(o, "--runs") || !strcmp(o, "--timeout") || !strcmp(o, "--junit") ||
-		             !strcmp(o, "--json") || !strcmp(o, "--tsan-build") || !strcmp(o, "--chaos");
+		             !strcmp(o, "--json") || !strcmp(o, "--tsan-build") || !strcmp(o, "--chaos") ||
+		             !strcmp(o, "--chaos-study");
 		if (!takes) {
 			goc_err("race: unknown option '%s' (see goc race --help)", o);
 			return GOC_EXIT_USAGE;
@@ -579,6 +673,11 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 		} else if (!strcmp(o, "--timeout")) {
 			if (!parse_u64(v, &timeout_s) || timeout_s < 1 || timeout_s > 86400) {
 				goc_err("race: --timeout: '%s' is not a number of seconds in 1..86400", v);
+				return GOC_EXIT_USAGE;
+			}
+		} else if (!strcmp(o, "--chaos-study")) {
+			if (!parse_u64(v, &study_trials) || study_trials < 1 || study_trials > 1000) {
+				goc_err("race: --chaos-study: '%s' is not a number of trials in 1..1000", v);
 				return GOC_EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--chaos")) {
@@ -658,6 +757,11 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (study_trials) {
+		int src = chaos_study(ps, nps, (unsigned)study_trials, (unsigned)runs, (double)timeout_s, quiet, json);
+		programs_free(ps, nps);
+		return src;
+	}
 	for (size_t i = 0; i < nps && !interrupted; i++)
 		run_program(&ps[i], (unsigned)runs, (double)timeout_s, quiet, fail_fast, &chaos);
 

@@ -24,6 +24,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "report_checks.h"
 #include "results.h"
 #include "stats.h"
 #include "util.h"
@@ -1213,6 +1214,7 @@ int report_generate(const report_options *o, char *err, size_t errlen)
 	if (!r.nscens)
 		sb_add(&md, "\nNo points were recorded.\n");
 	md_scenarios(&md, &r);
+	md_race_checks(&md, r.first_dir);
 
 	if (file_write_atomic(o->out, sb_str(&md), md.len, err, errlen) != 0) {
 		rc = GOC_EXIT_FAILED;
