@@ -7,7 +7,7 @@
 #       DETECTOR's mode says. Exit 0 at the first run DETECTOR catches, 1 if
 #       none does, 77 (skipped) if the build has no such detector.
 #   check.sh INI PITFALL fixed MODE PROGRAM
-#       Run PROGRAM (the fixed version) `tries` times in MODE. Exit 0 if every
+#       Run PROGRAM (the fixed version) `fixed-runs` times in MODE. Exit 0 if every
 #       run exits 0 within the timeout and prints nothing that any of the
 #       pitfall's detectors, or the `clean` ones, of that mode match; else 1.
 set -u
@@ -47,7 +47,7 @@ tries=$(ini_get "$pitfall" tries)
 timeout=$(ini_get pitfalls timeout)
 case $version in
 bad) mode=$(det_get "$what" mode) ;;
-fixed) mode=$what ;;
+fixed) mode=$what tries=$(ini_get pitfalls fixed-runs) ;;
 *) echo "check.sh: bad or fixed, not '$version'" >&2; exit 2 ;;
 esac
 if [ -z "$(ini_get "mode.$mode" build)" ]; then
@@ -105,7 +105,8 @@ fi
 # The detectors a fixed version answers to in this mode: the pitfall's and the clean ones.
 dets=""
 for d in $(ini_get "$pitfall" stated) $(ini_get "$pitfall" also) $(ini_get "$pitfall" sometimes) $(ini_get pitfalls clean); do
-	[ "$(det_get "$d" mode)" = "$mode" ] && dets="$dets $d"
+	[ "$(det_get "$d" mode)" = "$mode" ] || continue
+	case " $dets " in *" $d "*) ;; *) dets="$dets $d" ;; esac
 done
 k=1
 while [ "$k" -le "$tries" ]; do

@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-enum { THREADS = 2, PER_THREAD = 10000 };
+enum { THREADS = 2, PER_THREAD = 1000 };
 
 static int hits; /* BUG: shared by both threads, guarded by nothing */
 

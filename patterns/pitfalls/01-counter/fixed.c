@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-enum { THREADS = 2, PER_THREAD = 10000 };
+enum { THREADS = 2, PER_THREAD = 1000 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int hits; /* guarded by mu */

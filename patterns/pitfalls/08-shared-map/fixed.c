@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { BUCKETS = 16, PER_THREAD = 2000 };
+enum { BUCKETS = 16, PER_THREAD = 500 };
 
 struct node { int key; struct node *next; };
 struct map {

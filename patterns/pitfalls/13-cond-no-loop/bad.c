@@ -9,10 +9,10 @@
  * wakeup like this, or a spurious one (POSIX allows them), breaks any wait
  * that does not re-check its condition in a loop.
  *
- * Detector: the program's own check (a pop from an empty queue); the
- * producer waits until both consumers are waiting before it publishes, so it
- * fires in practically every run. No race detector sees it: every access is
- * under the lock.
+ * Detector: the program's own check (a pop from an empty queue), every run:
+ * the producer publishes the first job only once both consumers wait, and
+ * the second only once both have woken from the first broadcast. No race
+ * detector sees the bug: every access is under the lock.
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <pthread.h>
@@ -25,17 +25,19 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t nonempty = PTHREAD_COND_INITIALIZER;
 static int queue[CONSUMERS]; /* guarded by mu */
 static int len;              /* guarded by mu */
-static int waiting;          /* guarded by mu: consumers inside the wait */
+static int arrived;          /* guarded by mu: consumers that got to their wait */
+static int wakeups;          /* guarded by mu: returns from pthread_cond_wait */
 static int empty_pops;       /* guarded by mu: the check */
 
 static void *consume(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&mu);
-	waiting++;
-	if (len == 0) /* BUG: `if`, not `while`: wakes up and assumes a job is there */
+	arrived++;
+	if (len == 0) { /* BUG: `if`, not `while`: wakes up and assumes a job is there */
 		pthread_cond_wait(&nonempty, &mu);
-	waiting--;
+		wakeups++;
+	}
 	if (len == 0)
 		empty_pops++; /* the queue's own check: pop from an empty queue */
 	else
@@ -44,16 +46,22 @@ static void *consume(void *arg)
 	return NULL;
 }
 
-/* Once the queue is empty and `ready` consumers wait, publish a job and wake them all. */
-static void publish(int job, int ready)
+/* Pace the producer: poll until *count reaches n (both are guarded by mu). */
+static void wait_until(const int *count, int n)
 {
-	for (;;) {
-		pthread_mutex_lock(&mu);
-		if (len == 0 && waiting >= ready)
-			break;
+	pthread_mutex_lock(&mu);
+	while (*count < n) {
 		pthread_mutex_unlock(&mu);
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		pthread_mutex_lock(&mu);
 	}
+	pthread_mutex_unlock(&mu);
+}
+
+/* Queue one job and wake every consumer. */
+static void publish(int job)
+{
+	pthread_mutex_lock(&mu);
 	queue[len++] = job;
 	pthread_cond_broadcast(&nonempty);
 	pthread_mutex_unlock(&mu);
@@ -64,8 +72,10 @@ int main(void)
 	pthread_t t[CONSUMERS];
 	for (int i = 0; i < CONSUMERS; i++)
 		pthread_create(&t[i], NULL, consume, NULL);
-	publish(1, 2); /* both consumers wake for this one job */
-	publish(2, 0);
+	wait_until(&arrived, CONSUMERS); /* both consumers wait */
+	publish(1);                       /* and both wake, for one job */
+	wait_until(&wakeups, CONSUMERS);  /* both have woken and looked */
+	publish(2);
 	for (int i = 0; i < CONSUMERS; i++)
 		pthread_join(t[i], NULL);
 	if (empty_pops != 0) {
