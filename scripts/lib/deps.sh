@@ -15,11 +15,11 @@
 # llvm-19 (for llvm-symbolizer-19, which the sanitizers look for by that name:
 # without it their reports carry no function names or lines), the build
 # tools, the test framework, the benchmark timer, and the system C compiler
-# (`cc`) that the installed-library test builds a program with; for the
-# harness (goc), the JSON and INI libraries and gnuplot for the report's
-# charts.
+# (`cc`) that the installed-library test builds a program with; valgrind,
+# whose helgrind and drd the pitfall checks run; for the harness (goc), the
+# JSON and INI libraries and gnuplot for the report's charts.
 GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev llvm-19 cmake ninja-build pkg-config libcmocka-dev hyperfine gcc
-	libjansson-dev libinih-dev gnuplot-nox)
+	valgrind libjansson-dev libinih-dev gnuplot-nox)
 
 # Wanted by scripts/run for the Go baseline: installed when they can be had;
 # a failure to install them is only a warning here (scripts/run says what it
