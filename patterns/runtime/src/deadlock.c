@@ -128,28 +128,17 @@ static bool all_stuck(void)
 }
 
 /*
- * TSan: private (goc_internal.h): the locks the check takes (its own, the
- * timer lock's) must not order the blocked threads that run it.
+ * Whether nothing can proceed: the same stuck state seen twice, a slice
+ * apart, with no progress in between (see the file comment).
  */
-static void deadlock_check(void);
-
-void goc__deadlock_check(void)
-{
-	if (!goc__checks_on())
-		return;
-	GOC__TSAN_PRIVATE_BEGIN();
-	deadlock_check();
-	GOC__TSAN_PRIVATE_END();
-}
-
-static void deadlock_check(void)
+static bool deadlocked(void)
 {
 	uint64_t seen = atomic_load_explicit(&progress, memory_order_relaxed);
 	if (!all_stuck()) {
 		GOC_PT(pthread_mutex_lock(&check_mu));
 		suspect_progress = 0;
 		GOC_PT(pthread_mutex_unlock(&check_mu));
-		return;
+		return false;
 	}
 	int64_t now = goc_now();
 	GOC_PT(pthread_mutex_lock(&check_mu));
@@ -159,6 +148,17 @@ static void deadlock_check(void)
 		suspect_at = now;
 	}
 	GOC_PT(pthread_mutex_unlock(&check_mu));
+	return dead;
+}
+
+void goc__deadlock_check(void)
+{
+	if (!goc__checks_on())
+		return;
+	/* TSan: private, so that the locks the check takes do not order the blocked threads that run it. */
+	GOC__TSAN_PRIVATE_BEGIN();
+	bool dead = deadlocked();
+	GOC__TSAN_PRIVATE_END();
 	if (!dead)
 		return;
 	/* One report: a second thread that concludes the same waits for the first's exit. */
