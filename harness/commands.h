@@ -24,5 +24,6 @@ int cmd_report(const goc_globals *g, int argc, char **argv);
 int cmd_compare(const goc_globals *g, int argc, char **argv);
 int cmd_exec(const goc_globals *g, int argc, char **argv);
 int cmd_race(const goc_globals *g, int argc, char **argv);
+int cmd_pitfalls(const goc_globals *g, int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * goc.c - the goc command: global options, then one command (list, bench,
- * baseline, report, compare, race; exec is hyperfine's wrapper), and `goc list`,
+ * baseline, report, compare, race, pitfalls; exec is hyperfine's wrapper), and `goc list`,
  * which shows what the others can run.
  */
 #define _GNU_SOURCE
@@ -25,6 +25,7 @@ static const char usage[] =
 	"  report [RUN...]       write REPORT.md and its charts from runs (default: latest)\n"
 	"  compare A B           compare two runs point by point (Mann-Whitney U); exit 1 if slower\n"
 	"  race [-- COMMAND]     run TSan builds N times; report each race, leak, deadlock, hang once\n"
+	"  pitfalls              run the pitfalls' bad and fixed versions under their detectors\n"
 	"  exec                  run one target for hyperfine (used by bench)\n\n"
 	"options (before the command):\n"
 	"  --build DIR      the release build with goc-targets.ini (default build/release)\n"
@@ -176,7 +177,7 @@ typedef struct command {
 static const command commands[] = {
 	{ "list", cmd_list },       { "bench", cmd_bench },     { "baseline", cmd_baseline },
 	{ "report", cmd_report },   { "compare", cmd_compare }, { "exec", cmd_exec },
-	{ "race", cmd_race },
+	{ "race", cmd_race },       { "pitfalls", cmd_pitfalls },
 };
 
 int main(int argc, char **argv)

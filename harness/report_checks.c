@@ -1,6 +1,9 @@
 /*
  * report_checks.c - REPORT.md's race-check sections (report_checks.h),
- * from the JSON that goc race writes (race.c): {"programs": [{"command",
+ * from the JSON that goc pitfalls writes (pitfalls.c: {"runs", "bad":
+ * [{"pitfall", "detector", "stated", "detected", "runs",
+ * "median_seconds"}], "fixed": [{"pitfall", "mode", "clean", "runs",
+ * "why"}]}) and goc race writes (race.c): {"programs": [{"command",
  * "runs", "findings": [{"kind", "where", "runs", ...}]}]} and, from
  * --chaos-study, {"rows": [{"command", "chaos", "trials", "found",
  * "max_runs", "median_runs", "finding"}]}.
@@ -105,12 +108,54 @@ static void md_chaos(strbuf *md, json_t *chaos)
 	}
 }
 
+static void md_pitfalls(strbuf *md, json_t *pf)
+{
+	long long runs = (long long)json_integer_value(json_object_get(pf, "runs"));
+	sb_printf(md, "\n## Pitfalls (goc pitfalls)\n\nEach pitfall's bad version (`patterns/pitfalls/`) ran %lld times "
+	              "under each detector that applies to it; its stated detector must catch it. Each fixed version "
+	              "ran %lld times in each of those modes and must be clean every time.\n\n",
+	          runs, runs);
+	sb_add(md, "| pitfall | detector | caught | median time to detection |\n|---|---|---|---|\n");
+	json_t *bad = json_object_get(pf, "bad");
+	for (size_t i = 0; i < json_array_size(bad); i++) {
+		json_t *r = json_array_get(bad, i);
+		bool stated = json_is_true(json_object_get(r, "stated"));
+		json_t *det = json_object_get(r, "detected");
+		sb_printf(md, "| %s | %s%s |", jstr(r, "pitfall"), jstr(r, "detector"), stated ? " (stated)" : "");
+		if (json_is_null(det))
+			sb_add(md, " not built | |\n");
+		else if (json_integer_value(det) == 0)
+			sb_printf(md, " 0/%lld | |\n", (long long)json_integer_value(json_object_get(r, "runs")));
+		else
+			sb_printf(md, " %lld/%lld | %.3f s |\n", (long long)json_integer_value(det),
+			          (long long)json_integer_value(json_object_get(r, "runs")),
+			          json_real_value(json_object_get(r, "median_seconds")));
+	}
+	json_t *fixed = json_object_get(pf, "fixed");
+	size_t unclean = 0;
+	for (size_t i = 0; i < json_array_size(fixed); i++) {
+		json_t *r = json_array_get(fixed, i);
+		if (json_integer_value(json_object_get(r, "clean")) != json_integer_value(json_object_get(r, "runs"))) {
+			unclean++;
+			sb_printf(md, "\nFixed version of %s NOT clean in mode %s: %s.\n", jstr(r, "pitfall"), jstr(r, "mode"),
+			          jstr(r, "why"));
+		}
+	}
+	if (!unclean)
+		sb_printf(md, "\nEvery fixed version was clean in every run (%zu pitfall-and-mode checks).\n",
+		          json_array_size(fixed));
+}
+
 void md_race_checks(strbuf *md, const char *run_dir)
 {
 	json_t *race = load(md, run_dir, "race.json");
 	if (race)
 		md_race(md, race);
 	json_decref(race);
+	json_t *pf = load(md, run_dir, "pitfalls.json");
+	if (pf)
+		md_pitfalls(md, pf);
+	json_decref(pf);
 	json_t *chaos = load(md, run_dir, "chaos.json");
 	if (chaos)
 		md_chaos(md, chaos);

@@ -1,6 +1,7 @@
 /*
  * report_checks.h - the sections of REPORT.md about race checks: what
- * `goc race` found in a run's programs (race.json in the run's folder) and
+ * `goc race` found in a run's programs (race.json in the run's folder),
+ * the pitfalls' detection table (pitfalls.json, from goc pitfalls) and
  * what schedule chaos earned (chaos.json, from goc race --chaos-study).
  * A run without those files gets no such section.
  *
