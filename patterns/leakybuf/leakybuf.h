@@ -59,8 +59,9 @@ typedef struct goc_pool_counts {
 } goc_pool_counts;
 
 /*
- * A pool of buffers of buf_size bytes (at least 8, a multiple of 8; 64-byte
- * aligned) keeping at most `cap` free ones (ignored by GOC_POOL_MALLOC).
+ * A pool of buffers of buf_size bytes (at least 8, a multiple of 8; aligned
+ * as malloc() aligns) keeping at most `cap` free ones (ignored by
+ * GOC_POOL_MALLOC).
  * NULL when out of memory or given a size that is not allowed.
  */
 goc_bufpool *goc_bufpool_make(goc_pool_kind kind, size_t buf_size, size_t cap);

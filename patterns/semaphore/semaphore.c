@@ -118,21 +118,25 @@ goc_status goc_limiter_acquire_ctx(goc_limiter *l, goc_ctx *ctx)
 	}
 	int64_t ctx_deadline = 0;
 	bool has_deadline = goc_ctx_deadline(ctx, &ctx_deadline);
+	if (!goc_ctx_done(ctx) && !has_deadline)
+		return goc_limiter_acquire(l, GOC_FOREVER); /* the background: nothing can end the wait */
 	/*
-	 * Wait in slices, looking at the context between them. A context with
-	 * a deadline is not trusted to have fired at its deadline: the slice
-	 * ends there, and the loop asks the context again until it says so.
+	 * Wait loop, in slices, looking at the context between them. A slice
+	 * ends at the context's deadline at the latest, and the deadline having
+	 * passed is the context's end even if its timer has not fired yet.
 	 */
 	for (;;) {
 		int64_t until = goc_deadline_after(CTX_SLICE_NS);
 		if (has_deadline && ctx_deadline < until)
 			until = ctx_deadline;
-		goc_status st = goc_limiter_acquire(l, until <= 0 ? 1 : until);
+		goc_status st = goc_limiter_acquire(l, until);
 		if (st != GOC_TIMEOUT)
 			return st;
 		err = goc_ctx_err(ctx);
 		if (err != GOC_OK)
 			return err;
+		if (has_deadline && goc_now() >= ctx_deadline)
+			return GOC_DEADLINE_EXCEEDED;
 	}
 }
 
@@ -273,6 +277,8 @@ static void spawner_task(void *arg)
 
 goc_status goc_limit_run(goc_limiter *l, const goc_limit_opts *o, goc_limit_stats *out)
 {
+	if (o->tasks == 0 || o->tasks > SIZE_MAX / sizeof(limit_slot))
+		goc_panic("semaphore: a run needs 1 to %zu tasks, not %zu", SIZE_MAX / sizeof(limit_slot), o->tasks);
 	memset(out, 0, sizeof *out);
 	size_t k = goc_limiter_limit(l);
 	limit_run *r = aligned_alloc(LINE, (sizeof *r + LINE - 1) / LINE * LINE);

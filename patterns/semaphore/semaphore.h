@@ -124,7 +124,7 @@ typedef struct goc_limit_stats {
  * Run the workload on `l` (which must have no unit held) and fill *out.
  * Returns GOC_OK, or GOC_NOMEM when the tasks could not be started (then
  * *out is filled as far as the run went and the run is not to be trusted).
- * Blocks until every task it started has returned.
+ * Blocks until every task it started has returned. Panics when o->tasks is 0.
  */
 goc_status goc_limit_run(goc_limiter *l, const goc_limit_opts *o, goc_limit_stats *out);
 

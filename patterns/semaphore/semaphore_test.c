@@ -177,6 +177,10 @@ static void test_limiter_ctx_canceled_returns_canceled_count_right(void **state)
 		goc_ctx *fresh = goc_ctx_with_cancel(goc_ctx_background());
 		assert_int_equal(goc_limiter_acquire_ctx(l, fresh), GOC_OK);
 		assert_int_equal(goc_limiter_held(l), 2);
+		/* The background context never ends a wait, and takes a free unit like any other. */
+		goc_limiter_release(l);
+		assert_int_equal(goc_limiter_acquire_ctx(l, goc_ctx_background()), GOC_OK);
+		assert_int_equal(goc_limiter_held(l), 2);
 		give(l, 2);
 		assert_int_equal(goc_limiter_held(l), 0);
 		goc_ctx_free(fresh);
@@ -342,6 +346,33 @@ static void test_verify_limiter_serializing_fails(void **state)
 	}
 }
 
+/*
+ * A run that cannot reach K lingers for its linger time, then ends and
+ * fails: here 3 of the 4 units are taken before the run, so at most one
+ * task is ever in.
+ */
+static void test_run_cannot_reach_limit_lingers_then_fails(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < NKINDS; k++) {
+		goc_limiter *l = goc_limiter_make(kinds[k], 4);
+		assert_non_null(l);
+		take(l, 3);
+		goc_limit_opts o = { .form = GOC_FORM_WORKERS, .tasks = 8, .cycles = 400, .linger_ns = 40 * MS };
+		goc_limit_stats s;
+		assert_int_equal(goc_limit_run(l, &o, &s), GOC_OK);
+		assert_true(s.elapsed_ns >= 40 * MS);
+		assert_int_equal(s.max_in_flight, 1);
+		assert_int_equal(s.cycles, 400);
+		assert_int_equal(s.held_after, 3);
+		char why[256] = "";
+		assert_false(goc_limit_verify(&s, &o, 4, why, sizeof why));
+		assert_non_null(strstr(why, "never 4"));
+		give(l, 3);
+		goc_limiter_free(l);
+	}
+}
+
 /* Each way a run can be wrong fails verification on its own, with its reason. */
 static void test_verify_each_fault_named(void **state)
 {
@@ -415,6 +446,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_run_fewer_tasks_than_limit_reaches_tasks),
 		GOC_TEST(test_verify_limiter_too_wide_fails),
 		GOC_TEST(test_verify_limiter_serializing_fails),
+		GOC_TEST(test_run_cannot_reach_limit_lingers_then_fails),
 		GOC_TEST(test_verify_each_fault_named),
 		GOC_TEST(test_limiter_release_more_than_held_panics),
 	};
