@@ -24,12 +24,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NS_PER_SEC INT64_C(1000000000)
 /* The longest slice a context acquire of goc_sem or sem_t waits before looking at the context again. */
 #define CTX_SLICE_NS INT64_C(1000000)
-/* The default linger time: how long a run may wait to see K holders at once. */
-#define DEFAULT_LINGER_NS NS_PER_SEC
+/*
+ * The default linger time: how long a run may wait to see K holders at
+ * once. Generous, since a correct limiter ends the wait as soon as the K-th
+ * holder is in, and on an overloaded machine (sanitizer builds, parallel
+ * tests) a thread that must run for that can be kept off the CPU for whole
+ * seconds; only a wrong limiter pays it in full.
+ */
+#define DEFAULT_LINGER_NS (5 * NS_PER_SEC)
+/* A lingering holder yields for this long, then sleeps between looks, leaving the CPUs to those it waits for. */
+#define LINGER_SPIN_NS INT64_C(100000)
+#define LINGER_NAP_NS 50000L
 #define LINE 64
 
 struct goc_limiter {
@@ -213,8 +223,20 @@ static void critical_section(limit_run *r)
 	                                                       memory_order_relaxed))
 		;
 	/* Wait loop: until K holders were seen at once, or the linger time is used up. */
-	while (atomic_load_explicit(&r->max, memory_order_relaxed) < r->reach && goc_now() < r->linger_until)
-		sched_yield();
+	int64_t since = 0;
+	while (atomic_load_explicit(&r->max, memory_order_relaxed) < r->reach) {
+		int64_t now = goc_now();
+		if (now >= r->linger_until)
+			break;
+		if (!since)
+			since = now;
+		if (now - since < LINGER_SPIN_NS) {
+			sched_yield();
+		} else {
+			struct timespec nap = { 0, LINGER_NAP_NS };
+			nanosleep(&nap, NULL);
+		}
+	}
 	if (r->o->critical)
 		r->o->critical(r->o->arg);
 	atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);

@@ -37,9 +37,10 @@
  * serializes everything is as wrong as one that lets too many in. So that
  * reaching K does not depend on luck with the scheduler (on two CPUs at most
  * two holders run at once), a task entering while the maximum is still
- * below K lingers, yielding its CPU, until the maximum reaches K or the
- * run's linger time (1 s by default) is used up; once K was seen, nobody
- * lingers. A correct limiter reaches K within the first K acquires.
+ * below K lingers (yielding its CPU, after 100 us sleeping between looks)
+ * until the maximum reaches K or the run's linger time (5 s by default) is
+ * used up; once K was seen, nobody lingers. A correct limiter reaches K
+ * within the first K acquires, so only a wrong one waits the linger out.
  */
 #ifndef GOC_SEMAPHORE_H
 #define GOC_SEMAPHORE_H
@@ -107,7 +108,7 @@ typedef struct goc_limit_opts {
 	goc_limit_form form;
 	size_t tasks;              /* T: workers or spawners, >= 1 */
 	uint64_t cycles;           /* N: acquire/release cycles in all, >= 1 */
-	int64_t linger_ns;         /* the most the run may linger waiting to see K in (0: 1 s) */
+	int64_t linger_ns;         /* the most the run may linger waiting to see K in (0: 5 s) */
 	void (*critical)(void *arg); /* called inside the critical section (NULL: nothing); any thread */
 	void *arg;
 } goc_limit_opts;

@@ -15,8 +15,8 @@
 // --form spawn limits goroutine creation instead: T spawners each acquire
 // before starting a goroutine, which releases when it ends (N goroutines in
 // all; 100,000 by default). As in C, a task entering while the maximum is
-// still below K lingers (runtime.Gosched) until K were seen at once or 1 s
-// has passed, so that reaching K is checked, not left to the scheduler.
+// still below K lingers (runtime.Gosched, after 100 us time.Sleep) until K
+// were seen at once or 5 s have passed, so that reaching K is checked, not left to the scheduler.
 //
 // Same command line, same checks, same JSON line (byte for byte in format)
 // as the C program. Only the standard library is used, nothing newer than
@@ -49,7 +49,9 @@ const (
 	defaultTasks     = 16
 	defaultLimit     = 4
 
-	lingerFor = time.Second
+	lingerFor  = 5 * time.Second
+	lingerSpin = 100 * time.Microsecond
+	lingerNap  = 50 * time.Microsecond
 )
 
 // limiter is what the workload acquires and releases.
@@ -142,8 +144,20 @@ func (g *gauge) critical() {
 	v := g.inFlight.Add(1)
 	for m := g.max.Load(); v > m && !g.max.CompareAndSwap(m, v); m = g.max.Load() {
 	}
-	for g.max.Load() < g.reach && time.Now().Before(g.lingerUntil) {
-		runtime.Gosched()
+	var since time.Time
+	for g.max.Load() < g.reach {
+		now := time.Now()
+		if !now.Before(g.lingerUntil) {
+			break
+		}
+		if since.IsZero() {
+			since = now
+		}
+		if now.Sub(since) < lingerSpin {
+			runtime.Gosched()
+		} else {
+			time.Sleep(lingerNap)
+		}
 	}
 	g.inFlight.Add(^uint64(0))
 }
