@@ -775,17 +775,19 @@ static const struct scenario_note {
 	  "the spin mutex (try, spin, then sleep on a futex, as Go's sync.Mutex does) beats sync.Mutex and glibc's "
 	  "default mutex, whose calls dispatch on the mutex type first; at 2 threads Go's sync.Mutex beats every C "
 	  "lock, because a goroutine that finds it held spins briefly and then parks in Go's scheduler, so the "
-	  "holder keeps its CPU and the counter's cache line and runs on uncontended, while two C threads on two "
-	  "CPUs pass the line back and forth at every increment (glibc's default mutex also makes a futex call "
-	  "for most contended locks and unlocks, since it never spins); at 4 and 8 threads, more than the CPUs, "
-	  "the C locks win, the spin mutex first, while Go's mutex slows down as more goroutines park on it and "
-	  "are woken through the scheduler. glibc's rwlock loses to sync.RWMutex at 2 threads and more: its write lock never spins and "
-	  "takes more atomic steps. The atomic beats every lock, and sharded beats everything: no line is shared" },
+	  "holder keeps its CPU and the counter's cache line and runs on uncontended, while two C threads that "
+	  "both run pass the lock's and the counter's line between the CPUs; at 4 and 8 threads, more than the "
+	  "CPUs, the C locks win (the spin mutex usually first), while Go's mutex slows down as more goroutines "
+	  "park on it and are woken through the scheduler. glibc's rwlock loses to sync.RWMutex at 2 threads and "
+	  "more: its write lock never spins and takes more atomic steps. The atomic beats every lock, and "
+	  "sharded beats everything: no line is shared" },
 	{ "counters-read-mostly",
-	  "\"RWMutex for read-heavy workloads\" holds for Go's sync.RWMutex from 2 threads on (a read is one "
-	  "atomic add in and one out) but not for glibc's rwlock, which is no faster than glibc's mutex here: "
-	  "either way every read still writes the lock's cache line, so readers on two CPUs contend as writers "
-	  "do. An atomic load, which writes nothing, is several times faster than any lock" },
+	  "\"RWMutex for read-heavy workloads\" holds for Go's sync.RWMutex only with more goroutines than CPUs "
+	  "(4 and 8 here): readers then never park behind each other, as they do behind a sync.Mutex, while at 1 "
+	  "and 2 the RWMutex's extra atomic steps cost as much as it saves. It does not hold for glibc's rwlock, "
+	  "which is never clearly faster than glibc's mutex: a read lock and unlock still write the lock's cache "
+	  "line, so readers on two CPUs pass it back and forth as writers do, and OS threads that find a mutex "
+	  "held mostly do not sleep anyway. An atomic load, which writes nothing, is ten times faster than any lock" },
 };
 
 static const char *scenario_note_for(const char *scenario)
