@@ -152,37 +152,47 @@ static bool spin_try(goc_spin_mutex *m)
 	                                               memory_order_relaxed);
 }
 
+/* Lock without TSan's annotations: for goc_spin_mutex_lock() and the rwlock's writer lock. */
+static void spin_lock_raw(goc_spin_mutex *m)
+{
+	if (spin_try(m))
+		return;
+	if (spinning_helps()) {
+		/* Wait for the word to read 0 before trying, so waiters do not bounce its line with CASes. */
+		for (int i = 0; i < SPIN_LOOKS; i++) {
+			cpu_relax();
+			/* Relaxed: only a hint that the CAS may succeed. */
+			if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 && spin_try(m))
+				return;
+		}
+	}
+	/*
+	 * Acquire, as spin_try(). Storing 2 tells the holder that someone may
+	 * sleep; we keep 2 once we get the lock, since we cannot know whether
+	 * others still sleep (an unneeded wake-up is harmless).
+	 */
+	while (atomic_exchange_explicit(&m->state, 2, memory_order_acquire) != 0)
+		syscall(SYS_futex, &m->state, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0); /* returns at once unless still 2 */
+}
+
+static void spin_unlock_raw(goc_spin_mutex *m)
+{
+	/* Release: publishes what we wrote under the lock. 2: someone may sleep. */
+	if (atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2)
+		syscall(SYS_futex, &m->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 void goc_spin_mutex_lock(goc_spin_mutex *m)
 {
 	TSAN_MUTEX(__tsan_mutex_pre_lock(m, 0));
-	if (!spin_try(m)) {
-		if (spinning_helps()) {
-			/* Wait for the word to read 0 before trying, so waiters do not bounce its line with CASes. */
-			for (int i = 0; i < SPIN_LOOKS; i++) {
-				cpu_relax();
-				/* Relaxed: only a hint that the CAS may succeed. */
-				if (atomic_load_explicit(&m->state, memory_order_relaxed) == 0 && spin_try(m))
-					goto taken;
-			}
-		}
-		/*
-		 * Acquire, as spin_try(). Storing 2 tells the holder that someone
-		 * may sleep; we keep 2 once we get the lock, since we cannot know
-		 * whether others still sleep (an unneeded wake-up is harmless).
-		 */
-		while (atomic_exchange_explicit(&m->state, 2, memory_order_acquire) != 0)
-			syscall(SYS_futex, &m->state, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0); /* returns at once unless still 2 */
-	}
-taken:
+	spin_lock_raw(m);
 	TSAN_MUTEX(__tsan_mutex_post_lock(m, 0, 0));
 }
 
 void goc_spin_mutex_unlock(goc_spin_mutex *m)
 {
 	TSAN_MUTEX(__tsan_mutex_pre_unlock(m, 0));
-	/* Release: publishes what we wrote under the lock. 2: someone may sleep. */
-	if (atomic_exchange_explicit(&m->state, 0, memory_order_release) == 2)
-		syscall(SYS_futex, &m->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	spin_unlock_raw(m);
 	TSAN_MUTEX(__tsan_mutex_post_unlock(m, 0));
 }
 
@@ -237,6 +247,135 @@ uint64_t goc_rw_counter_load(goc_rw_counter *c)
 	CT_PT(pthread_rwlock_rdlock(&c->rw));
 	uint64_t n = c->n;
 	CT_PT(pthread_rwlock_unlock(&c->rw));
+	return n;
+}
+
+/* ---- rwspin: Go's RWMutex, on the spin mutex ------------------------------------------ */
+
+/*
+ * Go's sync.RWMutex, line for line: a reader is one atomic add in and one
+ * out while no writer is about; a writer takes the writer mutex, then
+ * subtracts GOC_SPIN_RW_MAX_READERS from the reader count, which turns
+ * every later reader away to the reader semaphore, and waits on the
+ * writer semaphore for the readers already in to leave; its unlock adds
+ * the amount back and lets the waiting readers in. The whole lock is one
+ * annotated mutex to ThreadSanitizer (a read lock is its read lock), and
+ * the atomics inside, which TSan then ignores, are seq_cst as Go's are.
+ */
+
+/* Take one unit, sleeping on the futex while there is none. */
+static void sem_acquire(goc_futex_sem *s)
+{
+	for (;;) {
+		unsigned v = atomic_load(&s->count);
+		while (v > 0)
+			if (atomic_compare_exchange_weak(&s->count, &v, v - 1))
+				return;
+		/*
+		 * Announce the sleep before it: a release that adds a unit after
+		 * our look sees waiters > 0 and wakes us, or the futex sees the
+		 * unit and does not sleep (seq_cst on both sides: Dekker's order).
+		 */
+		atomic_fetch_add(&s->waiters, 1);
+		syscall(SYS_futex, &s->count, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		atomic_fetch_sub(&s->waiters, 1);
+	}
+}
+
+static void sem_release(goc_futex_sem *s)
+{
+	atomic_fetch_add(&s->count, 1);
+	if (atomic_load(&s->waiters) > 0)
+		syscall(SYS_futex, &s->count, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void goc_spin_rwlock_init(goc_spin_rwlock *rw)
+{
+	atomic_init(&rw->w.state, 0);
+	atomic_init(&rw->readers, 0);
+	atomic_init(&rw->departing, 0);
+	atomic_init(&rw->writer_sem.count, 0);
+	atomic_init(&rw->writer_sem.waiters, 0);
+	atomic_init(&rw->reader_sem.count, 0);
+	atomic_init(&rw->reader_sem.waiters, 0);
+	TSAN_MUTEX(__tsan_mutex_create(rw, __tsan_mutex_not_static));
+}
+
+void goc_spin_rwlock_destroy(goc_spin_rwlock *rw)
+{
+	TSAN_MUTEX(__tsan_mutex_destroy(rw, __tsan_mutex_not_static));
+	(void)rw;
+}
+
+void goc_spin_rwlock_rlock(goc_spin_rwlock *rw)
+{
+	TSAN_MUTEX(__tsan_mutex_pre_lock(rw, __tsan_mutex_read_lock));
+	if (atomic_fetch_add(&rw->readers, 1) + 1 < 0)
+		sem_acquire(&rw->reader_sem); /* a writer is pending: it lets us in when it unlocks */
+	TSAN_MUTEX(__tsan_mutex_post_lock(rw, __tsan_mutex_read_lock, 0));
+}
+
+void goc_spin_rwlock_runlock(goc_spin_rwlock *rw)
+{
+	TSAN_MUTEX(__tsan_mutex_pre_unlock(rw, __tsan_mutex_read_lock));
+	int r = atomic_fetch_sub(&rw->readers, 1) - 1;
+	if (r < 0) {
+		if (r + 1 == 0 || r + 1 == -GOC_SPIN_RW_MAX_READERS)
+			goc_panic("counters: read-unlock of an rwlock not read-locked");
+		/* A writer is pending; the last reader it waits for wakes it. */
+		if (atomic_fetch_sub(&rw->departing, 1) - 1 == 0)
+			sem_release(&rw->writer_sem);
+	}
+	TSAN_MUTEX(__tsan_mutex_post_unlock(rw, __tsan_mutex_read_lock));
+}
+
+void goc_spin_rwlock_lock(goc_spin_rwlock *rw)
+{
+	TSAN_MUTEX(__tsan_mutex_pre_lock(rw, 0));
+	spin_lock_raw(&rw->w); /* one writer at a time */
+	/* Turn new readers away; r is how many are in now. */
+	int r = atomic_fetch_sub(&rw->readers, GOC_SPIN_RW_MAX_READERS);
+	if (r != 0 && atomic_fetch_add(&rw->departing, r) + r != 0)
+		sem_acquire(&rw->writer_sem); /* the last of the r readers wakes us */
+	TSAN_MUTEX(__tsan_mutex_post_lock(rw, 0, 0));
+}
+
+void goc_spin_rwlock_unlock(goc_spin_rwlock *rw)
+{
+	TSAN_MUTEX(__tsan_mutex_pre_unlock(rw, 0));
+	/* Let readers in again; r is how many arrived while we held it, each asleep or about to be. */
+	int r = atomic_fetch_add(&rw->readers, GOC_SPIN_RW_MAX_READERS) + GOC_SPIN_RW_MAX_READERS;
+	if (r >= GOC_SPIN_RW_MAX_READERS)
+		goc_panic("counters: unlock of an rwlock not locked");
+	for (int i = 0; i < r; i++)
+		sem_release(&rw->reader_sem);
+	spin_unlock_raw(&rw->w);
+	TSAN_MUTEX(__tsan_mutex_post_unlock(rw, 0));
+}
+
+void goc_spin_rw_counter_init(goc_spin_rw_counter *c)
+{
+	goc_spin_rwlock_init(&c->rw);
+	c->n = 0;
+}
+
+void goc_spin_rw_counter_destroy(goc_spin_rw_counter *c)
+{
+	goc_spin_rwlock_destroy(&c->rw);
+}
+
+void goc_spin_rw_counter_add(goc_spin_rw_counter *c, uint64_t delta)
+{
+	goc_spin_rwlock_lock(&c->rw);
+	c->n += delta;
+	goc_spin_rwlock_unlock(&c->rw);
+}
+
+uint64_t goc_spin_rw_counter_load(goc_spin_rw_counter *c)
+{
+	goc_spin_rwlock_rlock(&c->rw);
+	uint64_t n = c->n;
+	goc_spin_rwlock_runlock(&c->rw);
 	return n;
 }
 
@@ -401,7 +540,8 @@ void goc_chan_counter_free(goc_chan_counter *c)
 
 static const char *const variant_names[GOC_COUNTERS_NVARIANTS] = {
 	[GOC_COUNTERS_UNSAFE] = "unsafe",     [GOC_COUNTERS_MUTEX] = "mutex", [GOC_COUNTERS_ADAPTIVE] = "adaptive",
-	[GOC_COUNTERS_SPIN] = "spin",         [GOC_COUNTERS_RWLOCK] = "rwlock", [GOC_COUNTERS_ATOMIC] = "atomic",
+	[GOC_COUNTERS_SPIN] = "spin",         [GOC_COUNTERS_RWLOCK] = "rwlock", [GOC_COUNTERS_RWSPIN] = "rwspin",
+	[GOC_COUNTERS_ATOMIC] = "atomic",
 	[GOC_COUNTERS_CHAN] = "chan",         [GOC_COUNTERS_SHARDED] = "sharded",
 };
 
@@ -428,6 +568,7 @@ bool goc_counters_variant_reads(goc_counters_variant v)
 	case GOC_COUNTERS_ADAPTIVE:
 	case GOC_COUNTERS_SPIN:
 	case GOC_COUNTERS_RWLOCK:
+	case GOC_COUNTERS_RWSPIN:
 	case GOC_COUNTERS_ATOMIC:
 		return true;
 	default:
@@ -459,6 +600,7 @@ typedef struct run_shared {
 		goc_mutex_counter m;
 		goc_spin_counter s;
 		goc_rw_counter rw;
+		goc_spin_rw_counter srw;
 		goc_atomic_counter a;
 	} c;
 	alignas(GOC_CACHE_LINE) goc_counters_variant variant; /* read-only while tasks run, as all below */
@@ -536,6 +678,9 @@ static void count_task(void *arg)
 	case GOC_COUNTERS_RWLOCK:
 		COUNT_LOOP(goc_rw_counter_add(&sh->c.rw, 1), goc_rw_counter_load(&sh->c.rw));
 		break;
+	case GOC_COUNTERS_RWSPIN:
+		COUNT_LOOP(goc_spin_rw_counter_add(&sh->c.srw, 1), goc_spin_rw_counter_load(&sh->c.srw));
+		break;
 	case GOC_COUNTERS_ATOMIC:
 		COUNT_LOOP(goc_atomic_counter_add(&sh->c.a, 1), goc_atomic_counter_load(&sh->c.a));
 		break;
@@ -566,6 +711,7 @@ static bool counter_make(run_shared *sh, size_t tasks, size_t cap)
 	case GOC_COUNTERS_ADAPTIVE: goc_mutex_counter_init(&sh->c.m, true); return true;
 	case GOC_COUNTERS_SPIN: goc_spin_counter_init(&sh->c.s); return true;
 	case GOC_COUNTERS_RWLOCK: goc_rw_counter_init(&sh->c.rw); return true;
+	case GOC_COUNTERS_RWSPIN: goc_spin_rw_counter_init(&sh->c.srw); return true;
 	case GOC_COUNTERS_ATOMIC: goc_atomic_counter_init(&sh->c.a); return true;
 	case GOC_COUNTERS_CHAN: return goc_chan_counter_start(&sh->chan, cap) == GOC_OK;
 	case GOC_COUNTERS_SHARDED: return (sh->sharded = goc_sharded_counter_make(tasks)) != NULL;
@@ -591,6 +737,10 @@ static uint64_t counter_finish(run_shared *sh)
 	case GOC_COUNTERS_RWLOCK:
 		n = goc_rw_counter_load(&sh->c.rw);
 		goc_rw_counter_destroy(&sh->c.rw);
+		break;
+	case GOC_COUNTERS_RWSPIN:
+		n = goc_spin_rw_counter_load(&sh->c.srw);
+		goc_spin_rw_counter_destroy(&sh->c.srw);
 		break;
 	case GOC_COUNTERS_ATOMIC: n = goc_atomic_counter_load(&sh->c.a); break;
 	case GOC_COUNTERS_CHAN:

@@ -12,8 +12,8 @@
  * in the read-mostly form, a read.
  *
  * Overlap, per counter:
- *   mutex, spin, rw, atomic  add and load from any number of threads at
- *                            once; init and destroy alone, before and after.
+ *   mutex, spin, rw,         add and load from any number of threads at
+ *   spin_rw, atomic          once; init and destroy alone, before and after.
  *   sharded                  add(c, i, d) from one thread per slot i at a
  *                            time; load from any thread at any time (a
  *                            sum of slots read one by one: exact only once
@@ -23,7 +23,7 @@
  *   unsafe                   add from one thread at a time. Anything else
  *                            is the pitfall this counter is here to show.
  *
- * Ordering: for mutex, spin and rw counters an add or load happens-before
+ * Ordering: for mutex, spin, rw and spin_rw counters an add or load happens-before
  * the next one to take the lock; atomic counters are sequentially
  * consistent; a chan counter's adds happen-before stop() returns (each is
  * a channel send the owner receives). A sharded counter's load orders
@@ -130,6 +130,51 @@ void goc_rw_counter_destroy(goc_rw_counter *c);
 void goc_rw_counter_add(goc_rw_counter *c, uint64_t delta);
 uint64_t goc_rw_counter_load(goc_rw_counter *c);
 
+/* ---- rwspin: Go's sync.RWMutex, built on the spin mutex ------------------------ */
+
+/* A counting semaphore on a futex: the rwlock's waiting rooms. */
+typedef struct goc_futex_sem {
+	atomic_uint count;   /* units available */
+	atomic_uint waiters; /* threads about to sleep or asleep on count */
+} goc_futex_sem;
+
+/* Readers a writer subtracts from the reader count: more than can ever hold the lock at once. */
+#define GOC_SPIN_RW_MAX_READERS (1 << 30)
+
+/*
+ * Go's sync.RWMutex in C: a read lock and unlock are one atomic add each
+ * while no writer is about (glibc's rwlock takes more steps); writers
+ * exclude each other on a goc_spin_mutex, and a pending writer turns new
+ * readers away, so readers cannot starve it. Not recursive: a reader that
+ * read-locks again while a writer waits deadlocks, as in Go. Panics on an
+ * unlock of a lock not held (as far as the counts can tell).
+ */
+typedef struct goc_spin_rwlock {
+	goc_spin_mutex w;          /* held by the writer, taken before `readers` is touched */
+	atomic_int readers;        /* readers in or waiting, minus GOC_SPIN_RW_MAX_READERS while a writer is pending or in */
+	atomic_int departing;      /* readers a pending writer still waits for */
+	goc_futex_sem writer_sem;  /* the pending writer sleeps here */
+	goc_futex_sem reader_sem;  /* readers sleep here while a writer is pending or in */
+} goc_spin_rwlock;
+
+void goc_spin_rwlock_init(goc_spin_rwlock *rw);
+void goc_spin_rwlock_destroy(goc_spin_rwlock *rw);
+void goc_spin_rwlock_lock(goc_spin_rwlock *rw);
+void goc_spin_rwlock_unlock(goc_spin_rwlock *rw);
+void goc_spin_rwlock_rlock(goc_spin_rwlock *rw);
+void goc_spin_rwlock_runlock(goc_spin_rwlock *rw);
+
+/* add takes the write lock, load the read lock. */
+typedef struct goc_spin_rw_counter {
+	goc_spin_rwlock rw;
+	uint64_t n; /* guarded by rw: written under the write lock */
+} goc_spin_rw_counter;
+
+void goc_spin_rw_counter_init(goc_spin_rw_counter *c);
+void goc_spin_rw_counter_destroy(goc_spin_rw_counter *c);
+void goc_spin_rw_counter_add(goc_spin_rw_counter *c, uint64_t delta);
+uint64_t goc_spin_rw_counter_load(goc_spin_rw_counter *c);
+
 /* ---- atomic: one fetch-add ------------------------------------------------- */
 
 typedef struct goc_atomic_counter {
@@ -187,6 +232,7 @@ typedef enum goc_counters_variant {
 	GOC_COUNTERS_ADAPTIVE,   /* goc_mutex_counter, PTHREAD_MUTEX_ADAPTIVE_NP */
 	GOC_COUNTERS_SPIN,       /* goc_spin_counter */
 	GOC_COUNTERS_RWLOCK,     /* goc_rw_counter */
+	GOC_COUNTERS_RWSPIN,     /* goc_spin_rw_counter */
 	GOC_COUNTERS_ATOMIC,     /* goc_atomic_counter */
 	GOC_COUNTERS_CHAN,       /* goc_chan_counter */
 	GOC_COUNTERS_SHARDED,    /* goc_sharded_counter, a slot per task */

@@ -3,7 +3,8 @@
  * share N operations (4,000,000) on one counter, each an increment, or, with
  * --reads P, a read for P in every hundred. The variant is the counter
  * (counters.h): mutex (glibc's default), adaptive (glibc's spinning mutex),
- * spin (a spin-then-futex mutex built like Go's sync.Mutex), rwlock, atomic,
+ * spin (a spin-then-futex mutex built like Go's sync.Mutex), rwlock (glibc's),
+ * rwspin (Go's sync.RWMutex built on the spin mutex), atomic,
  * chan (an owner task fed over a channel of 1,024) and sharded (a padded slot
  * per task); and unsafe, the plain `counter++` they all avoid, which loses
  * updates: it reports how many and exits 1 (under ThreadSanitizer the race
@@ -30,7 +31,7 @@
 /* W4's channel: the owner's inbox. */
 #define COUNTERS_CHAN_CAP 1024
 
-static const char *const variants[] = { "mutex", "adaptive", "spin", "rwlock", "atomic", "chan", "sharded", "unsafe", NULL };
+static const char *const variants[] = { "mutex", "adaptive", "spin", "rwlock", "rwspin", "atomic", "chan", "sharded", "unsafe", NULL };
 
 enum { O_VARIANT, O_SIZE, O_THREADS, O_READS };
 
@@ -48,7 +49,7 @@ int main(int argc, char *argv[])
 		  .min = 1, .max = COUNTERS_MAX_THREADS, .help = "tasks sharing the counter (default 4)" },
 		[O_READS] = { .name = "--reads", .metavar = "P", .kind = PROBE_OPT_UINT, .u = &reads,
 		  .min = 0, .max = 99,
-		  .help = "percent of operations that read the counter; mutex, adaptive, spin, rwlock, atomic (default 0)" },
+		  .help = "percent of operations that read the counter; mutex, adaptive, spin, rwlock, rwspin, atomic (default 0)" },
 	};
 	probe_cli cli = {
 		.prog = "counters",
@@ -58,6 +59,7 @@ int main(int argc, char *argv[])
 		.epilog = "Variants: mutex (glibc's default mutex), adaptive (PTHREAD_MUTEX_ADAPTIVE_NP),\n"
 		          "spin (a mutex that spins, then sleeps on a futex, as Go's sync.Mutex does),\n"
 		          "rwlock (a pthread rwlock: increments take the write lock, reads the read lock),\n"
+		          "rwspin (Go's sync.RWMutex built in C on the spin mutex, used as rwlock is),\n"
 		          "atomic (one fetch-add), chan (an owner task holds the count; the others send\n"
 		          "increments over a channel of capacity 1024), sharded (a slot of its own cache\n"
 		          "line per task, summed at the end), and unsafe: a plain counter++ from every\n"
@@ -76,7 +78,7 @@ int main(int argc, char *argv[])
 	if (!goc_counters_variant_parse(variant, &v))
 		probe_usage_error("--variant: unknown value '%s'", variant); /* the choices make this unreachable */
 	if (reads && !goc_counters_variant_reads(v))
-		probe_usage_error("--reads applies to the mutex, adaptive, spin, rwlock and atomic variants only");
+		probe_usage_error("--reads applies to the mutex, adaptive, spin, rwlock, rwspin and atomic variants only");
 
 	goc_counters_config cfg = {
 		.variant = v, .tasks = (size_t)threads, .ops = size, .reads = (unsigned)reads, .cap = COUNTERS_CHAN_CAP

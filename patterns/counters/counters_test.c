@@ -5,7 +5,8 @@
  * whose reads never go backwards; each counter on its own adds and loads
  * what it was given; the spin mutex excludes (a two-field invariant that
  * a broken lock tears), also when its holder sleeps and the waiters must
- * sleep on the futex; sharded slots each fill a cache line of their own;
+ * sleep on the futex; the Go-shaped rwlock lets readers share and keeps
+ * writers out (and in) as a read-write lock must; sharded slots each fill a cache line of their own;
  * the chan counter sums what its adders sent; the expected-increments
  * formula gives hand-counted answers; and misuse panics, as death tests.
  */
@@ -19,8 +20,8 @@
 
 /* The variants that must count exactly (all but the pitfall). */
 static const goc_counters_variant exact_variants[] = {
-	GOC_COUNTERS_MUTEX, GOC_COUNTERS_ADAPTIVE, GOC_COUNTERS_SPIN,    GOC_COUNTERS_RWLOCK,
-	GOC_COUNTERS_ATOMIC, GOC_COUNTERS_CHAN,    GOC_COUNTERS_SHARDED,
+	GOC_COUNTERS_MUTEX,  GOC_COUNTERS_ADAPTIVE, GOC_COUNTERS_SPIN, GOC_COUNTERS_RWLOCK,
+	GOC_COUNTERS_RWSPIN, GOC_COUNTERS_ATOMIC,   GOC_COUNTERS_CHAN, GOC_COUNTERS_SHARDED,
 };
 #define NEXACT (sizeof exact_variants / sizeof exact_variants[0])
 
@@ -100,6 +101,7 @@ static void test_counters_variants_with_reads_are_locks_and_atomic(void **state)
 	assert_true(goc_counters_variant_reads(GOC_COUNTERS_ADAPTIVE));
 	assert_true(goc_counters_variant_reads(GOC_COUNTERS_SPIN));
 	assert_true(goc_counters_variant_reads(GOC_COUNTERS_RWLOCK));
+	assert_true(goc_counters_variant_reads(GOC_COUNTERS_RWSPIN));
 	assert_true(goc_counters_variant_reads(GOC_COUNTERS_ATOMIC));
 	assert_false(goc_counters_variant_reads(GOC_COUNTERS_CHAN));
 	assert_false(goc_counters_variant_reads(GOC_COUNTERS_SHARDED));
@@ -135,7 +137,7 @@ static void test_counters_unsafe_one_task_exact(void **state)
 static void test_counters_variant_names_round_trip(void **state)
 {
 	(void)state;
-	static const char *const names[] = { "unsafe", "mutex", "adaptive", "spin", "rwlock", "atomic", "chan", "sharded" };
+	static const char *const names[] = { "unsafe", "mutex", "adaptive", "spin", "rwlock", "rwspin", "atomic", "chan", "sharded" };
 	for (int v = 0; v < GOC_COUNTERS_NVARIANTS; v++) {
 		goc_counters_variant got;
 		assert_string_equal(goc_counters_variant_str((goc_counters_variant)v), names[v]);
@@ -175,6 +177,14 @@ static void test_counters_single_thread_add_then_load(void **state)
 	assert_int_equal(goc_rw_counter_load(&rw), 10);
 	assert_int_equal(goc_rw_counter_load(&rw), 10);
 	goc_rw_counter_destroy(&rw);
+
+	goc_spin_rw_counter srw;
+	goc_spin_rw_counter_init(&srw);
+	goc_spin_rw_counter_add(&srw, 6);
+	goc_spin_rw_counter_add(&srw, 1);
+	assert_int_equal(goc_spin_rw_counter_load(&srw), 7);
+	assert_int_equal(goc_spin_rw_counter_load(&srw), 7);
+	goc_spin_rw_counter_destroy(&srw);
 
 	goc_atomic_counter a;
 	goc_atomic_counter_init(&a);
@@ -292,6 +302,148 @@ static void test_spin_mutex_sleeping_holder_waiters_sleep_and_wake(void **state)
 {
 	(void)state;
 	spin_mutex_excludes(4, 200, 2000000, 50);
+}
+
+/* ---- rwspin: Go's RWMutex on the spin mutex ---------------------------------------- */
+
+/*
+ * Writers change a and b together under the write lock, now and then
+ * sleeping in between; readers check under the read lock that a == b and
+ * that a never goes back, now and then sleeping too, so that writers wait
+ * for readers on the writer semaphore and readers for writers on the
+ * reader semaphore. Tasks record, main asserts.
+ */
+typedef struct rw_shared {
+	goc_spin_rwlock rw;
+	uint64_t a, b;  /* guarded by rw; equal outside the write lock */
+	goc_wg wg;
+} rw_shared;
+
+typedef struct rw_task {
+	rw_shared *sh;
+	bool writer;      /* read-only */
+	uint64_t rounds;  /* read-only */
+	uint64_t torn, backwards; /* the task's: reads that saw a != b, or a smaller than before */
+} rw_task;
+
+static void rw_task_run(void *arg)
+{
+	rw_task *t = arg;
+	rw_shared *sh = t->sh;
+	uint64_t last = 0;
+	for (uint64_t i = 0; i < t->rounds; i++) {
+		bool nap = i % 64 == 0;
+		if (t->writer) {
+			goc_spin_rwlock_lock(&sh->rw);
+			sh->a++;
+			if (nap)
+				goc_sleep(200000);
+			sh->b++;
+			goc_spin_rwlock_unlock(&sh->rw);
+		} else {
+			goc_spin_rwlock_rlock(&sh->rw);
+			uint64_t a = sh->a;
+			if (nap)
+				goc_sleep(200000);
+			t->torn += a != sh->b;
+			t->backwards += a < last;
+			last = a;
+			goc_spin_rwlock_runlock(&sh->rw);
+		}
+	}
+	goc_wg_done(&sh->wg);
+}
+
+static void test_spin_rwlock_writers_exclude_readers_and_writers(void **state)
+{
+	(void)state;
+	enum { WRITERS = 3, READERS = 5 };
+	rw_shared sh = { 0 };
+	goc_spin_rwlock_init(&sh.rw);
+	goc_wg_init(&sh.wg);
+	rw_task t[WRITERS + READERS];
+	uint64_t rounds = (uint64_t)goc_test_scaled(20000);
+	goc_wg_add(&sh.wg, WRITERS + READERS);
+	for (int k = 0; k < WRITERS + READERS; k++) {
+		t[k] = (rw_task){ .sh = &sh, .writer = k < WRITERS, .rounds = rounds };
+		assert_int_equal(goc_go(rw_task_run, &t[k]), GOC_OK);
+	}
+	assert_int_equal(goc_wg_wait(&sh.wg, goc_test_ms(120000)), GOC_OK);
+	for (int k = 0; k < WRITERS + READERS; k++) {
+		assert_int_equal(t[k].torn, 0);
+		assert_int_equal(t[k].backwards, 0);
+	}
+	assert_int_equal(sh.a, WRITERS * rounds);
+	assert_int_equal(sh.b, WRITERS * rounds);
+	/* Back to idle: no reader counted, none waiting, the writer mutex free. */
+	assert_int_equal(atomic_load(&sh.rw.readers), 0);
+	assert_int_equal(atomic_load(&sh.rw.w.state), 0);
+	goc_wg_destroy(&sh.wg);
+	goc_spin_rwlock_destroy(&sh.rw);
+}
+
+typedef struct rw_probe {
+	goc_spin_rwlock *rw;
+	bool writer;      /* read-only */
+	goc_chan *got;    /* one send once the lock is held */
+	goc_chan *leave;  /* the task releases the lock on a receive */
+	goc_wg *done;     /* counts the task until it has released the lock */
+} rw_probe;
+
+static void rw_probe_run(void *arg)
+{
+	rw_probe *p = arg;
+	if (p->writer)
+		goc_spin_rwlock_lock(p->rw);
+	else
+		goc_spin_rwlock_rlock(p->rw);
+	(void)goc_chan_send(p->got, NULL, GOC_FOREVER);
+	(void)goc_chan_recv(p->leave, NULL, GOC_FOREVER);
+	if (p->writer)
+		goc_spin_rwlock_unlock(p->rw);
+	else
+		goc_spin_rwlock_runlock(p->rw);
+	goc_wg_done(p->done);
+}
+
+/* Two readers hold the lock at once; a writer waits for both, and readers wait for it. */
+static void test_spin_rwlock_readers_share_writer_waits(void **state)
+{
+	(void)state;
+	goc_spin_rwlock rw;
+	goc_spin_rwlock_init(&rw);
+	goc_chan *got = goc_chan_make(0, 4), *leave = goc_chan_make(0, 4);
+	assert_non_null(got);
+	assert_non_null(leave);
+	goc_wg done;
+	goc_wg_init(&done);
+	rw_probe reader = { &rw, false, got, leave, &done }, writer = { &rw, true, got, leave, &done };
+	goc_wg_add(&done, 3); /* two reader tasks and a writer */
+
+	goc_spin_rwlock_rlock(&rw);
+	assert_int_equal(goc_go(rw_probe_run, &reader), GOC_OK);
+	/* A second reader gets in while we hold the read lock. */
+	assert_int_equal(goc_chan_recv(got, NULL, goc_test_ms(10000)), GOC_OK);
+	assert_int_equal(goc_go(rw_probe_run, &writer), GOC_OK);
+	/* The writer cannot get in while either reader holds it. */
+	assert_int_equal(goc_chan_recv(got, NULL, goc_test_ms(50)), GOC_TIMEOUT);
+	goc_spin_rwlock_runlock(&rw);
+	assert_int_equal(goc_chan_recv(got, NULL, goc_test_ms(50)), GOC_TIMEOUT);
+	assert_int_equal(goc_chan_send(leave, NULL, GOC_NOWAIT), GOC_OK); /* the reader task leaves */
+	assert_int_equal(goc_chan_recv(got, NULL, goc_test_ms(10000)), GOC_OK); /* now the writer is in */
+	/* While it holds the lock, a reader task waits. */
+	assert_int_equal(goc_go(rw_probe_run, &reader), GOC_OK);
+	assert_int_equal(goc_chan_recv(got, NULL, goc_test_ms(50)), GOC_TIMEOUT);
+	assert_int_equal(goc_chan_send(leave, NULL, GOC_NOWAIT), GOC_OK); /* the writer leaves */
+	assert_int_equal(goc_chan_recv(got, NULL, goc_test_ms(10000)), GOC_OK);
+	assert_int_equal(goc_chan_send(leave, NULL, GOC_NOWAIT), GOC_OK);
+	/* Every unlock happens-before the destroy. */
+	assert_int_equal(goc_wg_wait(&done, goc_test_ms(10000)), GOC_OK);
+	goc_wg_destroy(&done);
+	assert_int_equal(atomic_load(&rw.readers), 0);
+	goc_spin_rwlock_destroy(&rw);
+	goc_chan_free(got);
+	goc_chan_free(leave);
 }
 
 /* ---- the chan counter ------------------------------------------------------------ */
@@ -417,6 +569,8 @@ int main(int argc, char **argv)
 		GOC_TEST(test_sharded_slots_own_cache_lines_sum),
 		GOC_TEST(test_spin_mutex_contended_excludes),
 		GOC_TEST(test_spin_mutex_sleeping_holder_waiters_sleep_and_wake),
+		GOC_TEST(test_spin_rwlock_writers_exclude_readers_and_writers),
+		GOC_TEST(test_spin_rwlock_readers_share_writer_waits),
 		GOC_TEST(test_chan_counter_sums_every_delta),
 		GOC_TEST(test_sharded_slot_out_of_range_panics),
 		GOC_TEST(test_chan_counter_add_after_stop_panics),

@@ -18,8 +18,9 @@
 //     others avoid (go run -race reports it); it reports how many updates
 //     it lost and exits 1 when it lost any.
 //
-// C's adaptive and spin are glibc's spinning mutex and a hand-built one
-// shaped like sync.Mutex, which Go has no second kind of.
+// C's adaptive, spin and rwspin are glibc's spinning mutex and hand-built
+// locks shaped like sync.Mutex and sync.RWMutex, which Go has no second
+// kind of.
 //
 // Same command line, same checks, same JSON line (byte for byte in format)
 // as the C program. Only the standard library, nothing newer than Go 1.19.
@@ -287,7 +288,7 @@ var cli = probe.CLI{
 		"threads and reads echo the knobs, writes is the increments, peak_rss_kb the\n" +
 		"process's peak resident set. ns_per_op is per operation.\n" +
 		"patterns/counters/counters is the libgoc program with this same command line and\n" +
-		"output (and two more variants, adaptive and spin); here a task is a goroutine.",
+		"output (and three more variants, adaptive, spin and rwspin); here a task is a goroutine.",
 }
 
 func main() {
