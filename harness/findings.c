@@ -140,10 +140,15 @@ static const char *sanitizer_block(const char *p, const char *marker, const char
 	return q;
 }
 
-/* A one-line report at p and up to DUMP_LINES lines after it (a dump), up to a blank line. */
+/*
+ * A one-line report at p and up to DUMP_LINES lines after it (a dump, which
+ * may follow one blank line), up to the next blank line.
+ */
 static const char *line_and_dump(const char *p, const char *kind, const char *where, finding_list *out)
 {
 	const char *q = next_line(p);
+	if (*q == '\n')
+		q = next_line(q);
 	for (int i = 0; i < DUMP_LINES && *q && *q != '\n'; i++)
 		q = next_line(q);
 	add(out, kind, where, p, (size_t)(q - p));
