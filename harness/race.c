@@ -6,7 +6,8 @@
  * just the first; thread leaks; lock-order inversions with both stacks; a
  * longer history, as a race whose first access aged out of TSan's default
  * history is dropped silently), with the caller's own TSAN_OPTIONS after
- * them (they win), and the exit check (race_exitcheck.c) preloaded. Its
+ * them (they win), and race_preload.c's library preloaded (the exit
+ * check, and schedule chaos for programs without libgoc). Its
  * stderr is read into findings (findings.h), which are merged across runs
  * by key: each distinct finding is listed once, with the runs that hit it
  * and its first full report.
@@ -257,7 +258,7 @@ static void set_run_env(const char *self)
 	setenv("TSAN_OPTIONS", opts, 1);
 	free(opts);
 	char *dir = xstrdup(self);
-	char *lib = xasprintf("%s/libgoc_race_exitcheck.so", dirname(dir));
+	char *lib = xasprintf("%s/libgoc_race_preload.so", dirname(dir));
 	free(dir);
 	if (access(lib, R_OK) == 0) {
 		const char *pre = getenv("LD_PRELOAD");
