@@ -174,11 +174,17 @@ __attribute__((destructor)) static void exitcheck_end(void)
 
 /* ---- schedule chaos at pthread calls ---------------------------------------- */
 
-static int chaos_on = -1;                 /* -1 until chaos_init(): then 0 or 1 */
-static uint64_t chaos_seed;
+/*
+ * No pthread_once and no lock here: ThreadSanitizer intercepts those and
+ * would take them for the program's synchronization, ordering threads that
+ * the program leaves unordered and hiding its races. This library is not
+ * instrumented, so its own atomics are invisible to TSan; every thread that
+ * finds the settings unread reads the same environment.
+ */
+static atomic_int chaos_on = -1;          /* -1 until read: then 0 or 1; relaxed */
+static _Atomic uint64_t chaos_seed;       /* set before chaos_on; release/acquire */
 static atomic_uint_fast64_t chaos_order;  /* relaxed: the order threads first arrive */
 static _Thread_local uint64_t chaos_rng;  /* 0 until the thread's first point */
-static pthread_once_t chaos_once = PTHREAD_ONCE_INIT;
 
 static uint64_t mix(uint64_t *s)
 {
@@ -188,24 +194,29 @@ static uint64_t mix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static void chaos_init(void)
+/* Whether chaos is on, reading the environment the first time. */
+static bool chaos_enabled(void)
 {
+	int on = atomic_load_explicit(&chaos_on, memory_order_acquire);
+	if (on >= 0)
+		return on;
 	const char *mode = getenv("GOC_CHAOS");
-	/* A libgoc program has its own points (goc/chaos.h). */
-	chaos_on = mode && !strcmp(mode, "random") && !dlsym(RTLD_DEFAULT, "goc_chaos_point");
 	const char *seed = getenv("GOC_CHAOS_SEED");
-	chaos_seed = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL);
+	atomic_store_explicit(&chaos_seed, seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL), memory_order_relaxed);
+	/* A libgoc program has its own points (goc/chaos.h). */
+	on = mode && !strcmp(mode, "random") && !dlsym(RTLD_DEFAULT, "goc_chaos_point");
+	atomic_store_explicit(&chaos_on, on, memory_order_release);
+	return on;
 }
 
 /* As libgoc's random mode: now and then a yield, a spin of 1-10 us, or a sleep of 1 us to 1 ms. */
 static void chaos_point(void)
 {
-	pthread_once(&chaos_once, chaos_init);
-	if (!chaos_on)
+	if (!chaos_enabled())
 		return;
 	if (!chaos_rng) {
-		uint64_t s = chaos_seed ^ ((atomic_fetch_add_explicit(&chaos_order, 1, memory_order_relaxed) + 1) *
-		                           0xd1b54a32d192ed03u);
+		uint64_t s = atomic_load_explicit(&chaos_seed, memory_order_relaxed) ^
+		             ((atomic_fetch_add_explicit(&chaos_order, 1, memory_order_relaxed) + 1) * 0xd1b54a32d192ed03u);
 		chaos_rng = mix(&s) | 1;
 	}
 	uint64_t r = mix(&chaos_rng);
@@ -227,13 +238,14 @@ static void chaos_point(void)
 	}
 }
 
-/* glibc's definitions, beneath this library's (dlsym RTLD_NEXT), found once. */
+/* glibc's definitions, beneath this library's (dlsym RTLD_NEXT). */
 typedef int (*mutex_fn)(pthread_mutex_t *);
 typedef int (*join_fn)(pthread_t, void **);
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
 static void *next(const char *name)
 {
+	/* Looked up each call: dlsym is quick beside a lock, and a cache would need its own synchronization. */
 	void *f = dlsym(RTLD_NEXT, name);
 	if (!f) {
 		fprintf(stderr, "goc race: no %s beneath the preloaded library\n", name);
@@ -244,18 +256,14 @@ static void *next(const char *name)
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	static mutex_fn real;
-	if (!real)
-		real = (mutex_fn)next("pthread_mutex_lock");
+	mutex_fn real = (mutex_fn)next("pthread_mutex_lock");
 	chaos_point();
 	return real(m);
 }
 
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	static mutex_fn real;
-	if (!real)
-		real = (mutex_fn)next("pthread_mutex_unlock");
+	mutex_fn real = (mutex_fn)next("pthread_mutex_unlock");
 	int rc = real(m);
 	chaos_point();
 	return rc;
@@ -263,9 +271,7 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 
 int pthread_join(pthread_t t, void **ret)
 {
-	static join_fn real;
-	if (!real)
-		real = (join_fn)next("pthread_join");
+	join_fn real = (join_fn)next("pthread_join");
 	chaos_point();
 	return real(t, ret);
 }
@@ -276,9 +282,7 @@ int pthread_join(pthread_t t, void **ret)
  */
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-	static create_fn real;
-	if (!real)
-		real = (create_fn)next("pthread_create");
+	create_fn real = (create_fn)next("pthread_create");
 	chaos_point();
 	return real(t, attr, fn, arg);
 }
