@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "results.h"
 #include "util.h"
 
 /* Bytes kept of a run's stderr: detectors' messages come early. */
@@ -464,13 +465,11 @@ int cmd_pitfalls(const goc_globals *g, int argc, char **argv)
 		char err[512];
 		json_t *j = json_pack("{s:s, s:I, s:o, s:o}", "goc_pitfalls", "1", "runs", (json_int_t)runs, "bad", rows,
 		                      "fixed", fixed_rows);
-		char *text = json_dumps(j, JSON_INDENT(2));
-		json_decref(j);
-		if (file_write_atomic(json, text, strlen(text), err, sizeof err) != 0) {
+		if (json_write_file(json, j, err, sizeof err) != 0) {
 			goc_err("pitfalls: %s", err);
 			rc = GOC_EXIT_FAILED;
 		}
-		free(text);
+		json_decref(j);
 	} else {
 		json_decref(rows);
 		json_decref(fixed_rows);

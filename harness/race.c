@@ -32,6 +32,7 @@
 
 #include "catalog.h"
 #include "findings.h"
+#include "results.h"
 #include "scenario.h"
 #include "util.h"
 
@@ -566,13 +567,11 @@ static int chaos_study(program *ps, size_t nps, unsigned trials, unsigned runs, 
 	if (json) {
 		char err[512];
 		json_t *j = json_pack("{s:s, s:o}", "goc_chaos_study", "1", "rows", rows);
-		char *text = json_dumps(j, JSON_INDENT(2));
-		json_decref(j);
-		if (file_write_atomic(json, text, strlen(text), err, sizeof err) != 0) {
+		if (json_write_file(json, j, err, sizeof err) != 0) {
 			goc_err("race: %s", err);
 			rc = GOC_EXIT_FAILED;
 		}
-		free(text);
+		json_decref(j);
 	} else {
 		json_decref(rows);
 	}
@@ -779,13 +778,11 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 	int rc = interrupted ? GOC_EXIT_INTERRUPTED : found ? GOC_EXIT_FAILED : GOC_EXIT_OK;
 	if (json) {
 		json_t *j = findings_json(ps, nps, (unsigned)runs);
-		char *text = json_dumps(j, JSON_INDENT(2));
-		json_decref(j);
-		if (file_write_atomic(json, text, strlen(text), err, sizeof err) != 0) {
+		if (json_write_file(json, j, err, sizeof err) != 0) {
 			goc_err("race: %s", err);
 			rc = rc == GOC_EXIT_OK ? GOC_EXIT_FAILED : rc;
 		}
-		free(text);
+		json_decref(j);
 	}
 	if (junit) {
 		char *xml = junit_xml(ps, nps);

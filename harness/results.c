@@ -175,19 +175,25 @@ json_t *results_new(const char *run_id, int argc, char *const argv[], const char
 	return run;
 }
 
-int results_write(const char *run_dir, json_t *run, char *err, size_t errlen)
+int json_write_file(const char *path, const json_t *j, char *err, size_t errlen)
 {
-	char *text = json_dumps(run, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text) {
-		snprintf(err, errlen, "%s: cannot encode the results", run_dir);
+		snprintf(err, errlen, "%s: cannot encode the JSON", path);
 		return -1;
 	}
-	char *path = xasprintf("%s/results.json", run_dir);
 	/* json_dumps leaves no final newline; a text file should have one. */
 	char *withnl = xasprintf("%s\n", text);
 	int rc = file_write_atomic(path, withnl, strlen(withnl), err, errlen);
 	free(withnl);
 	free(text);
+	return rc;
+}
+
+int results_write(const char *run_dir, json_t *run, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/results.json", run_dir);
+	int rc = json_write_file(path, run, err, errlen);
 	free(path);
 	return rc;
 }

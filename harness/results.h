@@ -24,6 +24,9 @@
 json_t *results_new(const char *run_id, int argc, char *const argv[], const char *suite,
                     char *const *scenarios, size_t nscenarios, const char *build_dir);
 
+/* Write j to path, indented, atomically. 0, or -1 with a message in err. */
+int json_write_file(const char *path, const json_t *j, char *err, size_t errlen);
+
 /* Write <run_dir>/results.json atomically. 0, or -1 with a message in err. */
 int results_write(const char *run_dir, json_t *run, char *err, size_t errlen);
 
