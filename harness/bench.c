@@ -566,7 +566,7 @@ static int select_scenarios(const scenario_set *set, const char *suite, char **n
 }
 
 static const char bench_usage[] =
-	"usage: goc bench [--suite S | SCENARIO...] [--runs N] [--warmup N] [--timeout SECONDS]\n"
+	"usage: goc bench [--suite S | SCENARIO...] [--with go] [--runs N] [--warmup N] [--timeout SECONDS]\n"
 	"                 [--tests JUNIT.xml] [--dry-run]\n\n"
 	"Run scenarios on the release build's targets: each point of each scenario's\n"
 	"matrix is one hyperfine invocation with every variant as a command; every\n"
@@ -574,6 +574,8 @@ static const char bench_usage[] =
 	"results/README.md) after every point and points results/latest at the run.\n\n"
 	"  --suite S          every scenario in suite S (smoke, default, full, ...)\n"
 	"  SCENARIO...        these scenarios, by name (goc list)\n"
+	"  --with go          add each point's Go twin (the built Go baseline) to the same\n"
+	"                     hyperfine invocation, so C and Go are measured back to back\n"
 	"  --runs N           timed runs per command, 3..1000 (default: the scenario's)\n"
 	"  --warmup N         warm-up runs per command, 0..100 (default: the scenario's)\n"
 	"  --timeout SECONDS  kill a run after this long, 1..86400 (default: the scenario's)\n"
@@ -582,6 +584,36 @@ static const char bench_usage[] =
 	"  -h, --help         this help\n\n"
 	"Exit status: 0 every run ok, 1 a run failed (crashed, hung, check failed or bad\n"
 	"output; the rest still ran), 2 bad command line or scenario, 130 interrupted.\n";
+
+/*
+ * --with go: put scenario s's Go twin into its points' groups (`groups`,
+ * as expand() made them, one per point, in the same order), after the C
+ * variants. -1 after a message if the Go program is not built.
+ */
+static int add_go_twins(const goc_globals *g, const scenario *s, const char *suite, const bench_overrides *ov,
+                        bench_group *groups)
+{
+	char *binary = xasprintf("%s/%s", g->go_dir, s->go);
+	if (!is_executable(binary)) {
+		goc_err("bench: --with go: %s is not built (scripts/run builds it; or: cd scenarios/go && go build -o %s/ ./...)",
+		        binary, g->go_dir);
+		free(binary);
+		return -1;
+	}
+	bench_group *go = NULL;
+	size_t ngo = 0;
+	expand(s, suite, "go", binary, &s->go_variants, ov, &go, &ngo);
+	free(binary);
+	for (size_t p = 0; p < ngo; p++) {
+		/* The commands move to the C group, which frees them. */
+		for (size_t c = 0; c < go[p].n; c++)
+			*(bench_cmd *)xappend(&groups[p].cmds, &groups[p].n, sizeof *groups[p].cmds) = go[p].cmds[c];
+		free(go[p].cmds);
+		free(go[p].label);
+	}
+	free(go);
+	return 0;
+}
 
 /* Parse "--flag N" with a range; false after printing an error. */
 static bool take_u64(int argc, char **argv, int *a, uint64_t min, uint64_t max, uint64_t *out)
@@ -603,7 +635,7 @@ static bool take_u64(int argc, char **argv, int *a, uint64_t min, uint64_t max, 
 int cmd_bench(const goc_globals *g, int argc, char **argv)
 {
 	const char *suite = NULL, *tests = NULL;
-	bool dry = false;
+	bool dry = false, with_go = false;
 	bench_overrides ov = { 0, UINT64_MAX, 0 };
 	char **names = NULL;
 	size_t nnames = 0;
@@ -628,6 +660,12 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 				goto out;
 		} else if (!strcmp(argv[a], "--dry-run")) {
 			dry = true;
+		} else if (!strcmp(argv[a], "--with") && a + 1 < argc) {
+			if (strcmp(argv[++a], "go") != 0) {
+				goc_err("bench: --with: unknown baseline '%s' (there is: go)", argv[a]);
+				goto out;
+			}
+			with_go = true;
 		} else if (argv[a][0] == '-') {
 			goc_err("bench: unknown flag or missing value '%s' (see goc bench --help)", argv[a]);
 			goto out;
@@ -667,9 +705,13 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 	}
 	if (!dry && !have_hyperfine())
 		goto done;
-	for (size_t i = 0; i < nchosen; i++)
+	for (size_t i = 0; i < nchosen; i++) {
+		size_t first = ngroups;
 		expand(chosen[i], suite, "c", catalog_find(&cat, chosen[i]->target)->path, &chosen[i]->variants, &ov,
 		       &groups, &ngroups);
+		if (with_go && chosen[i]->go && add_go_twins(g, chosen[i], suite, &ov, groups + first) != 0)
+			goto done;
+	}
 	if (dry) {
 		for (size_t i = 0; i < ngroups; i++)
 			for (size_t c = 0; c < groups[i].n; c++) {
@@ -703,6 +745,13 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 	free(snames);
 	if (test_summary)
 		json_object_set(r.results, "tests", test_summary);
+	if (with_go) {
+		char *go_version_argv[] = { "go", "version", NULL };
+		char *go_version = run_first_line(go_version_argv);
+		json_object_set_new(json_object_get(r.results, "tools"), "go",
+		                    json_string(go_version ? go_version : "unknown (go not on PATH)"));
+		free(go_version);
+	}
 	save(&r);
 	if (results_set_latest(g->results, full_id, err, sizeof err) != 0)
 		goc_warn("%s", err);

@@ -1,7 +1,7 @@
 /*
  * probe_test.c - the probe library's tests: the command-line parser's
  * accepted forms and each of its one-line errors, and the exact text of
- * the JSON line, since the harness and scripts/bench-compare read it with
+ * the JSON line, since the harness reads it with
  * plain pattern matching and the Go baseline prints the same bytes.
  */
 #include <setjmp.h>

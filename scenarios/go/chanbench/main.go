@@ -3,7 +3,7 @@
 // W2 spsc, W3 mpmc and W10 spawn, and the select microbenchmarks select and
 // selectnb, written the idiomatic Go way with the same command line, the
 // same checks and the same JSON line, byte for byte in format, so that
-// scripts/bench-compare and the harness can run the two side by side. Only
+// the harness (goc bench --with go) can run the two side by side. Only
 // the standard library is used, and nothing newer than Go 1.19.
 //
 // Usage: chanbench WORKLOAD [--size N] [--cap N] [--cases K]; see --help.
