@@ -289,6 +289,48 @@ static void test_baseline_go_without_go_skipped(void **state)
 	sb_free(&err);
 }
 
+/* --with go: the Go twin's points come from the same hyperfine invocation as the C variants'. */
+static void test_bench_with_go_same_invocation(void **state)
+{
+	scratch *s = *state;
+	char *twin = xasprintf("%s/fakego", s->dir);
+	assert_int_equal(symlink(getenv("GOC_FAKE_TARGET"), twin), 0);
+	scenario_file(s, "fake.ini",
+	              "[a]\ntarget = fake\nvariants = ok, crash\ngo = fakego\ngo.variants = ok\nsuites = t\n"
+	              "runs = 3\nwarmup = 0\n");
+	strbuf out = { 0 }, err = { 0 };
+	char *argv[] = { getenv("GOC_BIN"), "--build", s->build, "--scenarios", s->scenarios, "--results",
+	                 s->results, "--go-dir", s->dir, "bench", "--with", "go", "a", NULL };
+	int status;
+	char e[256];
+	assert_int_equal(run_capture(argv, 1 << 20, &out, &err, &status, e, sizeof e), 0);
+	assert_int_equal(WEXITSTATUS(status), 1); /* the crash variant */
+	json_t *run = load_latest(s);
+	json_t *points = json_object_get(run, "points");
+	/* C ok, C crash, then Go ok, all from one hyperfine invocation. */
+	assert_int_equal(json_array_size(points), 3);
+	const char *hf = json_string_value(json_object_get(json_array_get(points, 0), "hyperfine"));
+	for (size_t i = 0; i < 3; i++) {
+		json_t *p = json_array_get(points, i);
+		assert_string_equal(json_string_value(json_object_get(p, "hyperfine")), hf);
+		assert_string_equal(json_string_value(json_object_get(p, "impl")), i == 2 ? "go" : "c");
+	}
+	assert_string_equal(json_string_value(json_object_get(json_array_get(points, 2), "status")), "ok");
+	assert_non_null(json_object_get(json_object_get(run, "tools"), "go"));
+	json_decref(run);
+	sb_free(&out);
+	sb_free(&err);
+
+	/* A Go twin that is not built: refused before anything runs. */
+	unlink(twin);
+	assert_int_equal(run_capture(argv, 1 << 20, &out, &err, &status, e, sizeof e), 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(sb_str(&err), "--with go"));
+	free(twin);
+	sb_free(&out);
+	sb_free(&err);
+}
+
 int main(void)
 {
 	if (!getenv("GOC_BIN") || !getenv("GOC_FAKE_TARGET")) {
@@ -301,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bench_interrupted_keeps_finished_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compare_same_run_nothing_slower, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_go_without_go_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bench_with_go_same_invocation, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("goc_bench", tests, NULL, NULL);
 }
