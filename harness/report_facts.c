@@ -1,0 +1,221 @@
+/*
+ * report_facts.c - each scenario's "what this shows" line: facts
+ * computed from the medians (the fastest variant against the reference,
+ * C against Go, how a knob scales), and a note per scenario where the
+ * figures need one sentence of why.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "report_internal.h"
+#include "results.h"
+#include "stats.h"
+#include "util.h"
+
+/* ---- what this shows ------------------------------------------------------------------------------- */
+
+/* The fastest variant against the reference (or the runner-up) at k's knobs. */
+static void fact_variants(strbuf *f, const report *r, const rscenario *s, const rpoint *k)
+{
+	const rpoint *ref = NULL, *best = NULL, *second = NULL;
+	for (size_t i = 0; i < s->npts; i++) {
+		const rpoint *q = &r->pts[s->pts[i]];
+		if (q->go || !q->ok || q->src != k->src || strcmp(q->knobs, k->knobs))
+			continue;
+		if (q->reference)
+			ref = q;
+		if (!best || q->median < best->median) {
+			second = best;
+			best = q;
+		} else if (!second || q->median < second->median) {
+			second = q;
+		}
+	}
+	if (!ref || !second)
+		return;
+	char *at = report_vary_text(s, k, NULL);
+	char *rname = xasprintf("%s (the reference)", ref->variant);
+	if (f->len)
+		sb_add(f, "; ");
+	if (best != ref)
+		report_add_comparison(f, best->variant, best->median, rname, ref->median);
+	else
+		report_add_comparison(f, rname, ref->median, second->variant, second->median);
+	if (*at)
+		sb_printf(f, " at %s", at);
+	free(rname);
+	free(at);
+}
+
+/* C against Go at k's knobs (the reference variant), and at how many points C is the faster. */
+static void fact_go(strbuf *f, const report *r, const rscenario *s, const rpoint *k)
+{
+	const rpoint *c = !s->has_variants || k->reference ? k : report_partner(r, s, k, false, true);
+	const rpoint *g = c ? report_partner(r, s, c, true, false) : NULL;
+	if (!c || !c->ok || !g || !g->ok)
+		return;
+	size_t both = 0, faster = 0;
+	for (size_t i = 0; i < s->npts; i++) {
+		const rpoint *q = &r->pts[s->pts[i]];
+		const rpoint *qg = q->go || !q->ok || q->src != k->src ? NULL : report_partner(r, s, q, true, false);
+		if (qg && qg->ok) {
+			both++;
+			faster += q->median < qg->median;
+		}
+	}
+	char *at = report_vary_text(s, k, NULL);
+	if (f->len)
+		sb_add(f, "; ");
+	report_add_comparison(f, "C", c->median, "Go", g->median);
+	if (s->has_variants || *at)
+		sb_printf(f, " (%s%s%s)", s->has_variants ? c->variant : "", s->has_variants && *at ? ", " : "", at);
+	if (both > 1)
+		sb_printf(f, "; C's median is lower than Go's at %zu of the %zu points where both ran", faster, both);
+	free(at);
+}
+
+/* A point at one value of the numeric knob. */
+typedef struct knob_step {
+	double x;
+	const rpoint *p;
+} knob_step;
+
+static int cmp_step(const void *a, const void *b)
+{
+	double x = ((const knob_step *)a)->x, y = ((const knob_step *)b)->x;
+	return (x > y) - (x < y);
+}
+
+/* "is a 1.98x speed-up" (or slow-down) going from median a to median b. */
+static void add_speedup(strbuf *f, double a, double b)
+{
+	char buf[32];
+	if (fabs(a / b - 1) < 0.005) {
+		sb_add(f, "changes the median by less than 0.5%");
+	} else {
+		report_fmt_ratio(buf, sizeof buf, a >= b ? a / b : b / a);
+		sb_printf(f, "is a %s %s", buf, a >= b ? "speed-up" : "slow-down");
+	}
+}
+
+/*
+ * Along the numeric knob, for the reference variant (or the only one) with
+ * the other knobs as at k: each step between adjacent values, or, with more
+ * than five values, the smallest against the largest.
+ */
+static void fact_knob(strbuf *f, const report *r, const rscenario *s, const rpoint *k)
+{
+	knob_step *steps = NULL;
+	size_t n = 0;
+	char *others = report_vary_text(s, k, s->xknob);
+	for (size_t i = 0; i < s->npts; i++) {
+		const rpoint *q = &r->pts[s->pts[i]];
+		if (q->go || !q->ok || q->src != k->src || (s->has_variants && !q->reference))
+			continue;
+		char *qo = report_vary_text(s, q, s->xknob);
+		double x = 0;
+		if (!strcmp(qo, others) && report_is_number(report_knob_value(q, s->xknob), &x)) {
+			knob_step *st = xappend(&steps, &n, sizeof *steps);
+			st->x = x;
+			st->p = q;
+		}
+		free(qo);
+	}
+	free(others);
+	if (n >= 2) {
+		qsort(steps, n, sizeof *steps, cmp_step);
+		if (f->len)
+			sb_add(f, "; ");
+		if (s->has_variants)
+			sb_printf(f, "%s: ", steps[0].p->variant); /* the reference: the only variant kept above */
+		size_t stride = n > 5 ? n - 1 : 1;
+		for (size_t i = 0; i + stride < n; i += stride) {
+			const rpoint *a = steps[i].p, *b = steps[i + stride].p;
+			sb_printf(f, "%s%s %s -> %s ", i ? ", " : "", s->xknob, report_knob_value(a, s->xknob), report_knob_value(b, s->xknob));
+			add_speedup(f, a->median, b->median);
+		}
+	}
+	free(steps);
+}
+
+/*
+ * What the figures alone cannot say, for the scenarios that need a why:
+ * appended to their "what this shows" line. The one place for such notes
+ * until scenarios can carry their own.
+ */
+static const struct scenario_note {
+	const char *scenario, *note;
+} scenario_notes[] = {
+	{ "counters",
+	  "Which lock wins depends on how many tasks contend for it (measured on the 2-vCPU machine): alone, "
+	  "the spin mutex (try, spin, then sleep on a futex, as Go's sync.Mutex does) beats sync.Mutex and glibc's "
+	  "default mutex, whose calls dispatch on the mutex type first; at 2 threads Go's sync.Mutex beats every C "
+	  "lock, because a goroutine that finds it held spins briefly and then parks in Go's scheduler, so the "
+	  "holder keeps its CPU and the counter's cache line and runs on uncontended, while two C threads that "
+	  "both run pass the lock's and the counter's line between the CPUs; at 4 and 8 threads, more than the "
+	  "CPUs, the C locks win (the spin mutex usually first), while Go's mutex slows down as more goroutines "
+	  "park on it and are woken through the scheduler. glibc's rwlock loses to sync.RWMutex at 2 threads and "
+	  "more (its write lock never spins and takes more atomic steps), while rwspin, sync.RWMutex's algorithm "
+	  "built in C on the spin mutex, runs level with it: the loss is glibc's design, not C's. The atomic "
+	  "beats every lock, and sharded beats everything: no line is shared" },
+	{ "counters-read-mostly",
+	  "\"RWMutex for read-heavy workloads\" holds for Go's sync.RWMutex only with more goroutines than CPUs "
+	  "(4 and 8 here): readers then never park behind each other, as they do behind a sync.Mutex, while at 1 "
+	  "and 2 the RWMutex's extra atomic steps cost as much as it saves; rwspin, the same algorithm in C, "
+	  "behaves alike. It does not hold for glibc's rwlock, which is never clearly faster than glibc's mutex: "
+	  "a read lock and unlock still write the lock's cache line, so readers on two CPUs pass it back and "
+	  "forth as writers do, and glibc's read unlock takes more steps than one atomic add. An atomic load, "
+	  "which writes nothing, is ten times faster than any lock" },
+};
+
+static const char *scenario_note_for(const char *scenario)
+{
+	for (size_t i = 0; i < sizeof scenario_notes / sizeof scenario_notes[0]; i++)
+		if (!strcmp(scenario_notes[i].scenario, scenario))
+			return scenario_notes[i].note;
+	return NULL;
+}
+
+void report_md_summary(strbuf *md, const report *r, const rscenario *s)
+{
+	for (size_t src = 0; src < r->nruns; src++) {
+		const rpoint *k = NULL;   /* the last C point that succeeded: usually the largest knobs */
+		bool any = false;
+		for (size_t i = 0; i < s->npts; i++) {
+			const rpoint *q = &r->pts[s->pts[i]];
+			any |= q->src == src;
+			if (q->src == src && !q->go && q->ok)
+				k = q;
+		}
+		if (!any)
+			continue;
+		strbuf f = { 0 };
+		if (k && s->has_variants)
+			fact_variants(&f, r, s, k);
+		if (k && s->has_go)
+			fact_go(&f, r, s, k);
+		if (k && s->xknob)
+			fact_knob(&f, r, s, k);
+		sb_add(md, "**What this shows");
+		if (r->nruns > 1)
+			sb_printf(md, " on %s", r->labels[src]);
+		if (!f.len && k) {
+			char med[32];
+			report_fmt_ns(med, sizeof med, k->median);
+			sb_printf(&f, "%s ns/op, with no other variant, knob value or Go baseline to compare it with", med);
+		}
+		const char *note = scenario_note_for(s->name);
+		sb_printf(md, ":** %s.%s%s%s\n\n", f.len ? f.s : "no C point succeeded, so there is nothing to compare",
+		          note ? " " : "", note ? note : "", note ? "." : "");
+		sb_free(&f);
+	}
+}
+

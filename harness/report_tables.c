@@ -1,0 +1,359 @@
+/*
+ * report_tables.c - the Markdown of `goc report` but the facts and the
+ * charts: the machine header, the TSan test line, and each scenario's
+ * table (median ns/op, its 95% confidence interval, n, the ratios to the
+ * reference variant and to Go), with the number formats they share.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "report_internal.h"
+#include "results.h"
+#include "stats.h"
+#include "util.h"
+
+/* ---- formatting ----------------------------------------------------------------------------- */
+
+/* ns/op with as many decimals as a reader needs: 1885, 40.4, 3.14, 0.0123. */
+void report_fmt_ns(char *buf, size_t len, double v)
+{
+	const char *fmt = v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3g";
+	snprintf(buf, len, fmt, v);
+}
+
+void report_fmt_ratio(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, v >= 10 ? "%.1fx" : v >= 0.1 ? "%.2fx" : "%.3gx", v);
+}
+
+/* Text for a Markdown table cell: no '|' that would end it, no line break. */
+static void add_cell(strbuf *b, const char *text)
+{
+	sb_add(b, " ");
+	for (; *text; text++) {
+		if (*text == '|')
+			sb_add(b, "\\|");
+		else if (*text == '\n' || *text == '\r')
+			sb_add(b, " ");
+		else
+			sb_addn(b, text, 1);
+	}
+	sb_add(b, " |");
+}
+
+/* Why a point has no median: its first failure (what, run, message) and how many more. */
+static char *failure_text(const rpoint *p)
+{
+	if (!strcmp(jstr(p->j, "status"), "ok"))
+		return xstrdup(p->n ? "no usable ns/op samples" : "no ns/op samples recorded");
+	const json_t *fs = json_object_get(p->j, "failures");
+	const json_t *f = json_array_get(fs, 0);
+	if (!f)
+		return xasprintf("%s (no failure recorded)", *jstr(p->j, "status") ? jstr(p->j, "status") : "failed");
+	strbuf b = { 0 };
+	sb_printf(&b, "%s", *jstr(f, "what") ? jstr(f, "what") : "failed");
+	if (json_is_integer(json_object_get(f, "run")))
+		sb_printf(&b, " (%srun %lld)", json_is_true(json_object_get(f, "warmup")) ? "warm-up " : "",
+		          (long long)json_integer_value(json_object_get(f, "run")));
+	const char *msg = jstr(f, "message");
+	if (*msg)
+		sb_printf(&b, ": %.300s", msg);
+	if (json_array_size(fs) > 1)
+		sb_printf(&b, " (and %zu more failed runs)", json_array_size(fs) - 1);
+	return b.s;
+}
+
+/* "a is 3.10x faster than b" (or slower) from two medians. */
+void report_add_comparison(strbuf *b, const char *a, double ma, const char *bn, double mb)
+{
+	char f[32];
+	if (fabs(mb / ma - 1) < 0.005) {
+		sb_printf(b, "%s and %s have medians within 0.5%% of each other", a, bn);
+	} else if (mb > ma) {
+		report_fmt_ratio(f, sizeof f, mb / ma);
+		sb_printf(b, "%s is %s faster than %s", a, f, bn);
+	} else {
+		report_fmt_ratio(f, sizeof f, ma / mb);
+		sb_printf(b, "%s is %s slower than %s", a, f, bn);
+	}
+}
+
+/* ---- the header, the tests ------------------------------------------------------------------------ */
+
+static void add_command_line(strbuf *b, const json_t *run)
+{
+	size_t i;
+	json_t *w;
+	sb_add(b, "`");
+	json_array_foreach(json_object_get(run, "command"), i, w)
+		sb_printf(b, "%s%s", i ? " " : "", json_string_value(w) ? json_string_value(w) : "");
+	sb_add(b, "`");
+}
+
+/* One row of the machine table: a name and, per run, a value (NULL or "": "not recorded"). */
+static void machine_row(strbuf *md, const report *r, const char *name, char *(*value)(const json_t *))
+{
+	sb_printf(md, "| %s |", name);
+	for (size_t i = 0; i < r->nruns; i++) {
+		char *v = value(r->runs[i]);
+		add_cell(md, v && *v ? v : "not recorded");
+		free(v);
+	}
+	sb_add(md, "\n");
+}
+
+/* A row whose value is a string field of the run: run[object][key]. */
+static void field_row(strbuf *md, const report *r, const char *name, const char *object, const char *key)
+{
+	sb_printf(md, "| %s |", name);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const char *v = jstr(json_object_get(r->runs[i], object), key);
+		add_cell(md, *v ? v : "not recorded");
+	}
+	sb_add(md, "\n");
+}
+
+static char *row_run(const json_t *run)
+{
+	return xasprintf("%s (%s, %zu points)", jstr(run, "run_id"), jstr(run, "state"),
+	                 json_array_size(json_object_get(run, "points")));
+}
+static char *row_when(const json_t *run)
+{
+	return xasprintf("%s to %s", *jstr(run, "started") ? jstr(run, "started") : "?",
+	                 *jstr(run, "finished") ? jstr(run, "finished") : "(not finished)");
+}
+static char *row_command(const json_t *run)
+{
+	strbuf b = { 0 };
+	add_command_line(&b, run);
+	return b.s;
+}
+static char *row_cores(const json_t *run)
+{
+	const json_t *host = json_object_get(run, "host");
+	char *mem = jnum(host, "memory_kb") > 0 ? xasprintf(", %.1f GiB of memory", jnum(host, "memory_kb") / 1048576) : xstrdup("");
+	char *s = jnum(host, "cores") > 0 ? xasprintf("%.0f%s", jnum(host, "cores"), mem) : NULL;
+	free(mem);
+	return s;
+}
+
+static char *row_build(const json_t *run)
+{
+	const json_t *b = json_object_get(run, "build");
+	return *jstr(b, "build_type") || *jstr(b, "c_flags")
+		? xasprintf("%s, C flags `%s`", *jstr(b, "build_type") ? jstr(b, "build_type") : "?", jstr(b, "c_flags"))
+		: NULL;
+}
+
+static char *row_commit(const json_t *run)
+{
+	const json_t *b = json_object_get(run, "build");
+	if (!*jstr(b, "commit"))
+		return xstrdup("not a git checkout");
+	return xasprintf("%s%s", jstr(b, "commit"),
+	                 json_is_true(json_object_get(b, "dirty")) ? " + uncommitted changes (dirty)" : "");
+}
+
+static char *row_go(const json_t *run)
+{
+	const char *go = jstr(json_object_get(run, "tools"), "go");
+	return xstrdup(*go ? go : "none (no Go baseline ran)");
+}
+
+void report_md_header(strbuf *md, const report *r)
+{
+	sb_add(md, "# goc benchmark report\n\n");
+	sb_printf(md, "Generated by `goc report` from %s:", r->nruns > 1 ? "these runs, merged" : "this run");
+	for (size_t i = 0; i < r->nruns; i++)
+		sb_printf(md, "%s %s on %s", i ? "," : "", jstr(r->runs[i], "run_id"), report_hostname_of(r->runs[i]));
+	sb_add(md, ".\n\n| |");
+	for (size_t i = 0; i < r->nruns; i++)
+		add_cell(md, r->labels[i]);
+	sb_add(md, "\n|---|");
+	for (size_t i = 0; i < r->nruns; i++)
+		sb_add(md, "---|");
+	sb_add(md, "\n");
+	machine_row(md, r, "run", row_run);
+	machine_row(md, r, "when (UTC)", row_when);
+	machine_row(md, r, "command", row_command);
+	field_row(md, r, "host", "host", "hostname");
+	field_row(md, r, "CPU", "host", "cpu");
+	machine_row(md, r, "cores", row_cores);
+	field_row(md, r, "kernel", "host", "kernel");
+	field_row(md, r, "OS", "host", "os");
+	field_row(md, r, "compiler", "build", "compiler");
+	machine_row(md, r, "build", row_build);
+	machine_row(md, r, "commit", row_commit);
+	field_row(md, r, "hyperfine", "tools", "hyperfine");
+	machine_row(md, r, "Go", row_go);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const char *state = jstr(r->runs[i], "state");
+		size_t n = json_array_size(json_object_get(r->runs[i], "points"));
+		if (!strcmp(state, "interrupted"))
+			sb_printf(md, "\n**%s (%s): this run was interrupted: %zu points** finished and are reported; "
+			              "the rest did not run.\n", jstr(r->runs[i], "run_id"), r->labels[i], n);
+		else if (strcmp(state, "complete"))
+			sb_printf(md, "\n**%s (%s): this run did not finish** (state `%s`: goc bench was still running, "
+			              "or died): %zu points were recorded.\n", jstr(r->runs[i], "run_id"), r->labels[i], state, n);
+	}
+	sb_add(md, "\nHow to read the tables: *median ns/op* is the median, over the timed runs of a point, of\n"
+	           "the nanoseconds per operation the target measured itself; *95% CI* is a distribution-free\n"
+	           "confidence interval for that median (order statistics); *n* is the number of runs;\n"
+	           "*vs reference* is the median divided by the reference variant's at the same knobs and\n"
+	           "*C/Go* the C median divided by Go's for the same scenario, knobs and variant in the same\n"
+	           "run: below 1 is faster. Failed points show their failure and no figures.\n");
+}
+
+void report_md_tests(strbuf *md, const report *r)
+{
+	sb_add(md, "\n## TSan tests\n\n");
+	for (size_t i = 0; i < r->nruns; i++) {
+		const json_t *t = json_object_get(r->runs[i], "tests");
+		sb_printf(md, "- %s (%s): ", r->labels[i], jstr(r->runs[i], "run_id"));
+		if (!json_is_object(t)) {
+			sb_add(md, "not recorded (the run was made without `goc bench --tests`).\n");
+			continue;
+		}
+		sb_printf(md, "%.0f passed, %.0f failed, %.0f skipped", jnum(t, "passed"), jnum(t, "failed"), jnum(t, "skipped"));
+		if (*jstr(t, "source"))
+			sb_printf(md, " (from `%s`)", jstr(t, "source"));
+		size_t k;
+		json_t *name;
+		json_array_foreach(json_object_get(t, "failed_names"), k, name)
+			sb_printf(md, "%s`%s`", k ? ", " : "; failed: ", json_string_value(name) ? json_string_value(name) : "?");
+		sb_add(md, ".\n");
+	}
+}
+
+/* ---- a scenario's table ------------------------------------------------------------------------------ */
+
+static void table_head(strbuf *md, const report *r, const rscenario *s)
+{
+	strbuf rule = { 0 };
+	sb_add(md, "|");
+	sb_add(&rule, "|");
+	const char *cols[] = { r->nruns > 1 ? "host" : NULL, s->has_knobs ? "knobs" : NULL, "variant",
+		               "median ns/op", "95% CI of the median", "n",
+		               s->has_variants ? "vs reference" : NULL, s->has_go ? "Go median ns/op" : NULL,
+		               s->has_go ? "C/Go" : NULL };
+	for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+		if (!cols[c])
+			continue;
+		add_cell(md, cols[c]);
+		sb_add(&rule, "---|");
+	}
+	sb_printf(md, "\n%s\n", rule.s);
+	sb_free(&rule);
+}
+
+static void add_ci_cell(strbuf *md, const rpoint *p)
+{
+	char lo[32], hi[32], text[160];
+	report_fmt_ns(lo, sizeof lo, p->ci.lo);
+	report_fmt_ns(hi, sizeof hi, p->ci.hi);
+	if (p->ci.reached)
+		snprintf(text, sizeof text, "[%s, %s]", lo, hi);
+	else if (p->n > 1)
+		snprintf(text, sizeof text, "n too small for 95%%: range [%s, %s] covers %.0f%%", lo, hi,
+		         p->ci.coverage * 100);
+	else
+		snprintf(text, sizeof text, "n too small for 95%%");
+	add_cell(md, text);
+}
+
+/* The cell of a point without figures: "**failed**: what (run N): message". */
+static void add_failure_cell(strbuf *md, const rpoint *p)
+{
+	char *why = failure_text(p);
+	char *text = xasprintf("**failed**: %s", why);
+	add_cell(md, text);
+	free(text);
+	free(why);
+}
+
+/* p's median against its reference variant's; a Go point's own row has none. */
+static void add_reference_cell(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
+{
+	char buf[32];
+	const rpoint *ref = p->go ? NULL : report_partner(r, s, p, false, true);
+	if (p->reference && !p->go) {
+		add_cell(md, "reference");
+	} else if (ref && ref->ok && p->ok) {
+		report_fmt_ratio(buf, sizeof buf, p->median / ref->median);
+		add_cell(md, buf);
+	} else {
+		add_cell(md, ref && !ref->ok ? "— (reference failed)" : "—");
+	}
+}
+
+/* Go's median at p's point and p's median against it; a Go point's own row has neither. */
+static void add_go_cells(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
+{
+	char buf[32];
+	const rpoint *g = p->go ? NULL : report_partner(r, s, p, true, false);
+	if (!g) {
+		add_cell(md, "—");
+	} else if (!g->ok) {
+		add_failure_cell(md, g);
+	} else {
+		report_fmt_ns(buf, sizeof buf, g->median);
+		add_cell(md, buf);
+	}
+	if (g && g->ok && p->ok) {
+		report_fmt_ratio(buf, sizeof buf, p->median / g->median);
+		add_cell(md, buf);
+	} else {
+		add_cell(md, "—");
+	}
+}
+
+/* One row: a C point with its Go report_partner's figures, or a Go point no C point pairs with. */
+static void table_row(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
+{
+	char buf[32];
+	sb_add(md, "|");
+	if (r->nruns > 1)
+		add_cell(md, r->labels[p->src]);
+	if (s->has_knobs)
+		add_cell(md, *p->knobs ? p->knobs : "—");
+	char *variant = p->go ? xasprintf("%s (Go only)", p->variant) : xstrdup(p->variant);
+	add_cell(md, *variant ? variant : "—");
+	free(variant);
+	if (p->ok) {
+		report_fmt_ns(buf, sizeof buf, p->median);
+		add_cell(md, buf);
+		add_ci_cell(md, p);
+		snprintf(buf, sizeof buf, "%zu", p->n);
+		add_cell(md, buf);
+	} else {
+		add_failure_cell(md, p);
+		add_cell(md, "—");
+		add_cell(md, "—");
+	}
+	if (s->has_variants)
+		add_reference_cell(md, r, s, p);
+	if (s->has_go)
+		add_go_cells(md, r, s, p);
+	sb_add(md, "\n");
+}
+
+/* One row per C point; a Go point has its own row only when no C point pairs with it. */
+void report_md_table(strbuf *md, const report *r, const rscenario *s)
+{
+	table_head(md, r, s);
+	for (size_t i = 0; i < s->npts; i++) {
+		const rpoint *p = &r->pts[s->pts[i]];
+		if (!p->go || !report_partner(r, s, p, false, false))
+			table_row(md, r, s, p);
+	}
+}
+
