@@ -30,6 +30,7 @@
 #include "samples.h"
 #include "scenario.h"
 #include "stats.h"
+#include "probe.h"
 #include "util.h"
 
 extern char **environ;
@@ -72,19 +73,19 @@ static void add_arg(bench_cmd *c, const char *arg)
  * `binary` and these variants (none: one command without --variant).
  */
 static void expand(const scenario *s, const char *suite, const char *impl, const char *binary,
-                   const scen_list *variants, const bench_overrides *ov, bench_group **groups,
+                   const scenario_list *variants, const bench_overrides *ov, bench_group **groups,
                    size_t *ngroups)
 {
 	size_t npoints = 1;
 	for (size_t k = 0; k < s->nknobs; k++)
 		npoints *= s->knobs[k].values.n;
 	bool has_size;
-	uint64_t size = scen_setting_for(&s->size, suite, &has_size);
+	uint64_t size = scenario_setting_for(&s->size, suite, &has_size);
 	for (size_t p = 0; p < npoints; p++) {
 		bench_group *g = xappend(groups, ngroups, sizeof *g);
-		g->runs = ov->runs ? ov->runs : scen_setting_for(&s->runs, suite, NULL);
-		g->warmup = ov->warmup != UINT64_MAX ? ov->warmup : scen_setting_for(&s->warmup, suite, NULL);
-		g->timeout = ov->timeout ? ov->timeout : scen_setting_for(&s->timeout, suite, NULL);
+		g->runs = ov->runs ? ov->runs : scenario_setting_for(&s->runs, suite, NULL);
+		g->warmup = ov->warmup != UINT64_MAX ? ov->warmup : scenario_setting_for(&s->warmup, suite, NULL);
+		g->timeout = ov->timeout ? ov->timeout : scenario_setting_for(&s->timeout, suite, NULL);
 		/* The knob values of point p: the last knob varies fastest. */
 		char **values = xcalloc(s->nknobs ? s->nknobs : 1, sizeof *values);
 		strbuf label = { 0 }, knobs = { 0 };
@@ -311,7 +312,7 @@ static int run_hyperfine(bench_run *r, const bench_group *grp, size_t inv, char 
 	return status;
 }
 
-static void add_failure(json_t *failures, long run, bool warm, const char *what, const run_record *rec,
+static void add_failure(json_t *failures, long run, bool warm, const char *what, const samples_record *rec,
                         const char *msg)
 {
 	json_t *f = json_object();
@@ -325,7 +326,7 @@ static void add_failure(json_t *failures, long run, bool warm, const char *what,
 }
 
 /* The JSON point of command c of invocation inv, judged from its files. */
-static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t ci, const hf_command *hf,
+static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t ci, const samples_command *hf,
                          const char *hf_error)
 {
 	const bench_cmd *c = &grp->cmds[ci];
@@ -365,24 +366,24 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 	char *path = xasprintf("%s/samples/%03zu-%zu.jsonl", r->dir, inv, ci);
 	char *text = file_read(path, NULL);
 	size_t nrec = 0;
-	line_expect e = { s->workload, c->variant, s->check };
+	samples_expect e = { s->workload, c->variant, s->check };
 	for (char *save_ptr = NULL, *ln = text ? strtok_r(text, "\n", &save_ptr) : NULL; ln;
 	     ln = strtok_r(NULL, "\n", &save_ptr), nrec++) {
 		bool warm = nrec < grp->warmup;
 		long run = warm ? (long)nrec + 1 : (long)(nrec - grp->warmup) + 1;
-		run_record rec;
+		samples_record rec;
 		char msg[512];
-		if (record_parse(ln, &rec, msg, sizeof msg) != 0) {
+		if (samples_parse_record(ln, &rec, msg, sizeof msg) != 0) {
 			add_failure(failures, run, warm, "bad output", NULL, msg);
 			continue;
 		}
-		target_line tl;
-		const char *what = record_judge(&rec, &e, &tl, msg, sizeof msg);
+		samples_line tl;
+		const char *what = samples_judge(&rec, &e, &tl, msg, sizeof msg);
 		if (!what && !json_is_null(ops) && (json_integer_value(ops) != (json_int_t)tl.ops ||
 		                                    !json_equal(check, tl.check))) {
 			what = "bad output";
 			snprintf(msg, sizeof msg, "ops or check differ from the first run's: %.200s", tl.text);
-			target_line_free(&tl);
+			samples_free_line(&tl);
 		}
 		if (what) {
 			add_failure(failures, run, warm, what, &rec, msg);
@@ -397,9 +398,9 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 				json_array_append_new(rss, tl.peak_rss_kb ? json_incref(tl.peak_rss_kb) : json_null());
 				json_array_append_new(lines, json_string(tl.text));
 			}
-			target_line_free(&tl);
+			samples_free_line(&tl);
 		}
-		record_free(&rec);
+		samples_free_record(&rec);
 	}
 	if (!hf_error && nrec != grp->warmup + grp->runs) {
 		char msg[256];
@@ -468,7 +469,7 @@ static bool run_groups(bench_run *r, bench_group *groups, size_t ng)
 		if (interrupted)
 			break;
 		char *hf_error = NULL;
-		hf_command *hf = NULL;
+		samples_command *hf = NULL;
 		size_t nhf = 0;
 		char *logpath = xasprintf("%s/hyperfine/%03zu.log", r->dir, inv);
 		if (status == -1) {
@@ -482,7 +483,7 @@ static bool run_groups(bench_run *r, bench_group *groups, size_t ng)
 		} else {
 			char *json_path = xasprintf("%s/hyperfine/%03zu.json", r->dir, inv);
 			char *text = file_read(json_path, NULL);
-			if (!text || hf_parse(text, &hf, &nhf, err, sizeof err) != 0)
+			if (!text || samples_parse_hyperfine(text, &hf, &nhf, err, sizeof err) != 0)
 				hf_error = xasprintf("%s: %s", json_path, text ? err : strerror(errno));
 			else if (nhf != grp->n)
 				hf_error = xasprintf("%s: %zu results for %zu commands", json_path, nhf, grp->n);
@@ -504,7 +505,7 @@ static bool run_groups(bench_run *r, bench_group *groups, size_t ng)
 			json_array_append_new(points, p);
 		}
 		r->runs_done += grp->n * (grp->runs + grp->warmup);
-		hf_free(hf, nhf);
+		samples_free_hyperfine(hf, nhf);
 		free(hf_error);
 		save(r);
 	}
@@ -624,7 +625,7 @@ static bool take_u64(int argc, char **argv, int *a, uint64_t min, uint64_t max, 
 		return false;
 	}
 	const char *v = argv[++*a];
-	if (!parse_u64(v, out) || *out < min || *out > max) {
+	if (!probe_parse_u64(v, out) || *out < min || *out > max) {
 		goc_err("%s: '%s' is not an integer in %llu..%llu", flag, v, (unsigned long long)min,
 		        (unsigned long long)max);
 		return false;

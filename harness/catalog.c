@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "probe.h"
 #include "util.h"
 
 /* ---- the manifest ------------------------------------------------------------------ */
@@ -35,7 +36,7 @@ static int on_manifest_key(void *user, const char *section, const char *name, co
 		m->failed = true;
 		return 0;
 	}
-	cat_target *t = xappend(&m->c->v, &m->c->n, sizeof *t);
+	catalog_target *t = xappend(&m->c->v, &m->c->n, sizeof *t);
 	t->name = xstrdup(name);
 	t->path = xstrdup(value);
 	return 1;
@@ -71,7 +72,7 @@ static void free_strings(char **v, size_t n)
 void catalog_free(catalog *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		cat_target *t = &c->v[i];
+		catalog_target *t = &c->v[i];
 		free(t->name);
 		free(t->path);
 		free(t->summary);
@@ -90,7 +91,7 @@ void catalog_free(catalog *c)
 	*c = (catalog){ 0 };
 }
 
-cat_target *catalog_find(catalog *c, const char *name)
+catalog_target *catalog_find(catalog *c, const char *name)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->v[i].name, name) == 0)
@@ -105,7 +106,7 @@ static char *json_strdup(json_t *v)
 	return xstrdup(json_is_string(v) ? json_string_value(v) : "");
 }
 
-static int describe_parse(cat_target *t, const char *text, char *err, size_t errlen)
+static int describe_parse(catalog_target *t, const char *text, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *root = json_loads(text, 0, &je);
@@ -125,7 +126,7 @@ static int describe_parse(cat_target *t, const char *text, char *err, size_t err
 		*w = json_strdup(json_object_get(v, "name"));
 	}
 	json_array_foreach(options, i, v) {
-		cat_option *o = xappend(&t->opts, &t->nopts, sizeof *o);
+		catalog_option *o = xappend(&t->opts, &t->nopts, sizeof *o);
 		o->flag = json_strdup(json_object_get(v, "flag"));
 		o->help = json_strdup(json_object_get(v, "help"));
 		json_t *d = json_object_get(v, "default");
@@ -153,7 +154,7 @@ static int describe_parse(cat_target *t, const char *text, char *err, size_t err
 	return 0;
 }
 
-int catalog_describe(cat_target *t, char *err, size_t errlen)
+int catalog_describe(catalog_target *t, char *err, size_t errlen)
 {
 	if (t->described)
 		return 0;
@@ -179,7 +180,7 @@ int catalog_describe(cat_target *t, char *err, size_t errlen)
 	return rc;
 }
 
-const cat_option *cat_target_option(const cat_target *t, const char *flag)
+const catalog_option *catalog_target_option(const catalog_target *t, const char *flag)
 {
 	for (size_t i = 0; i < t->nopts; i++)
 		if (strcmp(t->opts[i].flag, flag) == 0)
@@ -198,11 +199,11 @@ static char *join(char *const *v, size_t n)
 	return b.s ? b.s : xstrdup("none");
 }
 
-bool cat_option_accepts(const cat_option *o, const char *value, char *why, size_t whylen)
+bool catalog_option_accepts(const catalog_option *o, const char *value, char *why, size_t whylen)
 {
 	if (o->is_uint) {
 		uint64_t u;
-		if (!parse_u64(value, &u)) {
+		if (!probe_parse_u64(value, &u)) {
 			snprintf(why, whylen, "'%s' is not a non-negative integer", value);
 			return false;
 		}
@@ -227,7 +228,7 @@ bool cat_option_accepts(const cat_option *o, const char *value, char *why, size_
 int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, char *err, size_t errlen)
 {
 	char why[512];
-	cat_target *t = catalog_find(c, s->target);
+	catalog_target *t = catalog_find(c, s->target);
 	if (!t) {
 		char **names = xcalloc(c->n, sizeof *names);
 		for (size_t i = 0; i < c->n; i++)
@@ -265,14 +266,14 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 	}
 
 	if (s->variants.n > 0) {
-		const cat_option *o = cat_target_option(t, "--variant");
+		const catalog_option *o = catalog_target_option(t, "--variant");
 		if (!o) {
 			snprintf(err, errlen, "%s:%d: [%s]: target '%s' takes no --variant", s->file, s->variants_line,
 			         s->name, t->name);
 			return -1;
 		}
 		for (size_t i = 0; i < s->variants.n; i++) {
-			if (!cat_option_accepts(o, s->variants.items[i], why, sizeof why)) {
+			if (!catalog_option_accepts(o, s->variants.items[i], why, sizeof why)) {
 				snprintf(err, errlen, "%s:%d: [%s]: variants: %s (target '%s')", s->file, s->variants_line,
 				         s->name, why, t->name);
 				return -1;
@@ -281,9 +282,9 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 	}
 
 	for (size_t k = 0; k < s->nknobs; k++) {
-		const scen_knob *kn = &s->knobs[k];
+		const scenario_knob *kn = &s->knobs[k];
 		char *flag = xasprintf("--%s", kn->name);
-		const cat_option *o = cat_target_option(t, flag);
+		const catalog_option *o = catalog_target_option(t, flag);
 		free(flag);
 		if (!o) {
 			char **flags = xcalloc(t->nopts, sizeof *flags);
@@ -299,7 +300,7 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 			return -1;
 		}
 		for (size_t i = 0; i < kn->values.n; i++) {
-			if (!cat_option_accepts(o, kn->values.items[i], why, sizeof why)) {
+			if (!catalog_option_accepts(o, kn->values.items[i], why, sizeof why)) {
 				snprintf(err, errlen, "%s:%d: [%s]: knob.%s: %s (target '%s')", s->file, kn->line, s->name,
 				         kn->name, why, t->name);
 				return -1;
@@ -308,10 +309,10 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 	}
 
 	/* --size: the plain value and each per-suite one (only the asked suite's, given one). */
-	const cat_option *size_opt = cat_target_option(t, "--size");
+	const catalog_option *size_opt = catalog_target_option(t, "--size");
 	for (size_t i = 0; i <= s->size.nby_suite; i++) {
 		bool plain = i == s->size.nby_suite;
-		const scen_suite_value *sv = plain ? NULL : &s->size.by_suite[i];
+		const scenario_suite_value *sv = plain ? NULL : &s->size.by_suite[i];
 		if (plain ? !s->size.given : suite && strcmp(sv->suite, suite) != 0)
 			continue;
 		int line = plain ? s->size.line : sv->line;
@@ -321,7 +322,7 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 		}
 		char text[32];
 		snprintf(text, sizeof text, "%llu", (unsigned long long)(plain ? s->size.value : sv->value));
-		if (!cat_option_accepts(size_opt, text, why, sizeof why)) {
+		if (!catalog_option_accepts(size_opt, text, why, sizeof why)) {
 			snprintf(err, errlen, "%s:%d: [%s]: size: %s (target '%s')", s->file, line, s->name, why, t->name);
 			return -1;
 		}

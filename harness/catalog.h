@@ -16,7 +16,7 @@
 
 #include "scenario.h"
 
-typedef struct cat_option {
+typedef struct catalog_option {
 	char *flag;          /* "--workers" */
 	char *help;
 	bool is_uint;        /* else a string */
@@ -24,23 +24,23 @@ typedef struct cat_option {
 	char *dflt;          /* the default, as text */
 	char **choices;      /* strings with a fixed set; nchoices == 0: any */
 	size_t nchoices;
-} cat_option;
+} catalog_option;
 
-typedef struct cat_target {
+typedef struct catalog_target {
 	char *name;
 	char *path;
 	bool described;      /* the fields below are filled */
 	char *summary;
 	char **workloads;
 	size_t nworkloads;
-	cat_option *opts;
+	catalog_option *opts;
 	size_t nopts;
-} cat_target;
+} catalog_target;
 
 typedef struct catalog {
 	char *build_dir;
 	char *manifest;      /* <build_dir>/goc-targets.ini */
-	cat_target *v;
+	catalog_target *v;
 	size_t n;
 } catalog;
 
@@ -51,12 +51,12 @@ typedef struct catalog {
 int catalog_load(const char *build_dir, catalog *c, char *err, size_t errlen);
 void catalog_free(catalog *c);
 
-cat_target *catalog_find(catalog *c, const char *name);
+catalog_target *catalog_find(catalog *c, const char *name);
 
 /* Run `PATH --describe` once and fill t's description. 0, or -1 with err. */
-int catalog_describe(cat_target *t, char *err, size_t errlen);
+int catalog_describe(catalog_target *t, char *err, size_t errlen);
 
-const cat_option *cat_target_option(const cat_target *t, const char *flag);
+const catalog_option *catalog_target_option(const catalog_target *t, const char *flag);
 
 /*
  * Check scenario s against its target's description: the target exists
@@ -67,6 +67,6 @@ const cat_option *cat_target_option(const cat_target *t, const char *flag);
 int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, char *err, size_t errlen);
 
 /* Whether `value` is acceptable for option o; else a reason in why. */
-bool cat_option_accepts(const cat_option *o, const char *value, char *why, size_t whylen);
+bool catalog_option_accepts(const catalog_option *o, const char *value, char *why, size_t whylen);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "probe.h"
 #include "util.h"
 
 /* The last EXEC_TAIL bytes a stream wrote: what a record keeps. */
@@ -62,7 +63,7 @@ int cmd_exec(const goc_globals *g, int argc, char **argv)
 		if (strcmp(argv[a], "--record") == 0 && a + 1 < argc) {
 			record = argv[++a];
 		} else if (strcmp(argv[a], "--timeout") == 0 && a + 1 < argc) {
-			if (!parse_u64(argv[++a], &timeout_s) || timeout_s == 0 || timeout_s > 86400) {
+			if (!probe_parse_u64(argv[++a], &timeout_s) || timeout_s == 0 || timeout_s > 86400) {
 				goc_err("exec: --timeout: '%s' is not a number of seconds in 1..86400", argv[a]);
 				return GOC_EXIT_USAGE;
 			}

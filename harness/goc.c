@@ -45,7 +45,7 @@ static void list_targets(catalog *cat)
 {
 	printf("targets (%s):\n", cat->manifest);
 	for (size_t i = 0; i < cat->n; i++) {
-		cat_target *t = &cat->v[i];
+		catalog_target *t = &cat->v[i];
 		char err[512];
 		if (catalog_describe(t, err, sizeof err) != 0) {
 			printf("  %-12s (cannot describe: %s)\n", t->name, err);
@@ -59,7 +59,7 @@ static void list_targets(catalog *cat)
 			printf("\n");
 		}
 		for (size_t k = 0; k < t->nopts; k++) {
-			const cat_option *o = &t->opts[k];
+			const catalog_option *o = &t->opts[k];
 			if (strcmp(o->flag, "--variant") == 0)
 				printf("    variants:");
 			else if (strcmp(o->flag, "--size") == 0)
@@ -77,7 +77,7 @@ static void list_targets(catalog *cat)
 	}
 }
 
-static void print_list(const char *label, const scen_list *l)
+static void print_list(const char *label, const scenario_list *l)
 {
 	if (!l->n)
 		return;

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "results.h"
+#include "probe.h"
 #include "util.h"
 
 /* Bytes kept of a run's stderr: detectors' messages come early. */
@@ -282,7 +283,7 @@ int cmd_pitfalls(const goc_globals *g, int argc, char **argv)
 		}
 		const char *v = argv[++a];
 		if (!strcmp(o, "--runs")) {
-			if (!parse_u64(v, &runs) || runs < 1 || runs > 10000) {
+			if (!probe_parse_u64(v, &runs) || runs < 1 || runs > 10000) {
 				goc_err("pitfalls: --runs: '%s' is not a number of runs in 1..10000", v);
 				return GOC_EXIT_USAGE;
 			}

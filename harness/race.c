@@ -34,6 +34,7 @@
 #include "findings.h"
 #include "results.h"
 #include "scenario.h"
+#include "probe.h"
 #include "util.h"
 
 /* The TSan options every run gets; the caller's TSAN_OPTIONS come after and win. */
@@ -214,13 +215,13 @@ static program *add_program(program **v, size_t *n, char **argv)
 /* A scenario's smoke-suite command lines: each variant, each knob at its first value, the smoke size. */
 static int add_scenario(program **v, size_t *n, const scenario *s, catalog *cat, char *err, size_t errlen)
 {
-	cat_target *t = catalog_find(cat, s->target);
+	catalog_target *t = catalog_find(cat, s->target);
 	if (!t) {
 		snprintf(err, errlen, "scenario %s: the tsan build has no target '%s'", s->name, s->target);
 		return -1;
 	}
 	bool sized = false;
-	uint64_t size = scen_setting_for(&s->size, "smoke", &sized);
+	uint64_t size = scenario_setting_for(&s->size, "smoke", &sized);
 	size_t nvariants = s->variants.n ? s->variants.n : 1;
 	for (size_t k = 0; k < nvariants; k++) {
 		char *args[64];
@@ -666,17 +667,17 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 		}
 		const char *v = argv[++a];
 		if (!strcmp(o, "--runs")) {
-			if (!parse_u64(v, &runs) || runs < 1 || runs > 100000) {
+			if (!probe_parse_u64(v, &runs) || runs < 1 || runs > 100000) {
 				goc_err("race: --runs: '%s' is not a number of runs in 1..100000", v);
 				return GOC_EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--timeout")) {
-			if (!parse_u64(v, &timeout_s) || timeout_s < 1 || timeout_s > 86400) {
+			if (!probe_parse_u64(v, &timeout_s) || timeout_s < 1 || timeout_s > 86400) {
 				goc_err("race: --timeout: '%s' is not a number of seconds in 1..86400", v);
 				return GOC_EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--chaos-study")) {
-			if (!parse_u64(v, &study_trials) || study_trials < 1 || study_trials > 1000) {
+			if (!probe_parse_u64(v, &study_trials) || study_trials < 1 || study_trials > 1000) {
 				goc_err("race: --chaos-study: '%s' is not a number of trials in 1..1000", v);
 				return GOC_EXIT_USAGE;
 			}

@@ -15,7 +15,7 @@
 
 #include "util.h"
 
-int hf_parse(const char *text, hf_command **cmds, size_t *n, char *err, size_t errlen)
+int samples_parse_hyperfine(const char *text, samples_command **cmds, size_t *n, char *err, size_t errlen)
 {
 	*cmds = NULL;
 	*n = 0;
@@ -34,13 +34,13 @@ int hf_parse(const char *text, hf_command **cmds, size_t *n, char *err, size_t e
 		json_t *codes = json_object_get(r, "exit_codes");
 		if (!json_is_string(json_object_get(r, "command")) || !json_is_array(times)) {
 			snprintf(err, errlen, "hyperfine export: result %zu has no command or times", i);
-			hf_free(*cmds, *n);
+			samples_free_hyperfine(*cmds, *n);
 			*cmds = NULL;
 			*n = 0;
 			json_decref(root);
 			return -1;
 		}
-		hf_command *c = xappend(cmds, n, sizeof *c);
+		samples_command *c = xappend(cmds, n, sizeof *c);
 		c->name = xstrdup(json_string_value(json_object_get(r, "command")));
 		c->ntimes = json_array_size(times);
 		c->times = xcalloc(c->ntimes, sizeof *c->times);
@@ -57,7 +57,7 @@ int hf_parse(const char *text, hf_command **cmds, size_t *n, char *err, size_t e
 	return 0;
 }
 
-void hf_free(hf_command *cmds, size_t n)
+void samples_free_hyperfine(samples_command *cmds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(cmds[i].name);
@@ -67,9 +67,9 @@ void hf_free(hf_command *cmds, size_t n)
 	free(cmds);
 }
 
-int record_parse(const char *line, run_record *r, char *err, size_t errlen)
+int samples_parse_record(const char *line, samples_record *r, char *err, size_t errlen)
 {
-	*r = (run_record){ 0 };
+	*r = (samples_record){ 0 };
 	json_error_t je;
 	json_t *o = json_loads(line, 0, &je);
 	json_t *ex = json_object_get(o, "exit");
@@ -92,11 +92,11 @@ int record_parse(const char *line, run_record *r, char *err, size_t errlen)
 	return 0;
 }
 
-void record_free(run_record *r)
+void samples_free_record(samples_record *r)
 {
 	free(r->out);
 	free(r->err);
-	*r = (run_record){ 0 };
+	*r = (samples_record){ 0 };
 }
 
 /* The last non-empty line of text, without its newline (malloc'd; "" when none). */
@@ -114,13 +114,13 @@ static char *last_line(const char *text)
 	return s;
 }
 
-static bool check_matches(const json_t *v, scen_check kind)
+static bool check_matches(const json_t *v, scenario_check kind)
 {
 	switch (kind) {
-	case SCEN_CHECK_INTEGER: return json_is_integer(v);
-	case SCEN_CHECK_STRING: return json_is_string(v);
-	case SCEN_CHECK_BOOLEAN: return json_is_boolean(v);
-	case SCEN_CHECK_ANY: return v != NULL && !json_is_null(v);
+	case SCENARIO_CHECK_INTEGER: return json_is_integer(v);
+	case SCENARIO_CHECK_STRING: return json_is_string(v);
+	case SCENARIO_CHECK_BOOLEAN: return json_is_boolean(v);
+	case SCENARIO_CHECK_ANY: return v != NULL && !json_is_null(v);
 	}
 	return false;
 }
@@ -145,7 +145,7 @@ static char *quote_big_check(const char *text, bool *big)
 }
 
 /* Judge the JSON line of a run that exited 0; NULL when acceptable. */
-static const char *judge_line(const char *text, const line_expect *e, target_line *line, char *msg,
+static const char *judge_line(const char *text, const samples_expect *e, samples_line *line, char *msg,
                               size_t msglen)
 {
 	json_error_t je;
@@ -176,12 +176,12 @@ static const char *judge_line(const char *text, const line_expect *e, target_lin
 		why = "ops is not a positive integer";
 	else if (!json_is_number(nsop) || !isfinite(json_number_value(nsop)) || json_number_value(nsop) < 0)
 		why = "ns_per_op is not a non-negative number";
-	else if (!(big_check ? e->check == SCEN_CHECK_INTEGER || e->check == SCEN_CHECK_ANY
+	else if (!(big_check ? e->check == SCENARIO_CHECK_INTEGER || e->check == SCENARIO_CHECK_ANY
 	                     : check_matches(check, e->check)))
-		snprintf(msg, msglen, "check is not %s %s", e->check == SCEN_CHECK_INTEGER ? "an" : "a",
-		         e->check == SCEN_CHECK_ANY ? "value" : scen_check_name(e->check));
+		snprintf(msg, msglen, "check is not %s %s", e->check == SCENARIO_CHECK_INTEGER ? "an" : "a",
+		         e->check == SCENARIO_CHECK_ANY ? "value" : scenario_check_name(e->check));
 	else {
-		*line = (target_line){ .obj = o,
+		*line = (samples_line){ .obj = o,
 		                       .variant = json_string_value(variant),
 		                       .ops = (uint64_t)json_integer_value(ops),
 		                       .ns_per_op = json_number_value(nsop),
@@ -196,7 +196,7 @@ static const char *judge_line(const char *text, const line_expect *e, target_lin
 	return "bad output";
 }
 
-const char *record_judge(const run_record *r, const line_expect *e, target_line *line, char *msg,
+const char *samples_judge(const samples_record *r, const samples_expect *e, samples_line *line, char *msg,
                          size_t msglen)
 {
 	char *err_last = last_line(r->err);
@@ -224,9 +224,9 @@ const char *record_judge(const run_record *r, const line_expect *e, target_line 
 	return kind;
 }
 
-void target_line_free(target_line *line)
+void samples_free_line(samples_line *line)
 {
 	json_decref(line->obj);
 	free(line->text);
-	*line = (target_line){ 0 };
+	*line = (samples_line){ 0 };
 }

@@ -17,40 +17,40 @@
 #include "scenario.h"
 
 /* One command of a hyperfine export: its timed runs. */
-typedef struct hf_command {
+typedef struct samples_command {
 	char *name;
 	double *times;      /* seconds, one per timed run */
 	size_t ntimes;
 	int *exit_codes;    /* one per timed run; -1 where hyperfine wrote null (killed) */
 	size_t nexit;
-} hf_command;
+} samples_command;
 
 /* Parse hyperfine's --export-json text. 0, or -1 with a message in err. */
-int hf_parse(const char *text, hf_command **cmds, size_t *n, char *err, size_t errlen);
-void hf_free(hf_command *cmds, size_t n);
+int samples_parse_hyperfine(const char *text, samples_command **cmds, size_t *n, char *err, size_t errlen);
+void samples_free_hyperfine(samples_command *cmds, size_t n);
 
 /* One line of a samples file (results/README.md). */
-typedef struct run_record {
+typedef struct samples_record {
 	bool exited;        /* else killed by `signal` */
 	int exit;
 	int signal;
 	bool timeout;
 	char *out;          /* the tails of stdout and stderr */
 	char *err;
-} run_record;
+} samples_record;
 
-int record_parse(const char *line, run_record *r, char *err, size_t errlen);
-void record_free(run_record *r);
+int samples_parse_record(const char *line, samples_record *r, char *err, size_t errlen);
+void samples_free_record(samples_record *r);
 
 /* What a run's JSON line must say. */
-typedef struct line_expect {
+typedef struct samples_expect {
 	const char *workload;  /* NULL: any non-empty string */
 	const char *variant;   /* NULL: any non-empty string */
-	scen_check check;
-} line_expect;
+	scenario_check check;
+} samples_expect;
 
 /* The accepted JSON line of a run. */
-typedef struct target_line {
+typedef struct samples_line {
 	json_t *obj;           /* the parsed line; owns the fields below */
 	const char *variant;
 	uint64_t ops;
@@ -58,15 +58,15 @@ typedef struct target_line {
 	json_t *check;
 	json_t *peak_rss_kb;   /* NULL when absent */
 	char *text;            /* the line as printed */
-} target_line;
+} samples_line;
 
 /*
  * Judge one run: NULL when it succeeded (and *line is filled), or the
  * failure kind of results/README.md ("timeout", "crashed", "check failed",
  * "usage error", "bad output") with a one-line reason in msg.
  */
-const char *record_judge(const run_record *r, const line_expect *e, target_line *line, char *msg,
+const char *samples_judge(const samples_record *r, const samples_expect *e, samples_line *line, char *msg,
                          size_t msglen);
-void target_line_free(target_line *line);
+void samples_free_line(samples_line *line);
 
 #endif

@@ -34,17 +34,17 @@ static void test_hf_parse_recorded_one_command(void **state)
 {
 	(void)state;
 	char *text = testdata("hyperfine-spsc.json");
-	hf_command *c;
+	samples_command *c;
 	size_t n;
 	char err[256];
-	assert_int_equal(hf_parse(text, &c, &n, err, sizeof err), 0);
+	assert_int_equal(samples_parse_hyperfine(text, &c, &n, err, sizeof err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].name, "spsc/c/-/cap=0");
 	assert_int_equal(c[0].ntimes, 10);
 	assert_int_equal(c[0].nexit, 10);
 	assert_true(c[0].times[0] == 0.017995481);
 	assert_int_equal(c[0].exit_codes[9], 0);
-	hf_free(c, n);
+	samples_free_hyperfine(c, n);
 	free(text);
 }
 
@@ -52,15 +52,15 @@ static void test_hf_parse_recorded_three_commands_in_order(void **state)
 {
 	(void)state;
 	char *text = testdata("hyperfine-pipeline.json");
-	hf_command *c;
+	samples_command *c;
 	size_t n;
 	char err[256];
-	assert_int_equal(hf_parse(text, &c, &n, err, sizeof err), 0);
+	assert_int_equal(samples_parse_hyperfine(text, &c, &n, err, sizeof err), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(c[0].name, "pipeline/c/unbuffered/-");
 	assert_string_equal(c[2].name, "pipeline/c/batched/-");
 	assert_true(c[1].times[0] == 0.007482656000000001);
-	hf_free(c, n);
+	samples_free_hyperfine(c, n);
 	free(text);
 }
 
@@ -68,41 +68,41 @@ static void test_hf_parse_null_exit_code_minus_one(void **state)
 {
 	(void)state;
 	const char *text = "{\"results\":[{\"command\":\"x\",\"times\":[0.5,0.25],\"exit_codes\":[0,null]}]}";
-	hf_command *c;
+	samples_command *c;
 	size_t n;
 	char err[256];
-	assert_int_equal(hf_parse(text, &c, &n, err, sizeof err), 0);
+	assert_int_equal(samples_parse_hyperfine(text, &c, &n, err, sizeof err), 0);
 	assert_int_equal(c[0].exit_codes[1], -1);
 	assert_true(c[0].times[1] == 0.25);
-	hf_free(c, n);
+	samples_free_hyperfine(c, n);
 }
 
 static void test_hf_parse_not_an_export_error(void **state)
 {
 	(void)state;
-	hf_command *c;
+	samples_command *c;
 	size_t n;
 	char err[256];
-	assert_int_equal(hf_parse("{\"results\": 3}", &c, &n, err, sizeof err), -1);
+	assert_int_equal(samples_parse_hyperfine("{\"results\": 3}", &c, &n, err, sizeof err), -1);
 	assert_string_equal(err, "not a hyperfine export");
-	assert_int_equal(hf_parse("{\"results\": [{\"times\": []}]}", &c, &n, err, sizeof err), -1);
+	assert_int_equal(samples_parse_hyperfine("{\"results\": [{\"times\": []}]}", &c, &n, err, sizeof err), -1);
 	assert_string_equal(err, "hyperfine export: result 0 has no command or times");
-	assert_int_equal(hf_parse("{", &c, &n, err, sizeof err), -1);
+	assert_int_equal(samples_parse_hyperfine("{", &c, &n, err, sizeof err), -1);
 	assert_non_null(strstr(err, "not a hyperfine export: "));
 	assert_null(c);
 	assert_int_equal(n, 0);
 }
 
 /* Judge one record line against an expectation; the failure kind or NULL. */
-static const char *judge(const char *line, const char *variant, scen_check check, char *msg, size_t len,
-                         target_line *tl)
+static const char *judge(const char *line, const char *variant, scenario_check check, char *msg, size_t len,
+                         samples_line *tl)
 {
-	run_record r;
+	samples_record r;
 	char err[256];
-	assert_int_equal(record_parse(line, &r, err, sizeof err), 0);
-	line_expect e = { NULL, variant, check };
-	const char *kind = record_judge(&r, &e, tl, msg, len);
-	record_free(&r);
+	assert_int_equal(samples_parse_record(line, &r, err, sizeof err), 0);
+	samples_expect e = { NULL, variant, check };
+	const char *kind = samples_judge(&r, &e, tl, msg, len);
+	samples_free_record(&r);
 	return kind;
 }
 
@@ -114,12 +114,12 @@ static void test_judge_recorded_runs_ok(void **state)
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), runs++) {
 		char msg[256];
-		target_line tl;
-		assert_null(judge(line, "cap0", SCEN_CHECK_INTEGER, msg, sizeof msg, &tl));
+		samples_line tl;
+		assert_null(judge(line, "cap0", SCENARIO_CHECK_INTEGER, msg, sizeof msg, &tl));
 		assert_int_equal(tl.ops, 5000);
 		assert_int_equal(json_integer_value(tl.check), 12502500);
 		assert_true(tl.ns_per_op > 0);
-		target_line_free(&tl);
+		samples_free_line(&tl);
 	}
 	assert_int_equal(runs, 11);
 	free(text);
@@ -129,22 +129,22 @@ static void test_judge_failures_kind_and_message(void **state)
 {
 	(void)state;
 	char msg[256];
-	target_line tl;
+	samples_line tl;
 	assert_string_equal(judge("{\"exit\":null,\"signal\":9,\"timeout\":true,\"stdout\":\"\",\"stderr\":\"x\\nlast\\n\"}",
-	                          NULL, SCEN_CHECK_ANY, msg, sizeof msg, &tl), "timeout");
+	                          NULL, SCENARIO_CHECK_ANY, msg, sizeof msg, &tl), "timeout");
 	assert_string_equal(msg, "killed after its time was up; last stderr line: last");
 	assert_string_equal(judge("{\"exit\":null,\"signal\":6,\"timeout\":false,\"stdout\":\"\",\"stderr\":\"panic: close of closed channel\\n\"}",
-	                          NULL, SCEN_CHECK_ANY, msg, sizeof msg, &tl), "crashed");
+	                          NULL, SCENARIO_CHECK_ANY, msg, sizeof msg, &tl), "crashed");
 	assert_string_equal(msg, "killed by signal 6 (Aborted): panic: close of closed channel");
 	assert_string_equal(judge("{\"exit\":1,\"signal\":null,\"timeout\":false,\"stdout\":\"\",\"stderr\":\"t: check failed: sum: expected 1, got 2\\n\"}",
-	                          NULL, SCEN_CHECK_ANY, msg, sizeof msg, &tl), "check failed");
+	                          NULL, SCENARIO_CHECK_ANY, msg, sizeof msg, &tl), "check failed");
 	assert_string_equal(msg, "t: check failed: sum: expected 1, got 2");
 	assert_string_equal(judge("{\"exit\":2,\"signal\":null,\"timeout\":false,\"stdout\":\"\",\"stderr\":\"\"}",
-	                          NULL, SCEN_CHECK_ANY, msg, sizeof msg, &tl), "usage error");
+	                          NULL, SCENARIO_CHECK_ANY, msg, sizeof msg, &tl), "usage error");
 	assert_string_equal(msg, "exit status 2, nothing on stderr");
 	/* TSan exits 66 when it reports a race. */
 	assert_string_equal(judge("{\"exit\":66,\"signal\":null,\"timeout\":false,\"stdout\":\"\",\"stderr\":\"SUMMARY: ThreadSanitizer: data race\\n\"}",
-	                          NULL, SCEN_CHECK_ANY, msg, sizeof msg, &tl), "crashed");
+	                          NULL, SCENARIO_CHECK_ANY, msg, sizeof msg, &tl), "crashed");
 	assert_string_equal(msg, "SUMMARY: ThreadSanitizer: data race");
 }
 
@@ -152,24 +152,24 @@ static void test_judge_bad_lines_bad_output(void **state)
 {
 	(void)state;
 	char msg[256];
-	target_line tl;
+	samples_line tl;
 	const char *ok = "{\"exit\":0,\"signal\":null,\"timeout\":false,\"stderr\":\"\",\"stdout\":";
 	struct {
 		const char *stdout_json;
 		const char *variant;
-		scen_check check;
+		scenario_check check;
 		const char *message;
 	} cases[] = {
-		{ "\"hello\\n\"", NULL, SCEN_CHECK_ANY, "the last line of stdout is not a JSON object: 'hello'" },
-		{ "\"\"", NULL, SCEN_CHECK_ANY, "the last line of stdout is not a JSON object: ''" },
+		{ "\"hello\\n\"", NULL, SCENARIO_CHECK_ANY, "the last line of stdout is not a JSON object: 'hello'" },
+		{ "\"\"", NULL, SCENARIO_CHECK_ANY, "the last line of stdout is not a JSON object: ''" },
 		{ "\"{\\\"workload\\\":\\\"w\\\",\\\"variant\\\":\\\"b\\\",\\\"ops\\\":1,\\\"ns_per_op\\\":1,\\\"check\\\":1}\"",
-		  "a", SCEN_CHECK_ANY, "variant is 'b', asked for 'a'" },
+		  "a", SCENARIO_CHECK_ANY, "variant is 'b', asked for 'a'" },
 		{ "\"{\\\"workload\\\":\\\"w\\\",\\\"variant\\\":\\\"a\\\",\\\"ops\\\":0,\\\"ns_per_op\\\":1,\\\"check\\\":1}\"",
-		  "a", SCEN_CHECK_ANY, "ops is not a positive integer in '{\"workload\":\"w\",\"variant\":\"a\",\"ops\":0,\"ns_per_op\":1,\"check\":1}'" },
+		  "a", SCENARIO_CHECK_ANY, "ops is not a positive integer in '{\"workload\":\"w\",\"variant\":\"a\",\"ops\":0,\"ns_per_op\":1,\"check\":1}'" },
 		{ "\"{\\\"workload\\\":\\\"w\\\",\\\"variant\\\":\\\"a\\\",\\\"ops\\\":3,\\\"ns_per_op\\\":1,\\\"check\\\":\\\"x\\\"}\"",
-		  "a", SCEN_CHECK_INTEGER, "check is not an integer" },
+		  "a", SCENARIO_CHECK_INTEGER, "check is not an integer" },
 		{ "\"{\\\"workload\\\":\\\"w\\\",\\\"variant\\\":\\\"a\\\",\\\"ops\\\":3,\\\"ns_per_op\\\":1}\"",
-		  "a", SCEN_CHECK_ANY, "check is not a value" },
+		  "a", SCENARIO_CHECK_ANY, "check is not a value" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		char *line = xasprintf("%s%s}", ok, cases[i].stdout_json);
@@ -183,31 +183,31 @@ static void test_judge_check_past_int64_kept_as_string(void **state)
 {
 	(void)state;
 	char msg[256];
-	target_line tl;
+	samples_line tl;
 	const char *line = "{\"exit\":0,\"signal\":null,\"timeout\":false,\"stderr\":\"\",\"stdout\":"
 	                   "\"{\\\"workload\\\":\\\"w\\\",\\\"variant\\\":\\\"a\\\",\\\"ops\\\":3,\\\"ns_per_op\\\":1.5,"
 	                   "\\\"check\\\":18446744073709551615,\\\"peak_rss_kb\\\":7}\\n\"}";
-	assert_null(judge(line, "a", SCEN_CHECK_INTEGER, msg, sizeof msg, &tl));
+	assert_null(judge(line, "a", SCENARIO_CHECK_INTEGER, msg, sizeof msg, &tl));
 	assert_string_equal(json_string_value(tl.check), "18446744073709551615");
 	assert_int_equal(json_integer_value(tl.peak_rss_kb), 7);
-	target_line_free(&tl);
+	samples_free_line(&tl);
 	/* INT64_MAX itself is still an integer. */
 	line = "{\"exit\":0,\"signal\":null,\"timeout\":false,\"stderr\":\"\",\"stdout\":"
 	       "\"{\\\"workload\\\":\\\"w\\\",\\\"variant\\\":\\\"a\\\",\\\"ops\\\":3,\\\"ns_per_op\\\":1.5,"
 	       "\\\"check\\\":9223372036854775807}\"}";
-	assert_null(judge(line, "a", SCEN_CHECK_INTEGER, msg, sizeof msg, &tl));
+	assert_null(judge(line, "a", SCENARIO_CHECK_INTEGER, msg, sizeof msg, &tl));
 	assert_true(json_integer_value(tl.check) == INT64_MAX);
-	target_line_free(&tl);
+	samples_free_line(&tl);
 }
 
 static void test_record_parse_not_a_record_error(void **state)
 {
 	(void)state;
-	run_record r;
+	samples_record r;
 	char err[256];
-	assert_int_equal(record_parse("{\"exit\":0}", &r, err, sizeof err), -1);
+	assert_int_equal(samples_parse_record("{\"exit\":0}", &r, err, sizeof err), -1);
 	assert_string_equal(err, "not a goc exec record");
-	assert_int_equal(record_parse("nope", &r, err, sizeof err), -1);
+	assert_int_equal(samples_parse_record("nope", &r, err, sizeof err), -1);
 }
 
 static void test_junit_recorded_counts(void **state)

@@ -26,6 +26,7 @@
 
 #include <ini.h>
 
+#include "probe.h"
 #include "util.h"
 
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -33,7 +34,7 @@
 /* The numeric keys, each also written as KEY.SUITE. */
 static const struct number_key {
 	const char *key;
-	size_t off;        /* of its scen_setting in struct scenario */
+	size_t off;        /* of its scenario_setting in struct scenario */
 	uint64_t def, lo, hi;
 } number_keys[] = {
 	{ "size", offsetof(scenario, size), 0, 1, UINT64_MAX },
@@ -118,7 +119,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static bool in_list(const scen_list *l, const char *item)
+static bool in_list(const scenario_list *l, const char *item)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->items[i], item) == 0)
@@ -127,7 +128,7 @@ static bool in_list(const scen_list *l, const char *item)
 }
 
 /* "a, b, c", cut short if it does not fit: for messages only. */
-static const char *join(const scen_list *l, char *buf, size_t len)
+static const char *join(const scenario_list *l, char *buf, size_t len)
 {
 	size_t used = 0;
 
@@ -158,7 +159,7 @@ static void clear_seen(parser *p)
 	p->nseen = 0;
 }
 
-static void list_free(scen_list *l)
+static void list_free(scenario_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i]);
@@ -183,7 +184,7 @@ static void scenario_free(scenario *s)
 	}
 	free(s->knobs);
 	for (size_t i = 0; i < NNUMBER_KEYS; i++) {
-		scen_setting *st = (scen_setting *)((char *)s + number_keys[i].off);
+		scenario_setting *st = (scenario_setting *)((char *)s + number_keys[i].off);
 		for (size_t j = 0; j < st->nby_suite; j++)
 			free(st->by_suite[j].suite);
 		free(st->by_suite);
@@ -226,7 +227,7 @@ static int word(parser *p, const char *key, const char *value, char **out)
  * an empty item and an item given twice are errors; when `kind` is not NULL
  * every item must also be a name ("suite": [a-z0-9_-]+).
  */
-static int list(parser *p, const char *key, const char *value, const char *kind, scen_list *out)
+static int list(parser *p, const char *key, const char *value, const char *kind, scenario_list *out)
 {
 	size_t n = 1;
 
@@ -258,7 +259,7 @@ static int list(parser *p, const char *key, const char *value, const char *kind,
 	return 1;
 }
 
-static int copy_list(parser *p, const scen_list *from, scen_list *to)
+static int copy_list(parser *p, const scenario_list *from, scenario_list *to)
 {
 	to->items = calloc(from->n, sizeof *to->items);
 	if (!to->items)
@@ -273,7 +274,7 @@ static int copy_list(parser *p, const scen_list *from, scen_list *to)
 static int knob(parser *p, scenario *s, const char *key, const char *value)
 {
 	const char *name = key + strlen("knob.");
-	scen_knob *k;
+	scenario_knob *k;
 
 	if (!*name)
 		return fail(p, p->lineno, "%s: empty knob name (expected knob.NAME, NAME in [a-z0-9_-]+)", key);
@@ -296,7 +297,7 @@ static int knob(parser *p, scenario *s, const char *key, const char *value)
 /* KEY or KEY.SUITE = a decimal number in nk's range. */
 static int number(parser *p, const struct number_key *nk, scenario *s, const char *key, const char *value)
 {
-	scen_setting *st = (scen_setting *)((char *)s + nk->off);
+	scenario_setting *st = (scenario_setting *)((char *)s + nk->off);
 	const char *suite = key[strlen(nk->key)] ? key + strlen(nk->key) + 1 : NULL;
 	char range[64];
 	uint64_t v = 0;
@@ -312,8 +313,8 @@ static int number(parser *p, const struct number_key *nk, scenario *s, const cha
 	if (strspn(value, "0123456789") != strlen(value))
 		return fail(p, p->lineno, "%s: '%s' is not a decimal number (expected digits only, %s)",
 			    key, value, range);
-	/* Digits only: parse_u64 fails only on overflow. */
-	if (!parse_u64(value, &v) || v < nk->lo || v > nk->hi)
+	/* Digits only: probe_parse_u64 fails only on overflow. */
+	if (!probe_parse_u64(value, &v) || v < nk->lo || v > nk->hi)
 		return fail(p, p->lineno, "%s: %s is out of range (expected %s)", key, value, range);
 	if (!suite) {
 		st->given = true;
@@ -321,7 +322,7 @@ static int number(parser *p, const struct number_key *nk, scenario *s, const cha
 		st->line = p->lineno;
 		return 1;
 	}
-	scen_suite_value *b = realloc(st->by_suite, (st->nby_suite + 1) * sizeof *b);
+	scenario_suite_value *b = realloc(st->by_suite, (st->nby_suite + 1) * sizeof *b);
 	if (!b)
 		return oom(p);
 	st->by_suite = b;
@@ -338,7 +339,7 @@ static int check(parser *p, scenario *s, const char *value)
 {
 	for (size_t i = 0; i < sizeof check_names / sizeof check_names[0]; i++)
 		if (strcmp(value, check_names[i]) == 0) {
-			s->check = (scen_check)i;
+			s->check = (scenario_check)i;
 			return 1;
 		}
 	return fail(p, p->lineno, "check: '%s' is not a check (expected any, integer, string or boolean)", value);
@@ -438,7 +439,7 @@ static int finish_section(parser *p)
 	if (s->go && !s->go_variants.n && s->variants.n && !copy_list(p, &s->variants, &s->go_variants))
 		return 0;
 	for (size_t i = 0; i < NNUMBER_KEYS; i++) {
-		const scen_setting *st = (const scen_setting *)((const char *)s + number_keys[i].off);
+		const scenario_setting *st = (const scenario_setting *)((const char *)s + number_keys[i].off);
 		for (size_t j = 0; j < st->nby_suite; j++)
 			if (!scenario_in_suite(s, st->by_suite[j].suite))
 				return fail(p, st->by_suite[j].line,
@@ -484,7 +485,7 @@ static void section(parser *p, char *s)
 		p->cur = memset(&v[p->set->n++], 0, sizeof *v);
 		p->cur->line = p->lineno;
 		for (size_t i = 0; i < NNUMBER_KEYS; i++)
-			((scen_setting *)((char *)p->cur + number_keys[i].off))->value = number_keys[i].def;
+			((scenario_setting *)((char *)p->cur + number_keys[i].off))->value = number_keys[i].def;
 		if (!(p->cur->name = strdup(p->sect)) || !(p->cur->file = strdup(p->path)))
 			oom(p);
 		else
@@ -642,7 +643,7 @@ bool scenario_in_suite(const scenario *s, const char *suite)
 	return in_list(&s->suites, suite);
 }
 
-uint64_t scen_setting_for(const scen_setting *st, const char *suite, bool *given)
+uint64_t scenario_setting_for(const scenario_setting *st, const char *suite, bool *given)
 {
 	for (size_t i = 0; suite && i < st->nby_suite; i++)
 		if (strcmp(st->by_suite[i].suite, suite) == 0) {
@@ -655,7 +656,7 @@ uint64_t scen_setting_for(const scen_setting *st, const char *suite, bool *given
 	return st->value;
 }
 
-const char *scen_check_name(scen_check c)
+const char *scenario_check_name(scenario_check c)
 {
 	return (size_t)c < sizeof check_names / sizeof check_names[0] ? check_names[c] : "unknown";
 }

@@ -19,40 +19,40 @@
 #include <stdint.h>
 
 /* A comma-separated list, blanks trimmed; n == 0 when the key is absent. */
-typedef struct scen_list {
+typedef struct scenario_list {
 	char **items;
 	size_t n;
-} scen_list;
+} scenario_list;
 
 /* knob.NAME = v1, v2: the flag --NAME with each value in turn. */
-typedef struct scen_knob {
+typedef struct scenario_knob {
 	char *name;        /* without "knob.": "workers" */
-	scen_list values;
+	scenario_list values;
 	int line;          /* where the key was written */
-} scen_knob;
+} scenario_knob;
 
 /* A number given plainly (`runs = 10`) and/or per suite (`runs.smoke = 3`). */
-typedef struct scen_suite_value {
+typedef struct scenario_suite_value {
 	char *suite;
 	uint64_t value;
 	int line;
-} scen_suite_value;
+} scenario_suite_value;
 
-typedef struct scen_setting {
+typedef struct scenario_setting {
 	bool given;               /* the plain key was written */
 	uint64_t value;           /* its value, or the default when !given */
 	int line;                 /* the plain key's line, or 0 */
-	scen_suite_value *by_suite;
+	scenario_suite_value *by_suite;
 	size_t nby_suite;
-} scen_setting;
+} scenario_setting;
 
 /* The JSON type the target's check field must have. */
-typedef enum scen_check {
-	SCEN_CHECK_ANY = 0,
-	SCEN_CHECK_INTEGER,
-	SCEN_CHECK_STRING,
-	SCEN_CHECK_BOOLEAN
-} scen_check;
+typedef enum scenario_check {
+	SCENARIO_CHECK_ANY = 0,
+	SCENARIO_CHECK_INTEGER,
+	SCENARIO_CHECK_STRING,
+	SCENARIO_CHECK_BOOLEAN
+} scenario_check;
 
 typedef struct scenario {
 	char *name;          /* the section name */
@@ -63,19 +63,19 @@ typedef struct scenario {
 	int target_line;
 	char *workload;      /* NULL when absent */
 	int workload_line;
-	scen_list variants;  /* empty: the target runs without --variant */
+	scenario_list variants;  /* empty: the target runs without --variant */
 	int variants_line;
 	char *reference;     /* a member of variants, or NULL when there are none */
 	char *go;            /* NULL when there is no Go baseline */
-	scen_list go_variants; /* a subset of variants; all of them when not written */
-	scen_list suites;
-	scen_knob *knobs;    /* in the order written */
+	scenario_list go_variants; /* a subset of variants; all of them when not written */
+	scenario_list suites;
+	scenario_knob *knobs;    /* in the order written */
 	size_t nknobs;
-	scen_setting size;   /* default: not given (the target's own size) */
-	scen_setting runs;   /* default 10, range 3..1000 */
-	scen_setting warmup; /* default 1, range 0..100 */
-	scen_setting timeout;/* seconds, default 60, range 1..86400 */
-	scen_check check;
+	scenario_setting size;   /* default: not given (the target's own size) */
+	scenario_setting runs;   /* default 10, range 3..1000 */
+	scenario_setting warmup; /* default 1, range 0..100 */
+	scenario_setting timeout;/* seconds, default 60, range 1..86400 */
+	scenario_check check;
 } scenario;
 
 typedef struct scenario_set {
@@ -114,9 +114,9 @@ bool scenario_in_suite(const scenario *s, const char *suite);
  * suite-specific value if written, else the plain one (or its default).
  * *given (may be NULL) says whether either was written.
  */
-uint64_t scen_setting_for(const scen_setting *st, const char *suite, bool *given);
+uint64_t scenario_setting_for(const scenario_setting *st, const char *suite, bool *given);
 
 /* The check's word as written in files: "any", "integer", ... */
-const char *scen_check_name(scen_check c);
+const char *scenario_check_name(scenario_check c);
 
 #endif

@@ -88,7 +88,7 @@ static const scenario *find(const fixture *f, const char *name)
 	return s;
 }
 
-static void assert_list(const scen_list *l, size_t n, ...)
+static void assert_list(const scenario_list *l, size_t n, ...)
 {
 	va_list ap;
 
@@ -169,7 +169,7 @@ static void test_parse_every_key_comes_out_as_written(void **state)
 	assert_int_equal(s->size.by_suite[0].line, 15);
 	assert_false(s->runs.given);
 	assert_int_equal(s->runs.value, 10);
-	assert_int_equal(s->check, SCEN_CHECK_INTEGER);
+	assert_int_equal(s->check, SCENARIO_CHECK_INTEGER);
 }
 
 static void test_parse_inih_forms_and_bounds_come_out_as_written(void **state)
@@ -203,7 +203,7 @@ static void test_parse_inih_forms_and_bounds_come_out_as_written(void **state)
 	assert_int_equal(s->timeout.by_suite[0].value, 1);
 	assert_true(s->size.value == UINT64_MAX);
 	assert_int_equal(s->size.line, 33);
-	assert_int_equal(s->check, SCEN_CHECK_STRING);
+	assert_int_equal(s->check, SCENARIO_CHECK_STRING);
 }
 
 static void test_parse_minimal_scenario_gets_defaults(void **state)
@@ -228,13 +228,13 @@ static void test_parse_minimal_scenario_gets_defaults(void **state)
 	assert_int_equal(s->warmup.value, 1);
 	assert_int_equal(s->timeout.value, 60);
 	assert_int_equal(s->timeout.nby_suite, 0);
-	assert_int_equal(s->check, SCEN_CHECK_ANY);
+	assert_int_equal(s->check, SCENARIO_CHECK_ANY);
 }
 
 static void test_parse_check_words_give_each_check(void **state)
 {
-	assert_int_equal(find(*state, "boolean-check")->check, SCEN_CHECK_BOOLEAN);
-	assert_int_equal(find(*state, "any-check")->check, SCEN_CHECK_ANY);
+	assert_int_equal(find(*state, "boolean-check")->check, SCENARIO_CHECK_BOOLEAN);
+	assert_int_equal(find(*state, "any-check")->check, SCENARIO_CHECK_ANY);
 	assert_string_equal(find(*state, "boolean-check")->reference, "on");
 	assert_list(&find(*state, "any-check")->suites, 2, "s_1", "s-2");
 }
@@ -242,10 +242,10 @@ static void test_parse_check_words_give_each_check(void **state)
 static void test_check_name_each_check_gives_its_word(void **state)
 {
 	(void)state;
-	assert_string_equal(scen_check_name(SCEN_CHECK_ANY), "any");
-	assert_string_equal(scen_check_name(SCEN_CHECK_INTEGER), "integer");
-	assert_string_equal(scen_check_name(SCEN_CHECK_STRING), "string");
-	assert_string_equal(scen_check_name(SCEN_CHECK_BOOLEAN), "boolean");
+	assert_string_equal(scenario_check_name(SCENARIO_CHECK_ANY), "any");
+	assert_string_equal(scenario_check_name(SCENARIO_CHECK_INTEGER), "integer");
+	assert_string_equal(scenario_check_name(SCENARIO_CHECK_STRING), "string");
+	assert_string_equal(scenario_check_name(SCENARIO_CHECK_BOOLEAN), "boolean");
 }
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -255,7 +255,7 @@ static void test_setting_for_suite_value_wins_over_plain(void **state)
 	const scenario *s = find(*state, "workerpool-square");
 	bool given = false;
 
-	assert_int_equal(scen_setting_for(&s->size, "smoke", &given), 20000);
+	assert_int_equal(scenario_setting_for(&s->size, "smoke", &given), 20000);
 	assert_true(given);
 }
 
@@ -264,10 +264,10 @@ static void test_setting_for_other_or_no_suite_gives_plain(void **state)
 	const scenario *s = find(*state, "workerpool-square");
 	bool given = false;
 
-	assert_int_equal(scen_setting_for(&s->size, "full", &given), 1000000);
+	assert_int_equal(scenario_setting_for(&s->size, "full", &given), 1000000);
 	assert_true(given);
 	given = false;
-	assert_int_equal(scen_setting_for(&s->size, NULL, &given), 1000000);
+	assert_int_equal(scenario_setting_for(&s->size, NULL, &given), 1000000);
 	assert_true(given);
 }
 
@@ -276,9 +276,9 @@ static void test_setting_for_nothing_written_gives_default(void **state)
 	const scenario *s = find(*state, "workerpool-square");
 	bool given = true;
 
-	assert_int_equal(scen_setting_for(&s->runs, "smoke", &given), 10);
+	assert_int_equal(scenario_setting_for(&s->runs, "smoke", &given), 10);
 	assert_false(given);
-	assert_int_equal(scen_setting_for(&s->warmup, NULL, NULL), 1);
+	assert_int_equal(scenario_setting_for(&s->warmup, NULL, NULL), 1);
 }
 
 static void test_setting_for_suite_only_written_gives_default_elsewhere(void **state)
@@ -287,9 +287,9 @@ static void test_setting_for_suite_only_written_gives_default_elsewhere(void **s
 	const scenario *c = find(*state, "chanbench-spsc");
 	bool given = true;
 
-	assert_int_equal(scen_setting_for(&c->timeout, "default", NULL), 1);
-	assert_int_equal(scen_setting_for(&s->size, "default", NULL), 1000000);
-	assert_int_equal(scen_setting_for(&find(*state, "minimal")->size, "smoke", &given), 0);
+	assert_int_equal(scenario_setting_for(&c->timeout, "default", NULL), 1);
+	assert_int_equal(scenario_setting_for(&s->size, "default", NULL), 1000000);
+	assert_int_equal(scenario_setting_for(&find(*state, "minimal")->size, "smoke", &given), 0);
 	assert_false(given);
 }
 

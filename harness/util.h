@@ -58,8 +58,6 @@ void sb_free(strbuf *b);
 bool str_starts(const char *s, const char *prefix);
 bool str_ends(const char *s, const char *suffix);
 
-/* Parse a decimal uint64 (digits only, no overflow); false otherwise. */
-bool parse_u64(const char *s, uint64_t *out);
 
 /* ---- files -------------------------------------------------------------------- */
 

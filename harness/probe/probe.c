@@ -60,12 +60,8 @@ static probe_parse_status parse_error(char *err, size_t errlen, const char *fmt,
 	return PROBE_PARSE_ERROR;
 }
 
-/*
- * Parse `text` as a decimal integer with no sign, no spaces and no suffix.
- * strtoull would accept "-1" (as 2^64 - 1), " 5" and "0x10", each of which
- * hides a mistake on a benchmark's command line, so this is done by hand.
- */
-static bool parse_u64(const char *text, uint64_t *out)
+/* By hand: see probe.h for what strtoull would let through. */
+bool probe_parse_u64(const char *text, uint64_t *out)
 {
 	uint64_t v = 0;
 	if (*text == '\0')
@@ -86,7 +82,7 @@ static probe_parse_status set_option(probe_opt *opt, const char *value, char *er
 {
 	if (opt->kind == PROBE_OPT_UINT) {
 		uint64_t v;
-		if (!parse_u64(value, &v)) {
+		if (!probe_parse_u64(value, &v)) {
 			/* Tell overflow apart from junk: both are digits-only failures otherwise. */
 			if (value[0] != '\0' && strspn(value, "0123456789") == strlen(value))
 				return parse_error(err, errlen, "%s: '%s' is too large (at most %" PRIu64 ")",

@@ -146,6 +146,13 @@ _Noreturn void probe_usage_error(const char *fmt, ...) __attribute__((format(pri
  */
 bool probe_expect_u64(const char *what, uint64_t expected, uint64_t got);
 
+/*
+ * Parse text as a decimal integer with no sign, no spaces and no suffix
+ * (strtoull would take "-1", " 5" and "0x10", each a mistake on a command
+ * line): true and *out, or false. The harness parses its numbers with it too.
+ */
+bool probe_parse_u64(const char *text, uint64_t *out);
+
 /* Print "PROG: check failed: MESSAGE" to stderr; return PROBE_EXIT_CHECK. */
 int probe_check_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
