@@ -1,15 +1,8 @@
 /*
- * bench.c - `goc bench` and `goc baseline go`: expand scenarios into
- * commands, time them with hyperfine, judge every run, and keep the run's
- * results.json whole after every step.
- *
- * One hyperfine invocation per point of a scenario's matrix, with every
- * variant of the point as one of its commands, so the variants compared in
- * the report are measured back to back. hyperfine runs each command through
- * `goc exec`, which records what every run printed and how it ended. Ctrl-C
- * or SIGTERM stops the point under way (hyperfine runs in its own process
- * group, which goc kills) and leaves results.json with every finished point
- * and "state": "interrupted".
+ * bench.c - `goc bench`: the scenarios of a suite (or named), checked
+ * against the build's targets before anything runs, each point's variants
+ * (and with --with go its Go twin) in one hyperfine invocation, into a new
+ * run, results/<run-id>/results.json, which results/latest points at.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +17,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "bench_internal.h"
 #include "commands.h"
 #include "junit.h"
 #include "results.h"
@@ -35,506 +29,6 @@
 
 extern char **environ;
 
-/* ---- commands and groups -------------------------------------------------------------- */
-
-/* One command: a variant of a scenario at one point of its matrix. */
-typedef struct bench_cmd {
-	const scenario *s;
-	const char *impl;        /* "c" or "go" */
-	const char *variant;     /* NULL when the scenario has none */
-	char **knob_values;      /* one per s->knobs */
-	bool has_size;
-	uint64_t size;
-	char **argv;             /* NULL-terminated */
-	size_t argc;
-	char *id;
-} bench_cmd;
-
-/* One hyperfine invocation: the variants of one point. */
-typedef struct bench_group {
-	bench_cmd *cmds;
-	size_t n;
-	uint64_t runs, warmup, timeout;
-	char *label;             /* "workerpool-square job=square workers=4" */
-} bench_group;
-
-typedef struct bench_overrides {
-	uint64_t runs, warmup, timeout;  /* 0: the scenario's (warmup: UINT64_MAX) */
-} bench_overrides;
-
-static void add_arg(bench_cmd *c, const char *arg)
-{
-	char **slot = xappend(&c->argv, &c->argc, sizeof *c->argv);
-	*slot = xstrdup(arg);
-}
-
-/*
- * Append the groups of scenario s (one per point of its knob matrix) for
- * `binary` and these variants (none: one command without --variant).
- */
-static void expand(const scenario *s, const char *suite, const char *impl, const char *binary,
-                   const scenario_list *variants, const bench_overrides *ov, bench_group **groups,
-                   size_t *ngroups)
-{
-	size_t npoints = 1;
-	for (size_t k = 0; k < s->nknobs; k++)
-		npoints *= s->knobs[k].values.n;
-	bool has_size;
-	uint64_t size = scenario_setting_for(&s->size, suite, &has_size);
-	for (size_t p = 0; p < npoints; p++) {
-		bench_group *g = xappend(groups, ngroups, sizeof *g);
-		g->runs = ov->runs ? ov->runs : scenario_setting_for(&s->runs, suite, NULL);
-		g->warmup = ov->warmup != UINT64_MAX ? ov->warmup : scenario_setting_for(&s->warmup, suite, NULL);
-		g->timeout = ov->timeout ? ov->timeout : scenario_setting_for(&s->timeout, suite, NULL);
-		/* The knob values of point p: the last knob varies fastest. */
-		char **values = xcalloc(s->nknobs ? s->nknobs : 1, sizeof *values);
-		strbuf label = { 0 }, knobs = { 0 };
-		sb_add(&label, s->name);
-		for (size_t k = s->nknobs, rest = p; k-- > 0;) {
-			size_t nv = s->knobs[k].values.n;
-			values[k] = s->knobs[k].values.items[rest % nv];
-			rest /= nv;
-		}
-		for (size_t k = 0; k < s->nknobs; k++) {
-			sb_printf(&label, " %s=%s", s->knobs[k].name, values[k]);
-			sb_printf(&knobs, "%s%s=%s", k ? "," : "", s->knobs[k].name, values[k]);
-		}
-		g->label = label.s;
-		size_t nvar = variants->n ? variants->n : 1;
-		for (size_t v = 0; v < nvar; v++) {
-			bench_cmd *c = xappend(&g->cmds, &g->n, sizeof *c);
-			c->s = s;
-			c->impl = impl;
-			c->variant = variants->n ? variants->items[v] : NULL;
-			c->knob_values = xcalloc(s->nknobs ? s->nknobs : 1, sizeof *c->knob_values);
-			memcpy(c->knob_values, values, s->nknobs * sizeof *values);
-			c->has_size = has_size;
-			c->size = size;
-			add_arg(c, binary);
-			if (s->workload)
-				add_arg(c, s->workload);
-			if (c->variant) {
-				add_arg(c, "--variant");
-				add_arg(c, c->variant);
-			}
-			if (has_size) {
-				char *text = xasprintf("%llu", (unsigned long long)size);
-				add_arg(c, "--size");
-				add_arg(c, text);
-				free(text);
-			}
-			for (size_t k = 0; k < s->nknobs; k++) {
-				char *flag = xasprintf("--%s", s->knobs[k].name);
-				add_arg(c, flag);
-				add_arg(c, values[k]);
-				free(flag);
-			}
-			char **end = xappend(&c->argv, &c->argc, sizeof *c->argv);
-			*end = NULL;
-			c->argc--;
-			c->id = xasprintf("%s/%s/%s/%s", s->name, impl, c->variant ? c->variant : "-",
-			                  knobs.s ? knobs.s : "-");
-		}
-		sb_free(&knobs);
-		free(values);
-	}
-}
-
-static void groups_free(bench_group *groups, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (size_t c = 0; c < groups[i].n; c++) {
-			bench_cmd *cmd = &groups[i].cmds[c];
-			for (size_t a = 0; a < cmd->argc; a++)
-				free(cmd->argv[a]);
-			free(cmd->argv);
-			free(cmd->knob_values);
-			free(cmd->id);
-		}
-		free(groups[i].cmds);
-		free(groups[i].label);
-	}
-	free(groups);
-}
-
-/* A word for a shell command line: quoted when it needs to be. */
-static void add_shell_word(strbuf *b, const char *w)
-{
-	if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+") == strlen(w)) {
-		sb_add(b, w);
-		return;
-	}
-	sb_add(b, "'");
-	for (; *w; w++) {
-		if (*w == '\'')
-			sb_add(b, "'\\''");
-		else
-			sb_addn(b, w, 1);
-	}
-	sb_add(b, "'");
-}
-
-static char *shell_line(char *const *argv)
-{
-	strbuf b = { 0 };
-	for (size_t i = 0; argv[i]; i++) {
-		if (i)
-			sb_add(&b, " ");
-		add_shell_word(&b, argv[i]);
-	}
-	return b.s ? b.s : xstrdup("");
-}
-
-/* ---- signals -------------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa = { 0 };
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: waitpid returns EINTR, and the loop sees the flag. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* ---- one run of goc bench or goc baseline ------------------------------------------------------ */
-
-typedef struct bench_run {
-	const goc_globals *g;
-	char *dir;               /* results/<run-id> */
-	json_t *results;
-	size_t next_invocation;  /* NNN of hyperfine/NNN.json */
-	size_t failed_points;
-	bool tty;
-	double started;
-	uint64_t runs_total, runs_done;
-} bench_run;
-
-static void set_finished(json_t *results)
-{
-	char *now = utc_now(false);
-	json_object_set_new(results, "finished", json_string(now));
-	free(now);
-}
-
-static void save(bench_run *r)
-{
-	char err[512];
-	if (results_write(r->dir, r->results, err, sizeof err) != 0)
-		goc_fatal("%s", err);
-}
-
-/*
- * Run hyperfine for a group in its own process group; its output goes to
- * hyperfine/NNN.log. Returns its wait status, or -1 (err says why; on
- * interruption err is empty).
- */
-static int run_hyperfine(bench_run *r, const bench_group *grp, size_t inv, char *err, size_t errlen)
-{
-	char **argv = NULL;
-	size_t argc = 0;
-	char *runs = xasprintf("%llu", (unsigned long long)grp->runs);
-	char *warmup = xasprintf("%llu", (unsigned long long)grp->warmup);
-	char *json = xasprintf("%s/hyperfine/%03zu.json", r->dir, inv);
-	char *log = xasprintf("%s/hyperfine/%03zu.log", r->dir, inv);
-	char *fixed[] = { "hyperfine", "--shell=none", "--style", "none", "--ignore-failure", "--runs", runs,
-	                  "--warmup", warmup, "--export-json", json };
-	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
-		*(char **)xappend(&argv, &argc, sizeof *argv) = xstrdup(fixed[i]);
-	char *timeout = xasprintf("%llu", (unsigned long long)grp->timeout);
-	for (size_t c = 0; c < grp->n; c++) {
-		const bench_cmd *cmd = &grp->cmds[c];
-		char *record = xasprintf("%s/samples/%03zu-%zu.jsonl", r->dir, inv, c);
-		char *wrapper[] = { (char *)r->g->self, "exec", "--record", record, "--timeout", timeout, "--", NULL };
-		strbuf line = { 0 };
-		char *head = shell_line(wrapper);
-		char *tail = shell_line(cmd->argv);
-		sb_printf(&line, "%s %s", head, tail);
-		free(head);
-		free(tail);
-		free(record);
-		*(char **)xappend(&argv, &argc, sizeof *argv) = xstrdup("--command-name");
-		*(char **)xappend(&argv, &argc, sizeof *argv) = xstrdup(cmd->id);
-		*(char **)xappend(&argv, &argc, sizeof *argv) = line.s;
-	}
-	*(char **)xappend(&argv, &argc, sizeof *argv) = NULL;
-
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
-	pid_t pid;
-	int rc = posix_spawnp(&pid, "hyperfine", &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	int status = -1;
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot run hyperfine: %s", strerror(rc));
-	} else {
-		bool killed = false;
-		while (waitpid(pid, &status, 0) < 0) {
-			if (errno != EINTR) {
-				snprintf(err, errlen, "waiting for hyperfine: %s", strerror(errno));
-				status = -1;
-				break;
-			}
-			if (interrupted && !killed) {
-				/* hyperfine, goc exec and the target: the whole group. */
-				kill(-pid, SIGKILL);
-				killed = true;
-			}
-		}
-		if (interrupted) {
-			err[0] = '\0';
-			status = -1;
-		}
-	}
-	for (size_t i = 0; i < argc; i++)
-		free(argv[i]);
-	free(argv);
-	free(runs);
-	free(warmup);
-	free(timeout);
-	free(json);
-	free(log);
-	return status;
-}
-
-static void add_failure(json_t *failures, long run, bool warm, const char *what, const samples_record *rec,
-                        const char *msg)
-{
-	json_t *f = json_object();
-	json_object_set_new(f, "run", run >= 0 ? json_integer(run) : json_null());
-	json_object_set_new(f, "warmup", json_boolean(warm));
-	json_object_set_new(f, "what", json_string(what));
-	json_object_set_new(f, "exit", rec && rec->exited ? json_integer(rec->exit) : json_null());
-	json_object_set_new(f, "signal", rec && !rec->exited ? json_integer(rec->signal) : json_null());
-	json_object_set_new(f, "message", json_string(msg));
-	json_array_append_new(failures, f);
-}
-
-/* The JSON point of command c of invocation inv, judged from its files. */
-static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t ci, const samples_command *hf,
-                         const char *hf_error)
-{
-	const bench_cmd *c = &grp->cmds[ci];
-	const scenario *s = c->s;
-	json_t *p = json_object();
-	json_object_set_new(p, "id", json_string(c->id));
-	json_object_set_new(p, "scenario", json_string(s->name));
-	json_object_set_new(p, "target", json_string(s->target));
-	json_object_set_new(p, "workload", s->workload ? json_string(s->workload) : json_null());
-	json_object_set_new(p, "impl", json_string(c->impl));
-	json_object_set_new(p, "variant", c->variant ? json_string(c->variant) : json_null());
-	json_object_set_new(p, "reference", json_boolean(c->variant && s->reference &&
-	                                                 strcmp(c->variant, s->reference) == 0));
-	json_t *knobs = json_object();
-	for (size_t k = 0; k < s->nknobs; k++)
-		json_object_set_new(knobs, s->knobs[k].name, json_string(c->knob_values[k]));
-	json_object_set_new(p, "knobs", knobs);
-	json_object_set_new(p, "size", c->has_size ? json_integer((json_int_t)c->size) : json_null());
-	json_t *argv = json_array();
-	for (size_t a = 0; a < c->argc; a++)
-		json_array_append_new(argv, json_string(c->argv[a]));
-	json_object_set_new(p, "argv", argv);
-	json_object_set_new(p, "warmup", json_integer((json_int_t)grp->warmup));
-	json_object_set_new(p, "runs", json_integer((json_int_t)grp->runs));
-	json_object_set_new(p, "timeout_s", json_integer((json_int_t)grp->timeout));
-
-	json_t *failures = json_array();
-	json_t *wall = json_array(), *nsop = json_array(), *rss = json_array(), *lines = json_array();
-	json_t *ops = json_null(), *check = json_null();
-	if (hf_error) {
-		add_failure(failures, -1, false, "hyperfine", NULL, hf_error);
-	} else {
-		for (size_t k = 0; k < hf->ntimes; k++)
-			json_array_append_new(wall, json_real(hf->times[k]));
-	}
-
-	char *path = xasprintf("%s/samples/%03zu-%zu.jsonl", r->dir, inv, ci);
-	char *text = file_read(path, NULL);
-	size_t nrec = 0;
-	samples_expect e = { s->workload, c->variant, s->check };
-	for (char *save_ptr = NULL, *ln = text ? strtok_r(text, "\n", &save_ptr) : NULL; ln;
-	     ln = strtok_r(NULL, "\n", &save_ptr), nrec++) {
-		bool warm = nrec < grp->warmup;
-		long run = warm ? (long)nrec + 1 : (long)(nrec - grp->warmup) + 1;
-		samples_record rec;
-		char msg[512];
-		if (samples_parse_record(ln, &rec, msg, sizeof msg) != 0) {
-			add_failure(failures, run, warm, "bad output", NULL, msg);
-			continue;
-		}
-		samples_line tl;
-		const char *what = samples_judge(&rec, &e, &tl, msg, sizeof msg);
-		if (!what && !json_is_null(ops) && (json_integer_value(ops) != (json_int_t)tl.ops ||
-		                                    !json_equal(check, tl.check))) {
-			what = "bad output";
-			snprintf(msg, sizeof msg, "ops or check differ from the first run's: %.200s", tl.text);
-			samples_free_line(&tl);
-		}
-		if (what) {
-			add_failure(failures, run, warm, what, &rec, msg);
-		} else {
-			if (json_is_null(ops)) {
-				ops = json_integer((json_int_t)tl.ops);
-				check = json_incref(tl.check);
-				json_object_set_new(p, "variant", json_string(c->variant ? c->variant : tl.variant));
-			}
-			if (!warm) {
-				json_array_append_new(nsop, json_real(tl.ns_per_op));
-				json_array_append_new(rss, tl.peak_rss_kb ? json_incref(tl.peak_rss_kb) : json_null());
-				json_array_append_new(lines, json_string(tl.text));
-			}
-			samples_free_line(&tl);
-		}
-		samples_free_record(&rec);
-	}
-	if (!hf_error && nrec != grp->warmup + grp->runs) {
-		char msg[256];
-		snprintf(msg, sizeof msg, "%zu run records in %s, expected %llu (warm-up and timed)", nrec, path,
-		         (unsigned long long)(grp->warmup + grp->runs));
-		add_failure(failures, -1, false, "hyperfine", NULL, msg);
-	}
-	free(text);
-	free(path);
-
-	bool ok = json_array_size(failures) == 0;
-	json_object_set_new(p, "status", json_string(ok ? "ok" : "failed"));
-	json_object_set_new(p, "failures", failures);
-	json_object_set_new(p, "wall_s", wall);
-	json_object_set_new(p, "ns_per_op", nsop);
-	json_object_set_new(p, "peak_rss_kb", rss);
-	json_object_set_new(p, "ops", ops);
-	json_object_set_new(p, "check", check);
-	json_object_set_new(p, "lines", lines);
-	json_object_set_new(p, "hyperfine", json_sprintf("hyperfine/%03zu.json", inv));
-	json_object_set_new(p, "samples", json_sprintf("samples/%03zu-%zu.jsonl", inv, ci));
-	return p;
-}
-
-/* The median ns/op of a point, for its progress line; 0 when it has none. */
-static double point_median(const json_t *p)
-{
-	size_t n;
-	double *v = results_samples(p, "ns_per_op", &n), m = 0;
-	if (v && stats_median(v, n, &m) != STATS_OK)
-		m = 0;
-	free(v);
-	return m;
-}
-
-static void progress(bench_run *r, size_t gi, size_t ng, const bench_group *grp)
-{
-	double elapsed = now_monotonic_s() - r->started;
-	char *el = format_duration(elapsed);
-	strbuf eta = { 0 };
-	if (r->runs_done > 0) {
-		char *left = format_duration(elapsed / (double)r->runs_done * (double)(r->runs_total - r->runs_done));
-		sb_printf(&eta, ", ~%s left", left);
-		free(left);
-	}
-	fprintf(stderr, "%s[%zu/%zu] %s elapsed%s: %s (%zu command%s x %llu runs)%s", r->tty ? "\r\033[K" : "",
-	        gi + 1, ng, el, sb_str(&eta), grp->label, grp->n, grp->n == 1 ? "" : "s",
-	        (unsigned long long)(grp->warmup + grp->runs), r->tty ? "" : "\n");
-	fflush(stderr);
-	free(el);
-	sb_free(&eta);
-}
-
-/* Run every group, appending points to r->results. Returns false when interrupted. */
-static bool run_groups(bench_run *r, bench_group *groups, size_t ng)
-{
-	for (size_t i = 0; i < ng; i++)
-		r->runs_total += groups[i].n * (groups[i].runs + groups[i].warmup);
-	json_t *points = json_object_get(r->results, "points");
-	for (size_t gi = 0; gi < ng && !interrupted; gi++) {
-		bench_group *grp = &groups[gi];
-		size_t inv = r->next_invocation++;
-		progress(r, gi, ng, grp);
-		char err[512] = "";
-		int status = run_hyperfine(r, grp, inv, err, sizeof err);
-		if (interrupted)
-			break;
-		char *hf_error = NULL;
-		samples_command *hf = NULL;
-		size_t nhf = 0;
-		char *logpath = xasprintf("%s/hyperfine/%03zu.log", r->dir, inv);
-		if (status == -1) {
-			hf_error = xstrdup(err);
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			char *how = describe_status(status);
-			char *log = file_read(logpath, NULL);
-			hf_error = xasprintf("hyperfine failed (%s): %.300s", how, log ? log : "");
-			free(how);
-			free(log);
-		} else {
-			char *json_path = xasprintf("%s/hyperfine/%03zu.json", r->dir, inv);
-			char *text = file_read(json_path, NULL);
-			if (!text || samples_parse_hyperfine(text, &hf, &nhf, err, sizeof err) != 0)
-				hf_error = xasprintf("%s: %s", json_path, text ? err : strerror(errno));
-			else if (nhf != grp->n)
-				hf_error = xasprintf("%s: %zu results for %zu commands", json_path, nhf, grp->n);
-			free(text);
-			free(json_path);
-		}
-		free(logpath);
-		if (r->tty)
-			fprintf(stderr, "\r\033[K");
-		for (size_t c = 0; c < grp->n; c++) {
-			json_t *p = judge_cmd(r, grp, inv, c, hf_error ? NULL : &hf[c], hf_error);
-			bool ok = strcmp(jstr(p, "status"), "ok") == 0;
-			if (!ok)
-				r->failed_points++;
-			fprintf(stderr, "  %-8s %-2s %-14s %12.1f ns/op  %s%s%s\n", ok ? "ok" : "FAILED", grp->cmds[c].impl,
-			        jstr(p, "variant"), point_median(p), grp->label,
-			        ok ? "" : ": ",
-			        ok ? "" : jstr(json_array_get(json_object_get(p, "failures"), 0), "message"));
-			json_array_append_new(points, p);
-		}
-		r->runs_done += grp->n * (grp->runs + grp->warmup);
-		samples_free_hyperfine(hf, nhf);
-		free(hf_error);
-		save(r);
-	}
-	return !interrupted;
-}
-
-/* hyperfine must be there before a run starts, or every point would fail. */
-static bool have_hyperfine(void)
-{
-	char *argv[] = { "hyperfine", "--version", NULL };
-	char *version = run_first_line(argv);
-	if (!version)
-		goc_err("hyperfine is not installed or does not run (Debian: apt-get install hyperfine; "
-		        "scripts/run and scripts/test install it)");
-	free(version);
-	return version != NULL;
-}
-
-/* ---- scenario selection ------------------------------------------------------------------------------ */
-
-static int load_scenarios(const goc_globals *g, scenario_set *set)
-{
-	char err[1024];
-	if (scenario_load(g->scenarios, set, err, sizeof err) != 0) {
-		goc_err("%s", err);
-		return -1;
-	}
-	return 0;
-}
 
 /* The scenarios chosen by --suite or by name, in file order. */
 static int select_scenarios(const scenario_set *set, const char *suite, char **names, size_t nnames,
@@ -588,7 +82,7 @@ static const char bench_usage[] =
 
 /*
  * --with go: put scenario s's Go twin into its points' groups (`groups`,
- * as expand() made them, one per point, in the same order), after the C
+ * as bench_expand() made them, one per point, in the same order), after the C
  * variants. -1 after a message if the Go program is not built.
  */
 static int add_go_twins(const goc_globals *g, const scenario *s, const char *suite, const bench_overrides *ov,
@@ -603,7 +97,7 @@ static int add_go_twins(const goc_globals *g, const scenario *s, const char *sui
 	}
 	bench_group *go = NULL;
 	size_t ngo = 0;
-	expand(s, suite, "go", binary, &s->go_variants, ov, &go, &ngo);
+	bench_expand(s, suite, "go", binary, &s->go_variants, ov, &go, &ngo);
 	free(binary);
 	for (size_t p = 0; p < ngo; p++) {
 		/* The commands move to the C group, which frees them. */
@@ -617,7 +111,7 @@ static int add_go_twins(const goc_globals *g, const scenario *s, const char *sui
 }
 
 /* Parse "--flag N" with a range; false after printing an error. */
-static bool take_u64(int argc, char **argv, int *a, uint64_t min, uint64_t max, uint64_t *out)
+bool bench_take_u64(int argc, char **argv, int *a, uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *flag = argv[*a];
 	if (*a + 1 >= argc) {
@@ -651,13 +145,13 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		} else if (!strcmp(argv[a], "--tests") && a + 1 < argc) {
 			tests = argv[++a];
 		} else if (!strcmp(argv[a], "--runs")) {
-			if (!take_u64(argc, argv, &a, 3, 1000, &ov.runs))
+			if (!bench_take_u64(argc, argv, &a, 3, 1000, &ov.runs))
 				goto out;
 		} else if (!strcmp(argv[a], "--warmup")) {
-			if (!take_u64(argc, argv, &a, 0, 100, &ov.warmup))
+			if (!bench_take_u64(argc, argv, &a, 0, 100, &ov.warmup))
 				goto out;
 		} else if (!strcmp(argv[a], "--timeout")) {
-			if (!take_u64(argc, argv, &a, 1, 86400, &ov.timeout))
+			if (!bench_take_u64(argc, argv, &a, 1, 86400, &ov.timeout))
 				goto out;
 		} else if (!strcmp(argv[a], "--dry-run")) {
 			dry = true;
@@ -687,7 +181,7 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 	size_t ngroups = 0;
 	json_t *test_summary = NULL;
 	char err[1024];
-	if (load_scenarios(g, &set) != 0 || select_scenarios(&set, suite, names, nnames, &chosen, &nchosen) != 0)
+	if (bench_load_scenarios(g, &set) != 0 || select_scenarios(&set, suite, names, nnames, &chosen, &nchosen) != 0)
 		goto done;
 	if (catalog_load(g->build_dir, &cat, err, sizeof err) != 0) {
 		goc_err("%s", err);
@@ -704,11 +198,11 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		goc_err("--tests: %s", err);
 		goto done;
 	}
-	if (!dry && !have_hyperfine())
+	if (!dry && !bench_have_hyperfine())
 		goto done;
 	for (size_t i = 0; i < nchosen; i++) {
 		size_t first = ngroups;
-		expand(chosen[i], suite, "c", catalog_find(&cat, chosen[i]->target)->path, &chosen[i]->variants, &ov,
+		bench_expand(chosen[i], suite, "c", catalog_find(&cat, chosen[i]->target)->path, &chosen[i]->variants, &ov,
 		       &groups, &ngroups);
 		if (with_go && chosen[i]->go && add_go_twins(g, chosen[i], suite, &ov, groups + first) != 0)
 			goto done;
@@ -716,7 +210,7 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 	if (dry) {
 		for (size_t i = 0; i < ngroups; i++)
 			for (size_t c = 0; c < groups[i].n; c++) {
-				char *line = shell_line(groups[i].cmds[c].argv);
+				char *line = bench_shell_line(groups[i].cmds[c].argv);
 				printf("%s  # %s, %llu+%llu runs\n", line, groups[i].cmds[c].id,
 				       (unsigned long long)groups[i].warmup, (unsigned long long)groups[i].runs);
 				free(line);
@@ -753,17 +247,17 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		                    json_string(go_version ? go_version : "unknown (go not on PATH)"));
 		free(go_version);
 	}
-	save(&r);
+	bench_save(&r);
 	if (results_set_latest(g->results, full_id, err, sizeof err) != 0)
 		goc_warn("%s", err);
 	fprintf(stderr, "goc bench: run %s: %zu scenario%s, %zu hyperfine invocations -> %s/results.json\n",
 	        full_id, nchosen, nchosen == 1 ? "" : "s", ngroups, r.dir);
 
-	catch_signals();
-	bool complete = run_groups(&r, groups, ngroups);
+	bench_catch_signals();
+	bool complete = bench_run_groups(&r, groups, ngroups);
 	json_object_set_new(r.results, "state", json_string(complete ? "complete" : "interrupted"));
-	set_finished(r.results);
-	save(&r);
+	bench_set_finished(r.results);
+	bench_save(&r);
 	char *took = format_duration(now_monotonic_s() - r.started);
 	size_t npoints = json_array_size(json_object_get(r.results, "points"));
 	if (!complete) {
@@ -782,7 +276,7 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 
 done:
 	json_decref(test_summary);
-	groups_free(groups, ngroups);
+	bench_groups_free(groups, ngroups);
 	free(chosen);
 	catalog_free(&cat);
 	scenario_set_free(&set);
@@ -791,150 +285,3 @@ out:
 	return rc;
 }
 
-/* ---- goc baseline go ------------------------------------------------------------------------------------ */
-
-static const char baseline_usage[] =
-	"usage: goc baseline go [RUN] [--runs N] [--warmup N] [--timeout SECONDS]\n\n"
-	"Run the Go programs (scenarios/go, built into the --go-dir folder) for the\n"
-	"scenarios of RUN (default: latest) that name one (`go = NAME`), with the same\n"
-	"command lines, and add their points (impl \"go\") to RUN's results.json,\n"
-	"replacing Go points from an earlier baseline. Without a Go toolchain and\n"
-	"without built programs, it says so and does nothing (exit 0).\n\n"
-	"  --runs, --warmup, --timeout  as for goc bench\n"
-	"  -h, --help                   this help\n\n"
-	"Exit status: 0 ok or skipped, 1 a run failed or a program is not built, 2 bad\n"
-	"command line, 130 interrupted.\n";
-
-/* The next free hyperfine invocation number of a run. */
-static size_t next_invocation(const json_t *results)
-{
-	size_t next = 0, i;
-	json_t *p;
-	json_array_foreach(json_object_get(results, "points"), i, p) {
-		unsigned long n;
-		if (sscanf(jstr(p, "hyperfine"), "hyperfine/%lu.json", &n) == 1 && n + 1 > next)
-			next = n + 1;
-	}
-	return next;
-}
-
-int cmd_baseline(const goc_globals *g, int argc, char **argv)
-{
-	bench_overrides ov = { 0, UINT64_MAX, 0 };
-	const char *run_name = "latest";
-	bool have_lang = false, have_run = false;
-	for (int a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
-			fputs(baseline_usage, stdout);
-			return GOC_EXIT_OK;
-		} else if (!strcmp(argv[a], "--runs")) {
-			if (!take_u64(argc, argv, &a, 3, 1000, &ov.runs))
-				return GOC_EXIT_USAGE;
-		} else if (!strcmp(argv[a], "--warmup")) {
-			if (!take_u64(argc, argv, &a, 0, 100, &ov.warmup))
-				return GOC_EXIT_USAGE;
-		} else if (!strcmp(argv[a], "--timeout")) {
-			if (!take_u64(argc, argv, &a, 1, 86400, &ov.timeout))
-				return GOC_EXIT_USAGE;
-		} else if (argv[a][0] == '-') {
-			goc_err("baseline: unknown flag or missing value '%s' (see goc baseline --help)", argv[a]);
-			return GOC_EXIT_USAGE;
-		} else if (!have_lang) {
-			if (strcmp(argv[a], "go") != 0) {
-				goc_err("baseline: unknown baseline '%s' (there is: go)", argv[a]);
-				return GOC_EXIT_USAGE;
-			}
-			have_lang = true;
-		} else if (!have_run) {
-			run_name = argv[a];
-			have_run = true;
-		} else {
-			goc_err("baseline: unexpected argument '%s' (see goc baseline --help)", argv[a]);
-			return GOC_EXIT_USAGE;
-		}
-	}
-	if (!have_lang) {
-		goc_err("baseline: which baseline? (goc baseline go)");
-		return GOC_EXIT_USAGE;
-	}
-
-	char err[1024];
-	char *dir = results_resolve(g->results, run_name, err, sizeof err);
-	json_t *results = dir ? results_load(dir, err, sizeof err) : NULL;
-	if (!results) {
-		goc_err("%s", err);
-		free(dir);
-		return GOC_EXIT_FAILED;
-	}
-	char *go_version_argv[] = { "go", "version", NULL };
-	char *go_version = run_first_line(go_version_argv);
-
-	scenario_set set = { 0 };
-	bench_group *groups = NULL;
-	size_t ngroups = 0;
-	int rc = GOC_EXIT_FAILED;
-	if (load_scenarios(g, &set) != 0)
-		goto done;
-	const char *suite = json_string_value(json_object_get(results, "suite"));
-	size_t i, missing = 0;
-	json_t *name;
-	json_array_foreach(json_object_get(results, "scenarios"), i, name) {
-		const scenario *s = scenario_find(&set, json_string_value(name));
-		if (!s || !s->go)
-			continue;
-		char *binary = xasprintf("%s/%s", g->go_dir, s->go);
-		if (!is_executable(binary)) {
-			missing++;
-			if (go_version)
-				goc_err("baseline: %s is not built (scripts/run builds it; or: cd scenarios/go && go build -o %s/ ./...)",
-				        binary, g->go_dir);
-		} else {
-			expand(s, suite, "go", binary, &s->go_variants, &ov, &groups, &ngroups);
-		}
-		free(binary);
-	}
-	if (missing && !go_version) {
-		fprintf(stderr, "goc baseline go: skipped: Go is not installed and its programs are not built in %s "
-		                "(install golang-go; scripts/run builds them)\n", g->go_dir);
-		rc = GOC_EXIT_OK;
-		goto done;
-	}
-	if (missing)
-		goto done;
-	if (ngroups == 0) {
-		fprintf(stderr, "goc baseline go: no scenario of run %s has a Go baseline\n", jstr(results, "run_id"));
-		rc = GOC_EXIT_OK;
-		goto done;
-	}
-
-	if (!have_hyperfine())
-		goto done;
-	/* A new baseline replaces an earlier one. */
-	json_t *kept = json_array(), *p;
-	json_array_foreach(json_object_get(results, "points"), i, p)
-		if (strcmp(jstr(p, "impl"), "go") != 0)
-			json_array_append(kept, p);
-	json_object_set_new(results, "points", kept);
-	json_object_set_new(json_object_get(results, "tools"), "go",
-	                    go_version ? json_string(go_version) : json_string("unknown (go not on PATH)"));
-	bench_run r = { .g = g, .dir = dir, .results = results, .tty = isatty(2), .started = now_monotonic_s(),
-	                .next_invocation = next_invocation(results) };
-	fprintf(stderr, "goc baseline go: %zu hyperfine invocations -> %s/results.json\n", ngroups, dir);
-	catch_signals();
-	bool complete = run_groups(&r, groups, ngroups);
-	save(&r);
-	if (!complete) {
-		fprintf(stderr, "\ngoc baseline go: interrupted; the Go points that finished are kept\n");
-		rc = GOC_EXIT_INTERRUPTED;
-	} else {
-		fprintf(stderr, "goc baseline go: done, %zu failed\n", r.failed_points);
-		rc = r.failed_points ? GOC_EXIT_FAILED : GOC_EXIT_OK;
-	}
-done:
-	groups_free(groups, ngroups);
-	scenario_set_free(&set);
-	json_decref(results);
-	free(go_version);
-	free(dir);
-	return rc;
-}
