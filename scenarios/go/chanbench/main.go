@@ -1,5 +1,5 @@
 // Command chanbench is the Go baseline for libgoc's chanbench
-// (patterns/runtime/bench/chanbench.c): the standard workloads W1 pingpong,
+// (patterns/chanbench/chanbench.c): the standard workloads W1 pingpong,
 // W2 spsc, W3 mpmc and W10 spawn, and the select microbenchmarks select and
 // selectnb, written the idiomatic Go way with the same command line, the
 // same checks and the same JSON line, byte for byte in format, so that
@@ -439,7 +439,7 @@ var (
 		Options: []*probe.Option{sizeOpt, capOpt, casesOpt},
 		Epilog: "The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n" +
 			"\"cases<K>-empty\" for selectnb, \"spin\" for linepingpong); peak_rss_kb is\n" +
-			"the process's peak resident set. patterns/runtime/bench/chanbench is the\n" +
+			"the process's peak resident set. patterns/chanbench/chanbench is the\n" +
 			"libgoc program with this same command line and output; here a task is a\n" +
 			"goroutine. A select over K channels is written with the next power of two\n" +
 			"cases, those past K on nil channels.",
