@@ -45,6 +45,7 @@
 #define DEFAULT_MAX_BODY (64u * 1024u)
 #define BODY_LIMIT (1024u * 1024u) /* --max-body must stay below this */
 #define SHUTDOWN_WAIT_MS 5000
+#define DRAIN_LIMIT (1024u * 1024u) /* a chunked body over --max-body: dropped up to this */
 #define RATE_STRIPES 64
 #define RATE_SLOTS_PER_STRIPE 64
 
@@ -89,6 +90,8 @@ typedef struct req_state {
 	uint64_t rid;
 	int64_t start_ns;
 	bool answered;    /* a response is queued */
+	bool too_large;   /* a body without Content-Length went over --max-body */
+	size_t drained;   /* bytes of it dropped since */
 	bool limited;     /* the rate limiter said no; Retry-After seconds below */
 	unsigned retry_after;
 	unsigned status;  /* what we answered (for the log) */
@@ -270,8 +273,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
-		if (*upload_data_size > sv->opt.max_body - st->body.len)
-			return queue_error(sv, c, st, 413, "request body too large");
+		if (st->too_large || *upload_data_size > sv->opt.max_body - st->body.len) {
+			/*
+			 * libmicrohttpd 0.9.75 takes no response in the middle of a
+			 * body: drop what comes, up to DRAIN_LIMIT, and answer 413 at
+			 * its end; a body longer than that loses its connection.
+			 */
+			st->too_large = true;
+			goc_buf_free(&st->body);
+			st->drained += *upload_data_size;
+			if (st->drained > DRAIN_LIMIT)
+				return MHD_NO;
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
 		goc_buf_append(&st->body, upload_data, *upload_data_size);
 		if (st->body.nomem)
 			return queue_error(sv, c, st, 500, "out of memory");
@@ -280,6 +295,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (st->limited)
 		return queue_error(sv, c, st, 429, "rate limit exceeded");
+	if (st->too_large)
+		return queue_error(sv, c, st, 413, "request body too large");
 	goc_rest_request req = {
 		.method = method, .path = url, .body = st->body.data, .body_len = st->body.len
 	};
