@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -53,8 +54,11 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Start the server with --port 0 and extra args; read its listening line. */
-static server start(const char *const *extra)
+/*
+ * Start the server with --port 0 and extra args, its stderr to err_path if
+ * not NULL; read its listening line.
+ */
+static server start_err(const char *const *extra, const char *err_path)
 {
 	server s = { 0 };
 	int out[2];
@@ -68,6 +72,8 @@ static server start(const char *const *extra)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_addclose(&fa, out[0]);
+	if (err_path)
+		posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	int rc = posix_spawn(&s.pid, server_path, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
@@ -90,6 +96,11 @@ static server start(const char *const *extra)
 	if (sscanf(line, "listening on http://127.0.0.1:%u\n", &s.port) != 1 || s.port == 0)
 		fail_msg("not a listening line: %s", line);
 	return s;
+}
+
+static server start(const char *const *extra)
+{
+	return start_err(extra, NULL);
 }
 
 /* SIGTERM, then the exit status (-1: killed after 15 s, or by a signal). */
@@ -514,7 +525,9 @@ static void test_body_limit(void **state)
 	assert_int_equal(r.status, 413);
 	char ct[64];
 	assert_true(header(&r, "Content-Type", ct, sizeof ct));
-	assert_non_null(json_loads(r.body, 0, NULL) ? r.body : NULL);
+	json_t *doc = json_loads(r.body, 0, NULL);
+	assert_non_null(doc);
+	json_decref(doc);
 	response_free(&r);
 	conn_close(c);
 	/* Exactly at the limit: accepted; one byte over: 413. */
@@ -683,7 +696,11 @@ static void test_rate_limit_429(void **state)
 {
 	(void)state;
 	const char *args[] = { "--rate", "5", "--log", NULL };
-	server s = start(args);
+	char log_path[] = "/tmp/reststore-log-XXXXXX";
+	int lfd = mkstemp(log_path);
+	assert_true(lfd >= 0);
+	close(lfd);
+	server s = start_err(args, log_path);
 	int ok = 0, limited = 0;
 	char ra[16] = "";
 	for (int i = 0; i < 12; i++) {
@@ -701,6 +718,27 @@ static void test_rate_limit_429(void **state)
 	assert_int_equal(ok + limited, 12);
 	assert_true(atoi(ra) >= 1);
 	assert_int_equal(stop(&s), 0);
+	/* The access log: one JSON line per request, with its status. */
+	FILE *f = fopen(log_path, "r");
+	assert_non_null(f);
+	char line[512];
+	int lines = 0, logged_429 = 0;
+	while (fgets(line, sizeof line, f)) {
+		json_t *v = json_loads(line, 0, NULL);
+		if (!v)
+			continue; /* a sanitizer's line, say */
+		lines++;
+		assert_string_equal(json_string_value(json_object_get(v, "method")), "GET");
+		assert_string_equal(json_string_value(json_object_get(v, "path")), "/health");
+		assert_non_null(json_object_get(v, "bytes"));
+		assert_non_null(json_object_get(v, "duration_us"));
+		logged_429 += json_integer_value(json_object_get(v, "status")) == 429;
+		json_decref(v);
+	}
+	fclose(f);
+	unlink(log_path);
+	assert_int_equal(lines, 12);
+	assert_int_equal(logged_429, limited);
 }
 
 int main(int argc, char **argv)
