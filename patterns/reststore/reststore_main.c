@@ -405,7 +405,7 @@ static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, PROG ": ");
 	fprintf(stderr, fmt, a, b);
-	fprintf(stderr, "\n(" PROG " --help lists the options)\n");
+	fprintf(stderr, "\n");
 	exit(2);
 }
 
