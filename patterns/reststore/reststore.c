@@ -439,46 +439,69 @@ static void actor_main(void *arg)
 }
 
 /*
- * Each thread that talks to an actor keeps one reply channel (capacity 1,
- * so the actor never waits for the caller to be back in recv), freed when
- * the thread exits.
+ * Reply channels (capacity 1, so the actor never waits for its caller to be
+ * back in recv). A thread keeps one for the task that first used it there,
+ * freed when the thread exits. Under the m:n task backend several tasks
+ * share a thread, and one of them may be blocked on its reply while another
+ * runs: a caller that is not the channel's owner gets a fresh channel for
+ * the call.
  */
+typedef struct reply_cache {
+	uint64_t owner; /* goc_task_id() of the task it belongs to */
+	goc_chan *ch;
+} reply_cache;
+
 static pthread_key_t reply_key;
 static pthread_once_t reply_key_once = PTHREAD_ONCE_INIT;
 
-static void reply_chan_free(void *ch)
+static void reply_cache_free(void *p)
 {
-	goc_chan_free(ch);
+	reply_cache *rc = p;
+	goc_chan_free(rc->ch);
+	free(rc);
 }
 
 static void reply_key_make(void)
 {
-	PT(pthread_key_create(&reply_key, reply_chan_free));
+	PT(pthread_key_create(&reply_key, reply_cache_free));
 }
 
-static goc_chan *reply_chan(void)
+/* A reply channel for this call; *fresh says the caller must free it. */
+static goc_chan *reply_chan(bool *fresh)
 {
 	PT(pthread_once(&reply_key_once, reply_key_make));
-	goc_chan *ch = pthread_getspecific(reply_key);
-	if (!ch) {
-		ch = goc_chan_make(1, 1);
-		if (ch && pthread_setspecific(reply_key, ch) != 0) {
-			goc_chan_free(ch);
-			ch = NULL;
-		}
+	uint64_t me = goc_task_id();
+	reply_cache *rc = pthread_getspecific(reply_key);
+	*fresh = false;
+	if (rc && rc->owner == me)
+		return rc->ch;
+	goc_chan *ch = goc_chan_make(1, 1);
+	if (!ch || rc) {
+		*fresh = ch != NULL;
+		return ch;
 	}
+	rc = malloc(sizeof *rc);
+	if (!rc || pthread_setspecific(reply_key, rc) != 0) {
+		free(rc);
+		*fresh = true;
+		return ch;
+	}
+	*rc = (reply_cache){ me, ch };
 	return ch;
 }
 
 /* Send rq to the actor and wait for its answer. */
 static goc_store_result actor_call(goc_store *s, actor_req *rq)
 {
-	rq->reply = reply_chan();
+	bool fresh;
+	rq->reply = reply_chan(&fresh);
 	if (!rq->reply)
 		return GOC_STORE_NOMEM;
 	goc_chan_send(s->mailbox, &rq, GOC_FOREVER);
 	char done;
 	goc_chan_recv(rq->reply, &done, GOC_FOREVER);
+	if (fresh)
+		goc_chan_free(rq->reply);
 	return rq->res;
 }
 

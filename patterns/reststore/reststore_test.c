@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "goc/task.h"
+#include "goc/wg.h"
 #include "goc_test.h"
 #include "reststore.h"
 
@@ -471,6 +473,51 @@ static void test_store_delete_most_then_list_ordered(void **state)
 	}
 }
 
+/* Callers that are libgoc tasks, many at once: the actor answers each its own. */
+typedef struct task_caller {
+	goc_store *s;
+	goc_wg *wg;
+	int n;
+	long errors; /* read by the test thread after the WaitGroup */
+} task_caller;
+
+static void task_caller_main(void *arg)
+{
+	task_caller *tc = arg;
+	for (int i = 0; i < tc->n; i++) {
+		int64_t id;
+		goc_buf out = { 0 };
+		if (goc_store_create(tc->s, "t", 1, "e", 1, NULL, &id) != GOC_STORE_OK ||
+		    goc_store_get(tc->s, id, &out) != GOC_STORE_OK || goc_store_delete(tc->s, id) != GOC_STORE_OK ||
+		    goc_store_get(tc->s, id, &out) != GOC_STORE_NOT_FOUND)
+			tc->errors++;
+		goc_buf_free(&out);
+	}
+	goc_wg_done(tc->wg);
+}
+
+static void test_store_called_from_tasks(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < NKINDS; k++) {
+		goc_store *s = goc_store_make(kinds[k], 0);
+		goc_wg wg;
+		goc_wg_init(&wg);
+		task_caller tc[16];
+		for (int i = 0; i < 16; i++) {
+			tc[i] = (task_caller){ s, &wg, (int)goc_test_scaled(400), 0 };
+			goc_wg_add(&wg, 1);
+			assert_int_equal(goc_go(task_caller_main, &tc[i]), GOC_OK);
+		}
+		assert_int_equal(goc_wg_wait(&wg, goc_test_ms(60000)), GOC_OK);
+		goc_wg_destroy(&wg);
+		for (int i = 0; i < 16; i++)
+			assert_int_equal(tc[i].errors, 0);
+		assert_int_equal(goc_store_len(s), 0);
+		goc_store_free(s);
+	}
+}
+
 static void test_store_kind_names(void **state)
 {
 	(void)state;
@@ -502,6 +549,7 @@ int main(void)
 		GOC_TEST(test_store_sharded_concurrent_invariants),
 		GOC_TEST(test_store_actor_concurrent_invariants),
 		GOC_TEST(test_store_delete_most_then_list_ordered),
+		GOC_TEST(test_store_called_from_tasks),
 		GOC_TEST(test_store_kind_names),
 	};
 	return cmocka_run_group_tests_name("reststore", tests, NULL, NULL);
