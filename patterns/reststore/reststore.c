@@ -801,11 +801,23 @@ static void sharded_list(goc_store *s, goc_buf *out)
 	if (pos && goc_buf_reserve(out, bytes + live)) {
 		out->data[out->len++] = '[';
 		bool first = true;
+		int64_t last = 0;
 		for (;;) {
-			/* The stripe whose next user has the smallest id. */
+			/*
+			 * The stripe whose next user has the smallest id. Ids go round
+			 * the stripes, so that is most often the next id's stripe: try
+			 * it first, and look at every head only when it is not there.
+			 */
 			unsigned best = s->nshards;
 			int64_t best_id = 0;
-			for (unsigned i = 0; i < s->nshards; i++) {
+			unsigned guess = (unsigned)((uint64_t)(last + 1) % s->nshards);
+			const umap *gm = &s->shards[guess].map;
+			while (pos[guess] < gm->n && !gm->slots[pos[guess]].rec)
+				pos[guess]++;
+			bool hit = pos[guess] < gm->n && gm->slots[pos[guess]].id == last + 1;
+			if (hit)
+				best = guess, best_id = last + 1;
+			for (unsigned i = 0; !hit && i < s->nshards; i++) {
 				const umap *m = &s->shards[i].map;
 				while (pos[i] < m->n && !m->slots[pos[i]].rec)
 					pos[i]++;
@@ -817,6 +829,7 @@ static void sharded_list(goc_store *s, goc_buf *out)
 			if (best == s->nshards)
 				break;
 			const record *r = s->shards[best].map.slots[pos[best]++].rec;
+			last = best_id;
 			if (!first)
 				out->data[out->len++] = ',';
 			first = false;
