@@ -961,8 +961,10 @@ goc_body_result goc_rest_parse_body(const char *body, size_t len, goc_user_body 
 	 * No JSON_DECODE_ANY: the top level must be an object or array. No
 	 * JSON_DISABLE_EOF_CHECK: anything but white space after it fails. No
 	 * JSON_ALLOW_NUL: \u0000 fails. jansson checks UTF-8 (and surrogates).
+	 * JSON_DECODE_INT_AS_REAL: an integer beyond int64 in a member we
+	 * ignore (a client's "id", say) is still valid JSON, not an error.
 	 */
-	json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &err);
 	if (!doc) {
 		return json_error_code(&err) == json_error_out_of_memory ? GOC_BODY_NOMEM
 		                                                        : GOC_BODY_INVALID_JSON;
