@@ -84,7 +84,11 @@ typedef struct server {
 	rate_stripe *rate;             /* NULL without --rate */
 } server;
 
-/* Per request: what on_request() keeps between its calls. */
+/*
+ * Per request: what on_request() keeps between its calls. libmicrohttpd
+ * calls on_request() and on_completed() for a connection from one pool
+ * thread, one call at a time: no lock needed.
+ */
 typedef struct req_state {
 	goc_buf body;
 	uint64_t rid;
@@ -352,21 +356,27 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
  * NUL would cut the C string short ("/users/1%00x" would read as user 1),
  * so it stays as the three characters it was and fails like any bad id.
  */
+/* The value of hex digit c, or -1. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
 	char *w = s;
 	for (const char *r = s; *r; r++) {
-		int hi, lo;
-		if (r[0] == '%' && r[1] && r[2] && (hi = (r[1] >= '0' && r[1] <= '9') ? r[1] - '0'
-		                                         : (r[1] | 32) >= 'a' && (r[1] | 32) <= 'f'
-		                                             ? (r[1] | 32) - 'a' + 10
-		                                             : -1) >= 0 &&
-		    (lo = (r[2] >= '0' && r[2] <= '9') ? r[2] - '0'
-		          : (r[2] | 32) >= 'a' && (r[2] | 32) <= 'f' ? (r[2] | 32) - 'a' + 10
-		                                                     : -1) >= 0 &&
-		    (hi | lo) != 0) {
+		int hi = r[0] == '%' ? hexval(r[1]) : -1;
+		int lo = hi >= 0 ? hexval(r[2]) : -1;
+		if (lo >= 0 && (hi | lo) != 0) {
 			*w++ = (char)(hi * 16 + lo);
 			r += 2;
 		} else {
