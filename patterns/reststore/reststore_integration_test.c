@@ -677,6 +677,43 @@ static void test_slow_clients_do_not_block(void **state)
 	assert_int_equal(stop(&s), 0);
 }
 
+/*
+ * The connection limit: with --max-conns held open, a new connection waits
+ * unserved; once they close, it is served.
+ */
+static void test_connection_limit(void **state)
+{
+	(void)state;
+	const char *args[] = { "--max-conns", "4", "--threads", "2", NULL };
+	server s = start(args);
+	conn *held[4];
+	for (int i = 0; i < 4; i++) {
+		held[i] = conn_open(s.port);
+		assert_non_null(held[i]);
+	}
+	/* Each of them is served, so the server has taken all four. */
+	for (int i = 0; i < 4; i++) {
+		response r;
+		assert_true(send_str(held[i], "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+		assert_true(read_response(held[i], &r, false));
+		assert_int_equal(r.status, 200);
+		response_free(&r);
+	}
+	conn *extra = conn_open(s.port); /* the kernel's backlog takes it */
+	assert_non_null(extra);
+	assert_true(send_str(extra, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+	struct pollfd pfd = { extra->fd, POLLIN, 0 };
+	assert_int_equal(poll(&pfd, 1, 1000), 0);
+	for (int i = 0; i < 4; i++)
+		conn_close(held[i]);
+	response r;
+	assert_true(read_response(extra, &r, false));
+	assert_int_equal(r.status, 200);
+	response_free(&r);
+	conn_close(extra);
+	assert_int_equal(stop(&s), 0);
+}
+
 /* The idle timeout closes idle and stalled connections. */
 static void test_idle_timeout_closes(void **state)
 {
@@ -806,6 +843,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_concurrent_creates_all_kept),
 		GOC_TEST(test_slow_clients_do_not_block),
 		GOC_TEST(test_idle_timeout_closes),
+		GOC_TEST(test_connection_limit),
 		GOC_TEST(test_sigterm_finishes_in_flight),
 		GOC_TEST(test_rate_limit_429),
 	};
