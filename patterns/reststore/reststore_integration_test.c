@@ -45,6 +45,13 @@ typedef struct server {
 	unsigned port;
 } server;
 
+/*
+ * The server a test has running (0: none), so that a test that fails
+ * half-way (cmocka jumps out of it) leaves no server behind: the teardown
+ * kills it.
+ */
+static pid_t running;
+
 /* ---- the server process ---- */
 
 static int64_t mono_ms(void)
@@ -78,6 +85,7 @@ static server start_err(const char *const *extra, const char *err_path)
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
 	assert_int_equal(rc, 0);
+	running = s.pid;
 	char line[256];
 	size_t n = 0;
 	int64_t until = mono_ms() + 20000;
@@ -106,6 +114,7 @@ static server start(const char *const *extra)
 /* SIGTERM, then the exit status (-1: killed after 15 s, or by a signal). */
 static int stop(server *s)
 {
+	running = 0;
 	kill(s->pid, SIGTERM);
 	int64_t until = mono_ms() + 15000;
 	int st;
@@ -123,6 +132,19 @@ static int stop(server *s)
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+/* After each test: kill a server a failed test left running, then the usual checks. */
+static int teardown(void **state)
+{
+	if (running > 0) {
+		kill(running, SIGKILL);
+		waitpid(running, NULL, 0);
+		running = 0;
+	}
+	return goc_test_teardown(state);
+}
+
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, goc_test_setup, teardown)
 
 /* ---- a minimal HTTP/1.1 client over a socket ---- */
 
@@ -749,6 +771,7 @@ static void test_sigterm_finishes_in_flight(void **state)
 	/* Let the server take the headers before the signal. */
 	struct timespec ts = { 0, 200000000 };
 	nanosleep(&ts, NULL);
+	running = 0; /* from here on this test waits for it itself */
 	kill(s.pid, SIGTERM);
 	nanosleep(&ts, NULL);
 	assert_true(send_str(c, "\"a\",\"email\":\"b\"}"));
@@ -834,18 +857,18 @@ int main(int argc, char **argv)
 	store_kind = argv[2];
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		GOC_TEST(test_every_status_code),
-		GOC_TEST(test_round_trip_exact),
-		GOC_TEST(test_keepalive_and_pipelining),
-		GOC_TEST(test_http10),
-		GOC_TEST(test_expect_100_continue),
-		GOC_TEST(test_body_limit),
-		GOC_TEST(test_concurrent_creates_all_kept),
-		GOC_TEST(test_slow_clients_do_not_block),
-		GOC_TEST(test_idle_timeout_closes),
-		GOC_TEST(test_connection_limit),
-		GOC_TEST(test_sigterm_finishes_in_flight),
-		GOC_TEST(test_rate_limit_429),
+		TEST(test_every_status_code),
+		TEST(test_round_trip_exact),
+		TEST(test_keepalive_and_pipelining),
+		TEST(test_http10),
+		TEST(test_expect_100_continue),
+		TEST(test_body_limit),
+		TEST(test_concurrent_creates_all_kept),
+		TEST(test_slow_clients_do_not_block),
+		TEST(test_idle_timeout_closes),
+		TEST(test_connection_limit),
+		TEST(test_sigterm_finishes_in_flight),
+		TEST(test_rate_limit_429),
 	};
 	return cmocka_run_group_tests_name(store_kind, tests, NULL, NULL);
 }
