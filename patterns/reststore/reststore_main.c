@@ -309,6 +309,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return queue(sv, c, st, &resp);
 }
 
+/*
+ * A JSON string for the log: a path may hold any byte once unescaped, and
+ * the line must stay JSON, so every byte outside printable ASCII is written
+ * as \u00XX.
+ */
+static void log_string(goc_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	goc_buf_append(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') {
+			goc_buf_append(b, p, 1);
+		} else {
+			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+			goc_buf_append(b, e, sizeof e);
+		}
+	}
+	goc_buf_append(b, "\"", 1);
+}
+
 /* The access log line: one write(2), so lines from many threads never mix. */
 static void log_request(const req_state *st)
 {
@@ -319,10 +339,10 @@ static void log_request(const req_state *st)
 	int n = snprintf(head, sizeof head, "{\"ts\":%lld.%06ld,\"rid\":%" PRIu64 ",\"method\":",
 	                 (long long)ts.tv_sec, ts.tv_nsec / 1000, st->rid);
 	goc_buf_append(&line, head, (size_t)n);
-	goc_json_append_string(&line, st->method, strlen(st->method));
+	log_string(&line, st->method);
 	goc_buf_append(&line, ",\"path\":", 8);
 	const char *path = st->path ? st->path : "";
-	goc_json_append_string(&line, path, strlen(path));
+	log_string(&line, path);
 	n = snprintf(head, sizeof head, ",\"status\":%u,\"bytes\":%zu,\"duration_us\":%.1f}\n",
 	             st->status, st->bytes, (double)(now_ns() - st->start_ns) / 1e3);
 	goc_buf_append(&line, head, (size_t)n);
