@@ -603,15 +603,20 @@ typedef struct creator {
 	pthread_barrier_t *go;
 	int status;   /* what the test thread asserts */
 	int64_t id;
+	int failed_at; /* 1 connect, 2 send, 3 receive; 0: none */
+	int err;       /* errno there */
 } creator;
 
 static void *creator_main(void *arg)
 {
 	creator *cr = arg;
 	int fd = dial(cr->port);
+	cr->err = errno;
 	pthread_barrier_wait(cr->go);
-	if (fd < 0)
+	if (fd < 0) {
+		cr->failed_at = 1;
 		return NULL;
+	}
 	char req[256], body[64];
 	int bl = snprintf(body, sizeof body, "{\"name\":\"c%p\",\"email\":\"e\"}", (void *)cr);
 	int n = snprintf(req, sizeof req,
@@ -619,7 +624,13 @@ static void *creator_main(void *arg)
 	conn *c = calloc(1, sizeof *c);
 	c->fd = fd;
 	response r;
-	if (send_all(c, req, (size_t)n) && read_response(c, &r, false)) {
+	if (!send_all(c, req, (size_t)n)) {
+		cr->failed_at = 2;
+		cr->err = errno;
+	} else if (!read_response(c, &r, false)) {
+		cr->failed_at = 3;
+		cr->err = errno;
+	} else {
 		cr->status = r.status;
 		json_t *v = json_loads(r.body, 0, NULL);
 		cr->id = v ? json_integer_value(json_object_get(v, "id")) : -1;
@@ -651,7 +662,9 @@ static void test_concurrent_creates_all_kept(void **state)
 	pthread_barrier_destroy(&go);
 	char seen[CREATORS + 1] = { 0 };
 	for (int i = 0; i < CREATORS; i++) {
-		assert_int_equal(cr[i].status, 201);
+		if (cr[i].status != 201)
+			fail_msg("creator %d: status %d, failed at step %d: %s", i, cr[i].status,
+			         cr[i].failed_at, strerror(cr[i].err));
 		assert_true(cr[i].id >= 1 && cr[i].id <= CREATORS);
 		assert_int_equal(seen[cr[i].id], 0);
 		seen[cr[i].id] = 1;

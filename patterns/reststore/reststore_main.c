@@ -11,9 +11,15 @@
  * answer, per-client rate limiting (--rate), an access log line (--log).
  *
  * Shutdown: SIGINT and SIGTERM are blocked in every thread and taken by
- * sigwait() in main: stop accepting (MHD_quiesce_daemon), answer what is in
- * flight (with Connection: close) for at most SHUTDOWN_WAIT_MS, stop the
- * daemon, free the store, exit 0.
+ * sigwait() in main: stop accepting, answer what is in flight (with
+ * Connection: close) for at most SHUTDOWN_WAIT_MS, stop the daemon, free
+ * the store, exit 0. We stop accepting without MHD_quiesce_daemon(): in
+ * libmicrohttpd 0.9.75 it races with the epoll pool's own removal of the
+ * listening socket and can abort the process ("Failed to remove listen FD
+ * from epoll set"). Instead the listening socket is ours (passed in with
+ * MHD_OPTION_LISTEN_SOCKET) and stop_listening() closes it by putting an
+ * idle listener in its place with dup2(): the kernel drops the old socket
+ * from every epoll set, and libmicrohttpd closes the stand-in when it stops.
  *
  * Lock order: a rate bucket stripe's mutex is the only lock taken here, and
  * never with a store lock held.
@@ -22,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -507,6 +514,43 @@ static void parse_args(int argc, char **argv, options *o)
 		usage_error("--shards applies to --store sharded only%s%s", "", "");
 }
 
+/* A non-blocking listening socket on addr; -1 with errno set on failure. */
+static int listen_on(const struct sockaddr *addr, socklen_t len, int backlog)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    (addr->sa_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+	    bind(fd, addr, len) != 0 || listen(fd, backlog) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Stop accepting on lfd, which libmicrohttpd's threads poll: put a listener
+ * nobody knows (loopback, a free port, never connected to) in its place.
+ * The old socket's last reference goes, so the kernel closes it and takes
+ * it out of every epoll set; connections not yet accepted are refused.
+ */
+static void stop_listening(int lfd)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET };
+	lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int idle = listen_on((struct sockaddr *)&lo, sizeof lo, 1);
+	if (idle < 0)
+		return; /* keep accepting; the drain below still ends */
+	if (dup2(idle, lfd) < 0)
+		fprintf(stderr, PROG ": dup2: %s\n", strerror(errno));
+	close(idle);
+}
+
 int main(int argc, char **argv)
 {
 	server sv = { 0 };
@@ -530,7 +574,18 @@ int main(int argc, char **argv)
 	} else {
 		usage_error("--host: '%s' is not an IP address%s", sv.opt.host, "");
 	}
-	(void)sslen;
+
+	/*
+	 * Before any thread starts (the actor store's task is one): every thread
+	 * inherits the mask, so SIGINT and SIGTERM reach main's sigwait() only,
+	 * never a thread where their default action would end the process.
+	 */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
 	sv.store = goc_store_make(sv.opt.store, sv.opt.shards);
 	if (!sv.store) {
@@ -542,22 +597,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Every thread started from here on inherits the mask; main takes the signals. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	int lfd = listen_on((struct sockaddr *)&ss, sslen, 1024);
+	if (lfd < 0) {
+		fprintf(stderr, PROG ": cannot listen on %s port %u: %s\n", sv.opt.host, sv.opt.port,
+		        strerror(errno));
+		goc_store_free(sv.store);
+		rate_free(sv.rate);
+		return 1;
+	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 	                 (v6 ? MHD_USE_IPv6 : 0);
 	struct MHD_OptionItem opts[] = {
-		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
+		{ MHD_OPTION_LISTEN_SOCKET, lfd, NULL },
 		{ MHD_OPTION_THREAD_POOL_SIZE, sv.opt.threads, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, sv.opt.max_conns, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, sv.opt.idle_timeout, NULL },
-		{ MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &sv },
 		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
 		{ MHD_OPTION_END, 0, NULL },
@@ -565,14 +619,19 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d = MHD_start_daemon(flags, (uint16_t)sv.opt.port, NULL, NULL, on_request,
 	                                        &sv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, PROG ": cannot listen on %s port %u: %s\n", sv.opt.host, sv.opt.port,
-		        errno ? strerror(errno) : "libmicrohttpd refused to start");
+		fprintf(stderr, PROG ": libmicrohttpd refused to start on %s port %u\n", sv.opt.host,
+		        sv.opt.port);
+		close(lfd);
 		goc_store_free(sv.store);
 		rate_free(sv.rate);
 		return 1;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	unsigned port = di ? di->port : sv.opt.port;
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof bound;
+	unsigned port = sv.opt.port;
+	if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
+		port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+		                                         : ((struct sockaddr_in *)&bound)->sin_port);
 	if (v6)
 		printf("listening on http://[%s]:%u\n", host, port);
 	else
@@ -583,15 +642,13 @@ int main(int argc, char **argv)
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	atomic_store(&sv.stopping, true);
-	MHD_socket lsock = MHD_quiesce_daemon(d);
+	stop_listening(lfd);
 	int64_t until = now_ns() + (int64_t)SHUTDOWN_WAIT_MS * 1000000;
 	while (atomic_load(&sv.in_flight) > 0 && now_ns() < until) {
 		struct timespec ts = { 0, 2000000 };
 		nanosleep(&ts, NULL);
 	}
-	MHD_stop_daemon(d);
-	if (lsock != MHD_INVALID_SOCKET)
-		close(lsock);
+	MHD_stop_daemon(d); /* closes lfd, the stand-in by now */
 	goc_store_free(sv.store);
 	rate_free(sv.rate);
 	return 0;
