@@ -17,9 +17,11 @@
 # tools, the test framework, the benchmark timer, and the system C compiler
 # (`cc`) that the installed-library test builds a program with; valgrind,
 # whose helgrind and drd the pitfall checks run; for the harness (goc), the
-# JSON and INI libraries and gnuplot for the report's charts.
+# JSON and INI libraries and gnuplot for the report's charts; for the
+# reststore server, libmicrohttpd (its HTTP) and wrk (the load generator
+# that measures it).
 GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev llvm-19 cmake ninja-build pkg-config libcmocka-dev hyperfine gcc
-	valgrind libjansson-dev libinih-dev gnuplot-nox)
+	valgrind libjansson-dev libinih-dev gnuplot-nox libmicrohttpd-dev wrk)
 
 # Wanted by scripts/run for the Go baseline: installed when they can be had;
 # a failure to install them is only a warning here (scripts/run says what it
