@@ -161,6 +161,7 @@ typedef struct worker {
 	bool listed;                /* on the idle list; guarded by pool_mu */
 #ifdef GOC__TSAN
 	pthread_t tid;              /* set by the thread before it first idles; read by pool_retire() */
+	char tasks_ended;           /* each task's end releases this address; the worker's exit acquires it */
 	void *fiber;                /* the handed task's TSan fiber; as fn */
 	char *stack_lo;             /* lowest usable byte of the stack; worker thread only */
 	char *stack_top;            /* the worker's outermost frame; worker thread only */
@@ -789,7 +790,11 @@ static __attribute__((noinline)) void worker_run(worker *w)
 #endif
 	task_run(w, fn, arg);
 #ifdef GOC__TSAN
-	/* No sync: a task's end orders nothing. */
+	/*
+	 * No sync: a task's end orders nothing for the tasks after it. It
+	 * does for the thread's exit (worker_main()), which no task follows.
+	 */
+	__tsan_release(&w->tasks_ended);
 	__tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
 	__tsan_destroy_fiber(fiber);
 #endif
@@ -822,10 +827,19 @@ static void *worker_main(void *p)
 #endif
 	tls_self = NULL;
 	registry_unlink(&w->rec);
-	free(w);
 	/* Relaxed: see foreign_threads. */
 	atomic_fetch_sub_explicit(&pool_threads, 1, memory_order_relaxed);
 	GOC__TSAN_PRIVATE_END();
+#ifdef GOC__TSAN
+	/*
+	 * The thread's exit comes after every task that ran on it: freeing w,
+	 * and the destructors of the thread-specific values those tasks set
+	 * (pthread_setspecific), which run as the thread exits. No task runs
+	 * on this thread after this, so the edge orders nothing else.
+	 */
+	__tsan_acquire(&w->tasks_ended);
+#endif
+	free(w);
 	return NULL;
 }
 
