@@ -36,8 +36,9 @@ _Noreturn void goc__die(const char *call, int err, const char *file, int line);
  * libgoc must give TSan exactly the happens-before edges that Go's memory
  * model gives, or it hides races in the programs it is used to check. Its
  * own bookkeeping (the registry of threads and the pool of idle threads,
- * used at every task start and exit) is correctly synchronized but must not
- * order unrelated tasks: inside
+ * used at every task start and exit; the channel lock, wait queues and
+ * wake-ups, see chan.c) is correctly synchronized but must not order
+ * unrelated tasks: inside
  * GOC__TSAN_PRIVATE_BEGIN/END, TSan neither derives edges from
  * synchronization nor checks memory accesses (the TSan runtime provides the
  * two annotation families; other builds compile them away).
