@@ -379,7 +379,7 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 				if (ch->elem_size)
 					memcpy(elem_of(ch, pos), elem, ch->elem_size);
 				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
-				uint64_t next = next_pos(ch, pos);
+				uint64_t next = flagged ? next_pos(ch, pos) : 0;
 				/* Release: the element goes to its receiver. */
 				atomic_store_explicit(stamp, pos + 1, memory_order_release);
 				if (flagged)
@@ -436,7 +436,7 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 				if (elem && ch->elem_size)
 					memcpy(elem, elem_of(ch, pos), ch->elem_size);
 				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
-				uint64_t next = next_pos(ch, pos + ch->one_lap);
+				uint64_t next = flagged ? next_pos(ch, pos + ch->one_lap) : 0;
 				/* Release: the emptied slot goes to its next sender, a lap later. */
 				atomic_store_explicit(stamp, pos + ch->one_lap, memory_order_release);
 				if (flagged)
