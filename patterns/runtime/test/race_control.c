@@ -30,6 +30,14 @@
  *                          between. Go's -race reports it (close writes
  *                          the channel, send reads it); the send comes
  *                          first in time, so it does not panic.
+ *   race_control waker-gets-nothing
+ *                          a task writes z, then receives on an empty
+ *                          buffered channel and parks; another sends
+ *                          (completing the parked receive for it), then
+ *                          writes z. In Go the receive is ordered before
+ *                          send k + cap, not before this send: the sender
+ *                          that completes a parked peer's case must not
+ *                          take the peer's history.
  *
  * And their properly synchronized twins, which must stay clean (ctest
  * fails them on any TSan report):
@@ -156,6 +164,22 @@ static void fill_then_send(void *ch)
 	goc_wg_done(&senders);
 }
 
+static int z; /* waker-gets-nothing: deliberately unguarded */
+
+static void write_recv(void *ch)
+{
+	z = 1;
+	goc_chan_recv(ch, NULL, GOC_FOREVER);
+	goc_wg_done(&receiver_done);
+}
+
+static void send_write(void *ch)
+{
+	goc_chan_send(ch, &(int){ 1 }, GOC_FOREVER);
+	z = 2;
+	goc_wg_done(&senders);
+}
+
 static void send_once(void *ch)
 {
 	goc_chan_send(ch, &(int){ 7 }, GOC_FOREVER);
@@ -230,6 +254,21 @@ int main(int argc, char **argv)
 		printf("v = %d\n", v);
 		goc_wg_destroy(&senders);
 		goc_chan_free(ch);
+	} else if (argc == 2 && strcmp(argv[1], "waker-gets-nothing") == 0) {
+		goc_chan *ch = goc_chan_make(sizeof(int), 2);
+		goc_wg_init(&senders);
+		goc_wg_init(&receiver_done);
+		goc_wg_add(&senders, 1);
+		goc_wg_add(&receiver_done, 1);
+		goc_go(write_recv, ch);
+		goc_sleep(20 * 1000000); /* let it park */
+		goc_go(send_write, ch);
+		goc_wg_wait(&senders, GOC_FOREVER);
+		goc_wg_wait(&receiver_done, GOC_FOREVER);
+		printf("z = %d\n", z);
+		goc_wg_destroy(&senders);
+		goc_wg_destroy(&receiver_done);
+		goc_chan_free(ch);
 	} else if (argc == 2 && strcmp(argv[1], "handoff-to-receiver") == 0) {
 		goc_chan *ch = goc_chan_make(sizeof(int), 2);
 		goc_wg_init(&receiver_done);
@@ -255,7 +294,8 @@ int main(int argc, char **argv)
 		goc_chan_free(ch);
 	} else {
 		fprintf(stderr, "usage: race_control counter|no-edge|reuse|buffered-sends|parked-sends|"
-		                "close-races-send|close-after-sends|handoff-to-receiver|handoff-from-sender\n");
+		                "close-races-send|waker-gets-nothing|close-after-sends|handoff-to-receiver|"
+		                "handoff-from-sender\n");
 		return 2;
 	}
 	printf("done %s\n", argv[1]);
