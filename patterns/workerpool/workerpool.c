@@ -315,8 +315,11 @@ static void produce_batch(void *arg)
 		if (k == 0)
 			break;
 		batch_set_count(p->prod_buf, k);
-		if (!send_or_done(p->jobs, p->prod_buf, p->done))
+		if (!send_or_done(p->jobs, p->prod_buf, p->done)) {
+			/* Canceled with the last, partial batch unsent: not done, though next() ran out. */
+			exhausted = false;
 			break;
+		}
 		n += k;
 	}
 	p->produced = n;

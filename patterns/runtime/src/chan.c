@@ -25,10 +25,34 @@
  * as its own call returns (receive-then-free of a done channel is safe; for
  * a buffered channel goc_chan_free() also waits out ch->busy, see ring.c).
  *
- * ThreadSanitizer: unbuffered channel state goes through the channel lock
- * (annotated as a mutex, lock.c), the wake-up through the seq_cst atomics on
- * `woken` (the futex itself carries no data, so it needs no annotation); a
- * buffered channel's ring gives TSan Go's edges through its atomics (ring.c).
+ * ThreadSanitizer sees exactly Go's edges, and nothing of libgoc's own
+ * synchronization: the channel lock orders nothing (lock.c), and the claim
+ * CAS on an op's state, the wake-up word `woken` and ch->busy run with TSan
+ * ignoring synchronization, and the waker's touches of a waiter with TSan
+ * ignoring memory accesses (GOC__TSAN_PRIVATE). The edges are published
+ * explicitly instead, through atomics that exist for TSan alone, on each
+ * waiter (tsan_edge) and channel (tsan_close); atomics, not
+ * __tsan_release(), because a release store replaces what an address
+ * carried, where __tsan_release() would merge into it what earlier users
+ * of that stack address left there:
+ *   - an unbuffered hand-off is both ways (the send happens-before the
+ *     receive completes, and the receive before the send completes): the
+ *     owner releases its waiter's tsan_edge when queuing it, the claimer
+ *     that completes the case exchanges it (acquire and release), and the
+ *     owner, woken with its case done, acquires it;
+ *   - a buffered channel's ring carries its own per-slot edges (ring.c),
+ *     also when a waker completes a waiter's case through it (ring.c's
+ *     hand_over(), which acts in a TSan fiber of its own, so that it hands
+ *     the waiter the slot's edge without taking the waiter's history into
+ *     the waker's);
+ *   - close happens-before a receive that reports it: close releases
+ *     ch->tsan_close, which an unbuffered receive finding the channel
+ *     closed acquires, and gives its history to each unbuffered waiter it
+ *     wakes; a buffered receive acquires the closed flag in tail (ring.c).
+ * A select that times out, or a waiter woken to retry its case, acquires
+ * nothing. And, as Go's race detector does, every send reports a read of
+ * the channel and close a write (GOC__TSAN_SEND_READ), so that a close
+ * concurrent with a send is a race.
  *
  * Lock order: channel locks in ascending address order (select.c). Parking
  * takes no lock.
@@ -97,14 +121,18 @@ void goc_chan_free(goc_chan *ch)
 	 * waking waiters or unlocking (see ring.c). Acquire: pairs with its
 	 * release of busy, so its touches of ch happen-before the free.
 	 */
+	GOC__TSAN_NOSYNC_BEGIN(); /* see ring.c: busy orders nothing for TSan */
 	while (atomic_load_explicit(&ch->busy, memory_order_acquire) != 0)
 		sched_yield();
+	GOC__TSAN_NOSYNC_END();
 	goc__lock_destroy(&ch->mu);
 	free(ch);
 }
 
 static goc_status chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 {
+	if (ch)
+		GOC__TSAN_SEND_READ(ch);
 	if (ch && ch->cap) {
 		/* The fast path: straight into the ring; only a full ring needs the select engine. */
 		goc__ring_ctx ctx = { .exact = deadline == GOC_NOWAIT };
@@ -155,6 +183,7 @@ void goc_chan_close(goc_chan *ch)
 	if (!ch)
 		goc__panic("close of nil channel");
 	GOC__CHAOS();
+	GOC__TSAN_CLOSE_WRITE(ch);
 	bool buffered = ch->cap != 0;
 	/* Receivers see a buffered channel's close without the lock, and may free it at once. */
 	if (buffered)
@@ -167,6 +196,10 @@ void goc_chan_close(goc_chan *ch)
 		goc__panic("close of closed channel");
 	}
 	ch->closed = true;
+#ifdef GOC__TSAN
+	/* Release: close happens-before an unbuffered receive that finds it closed. */
+	atomic_store_explicit(&ch->tsan_close, 1, memory_order_release);
+#endif
 	if (buffered)
 		goc__ring_close(ch);
 	/*
@@ -180,6 +213,8 @@ void goc_chan_close(goc_chan *ch)
 	while ((w = goc__waitq_claim(ch, &ch->recvq))) {
 		if (!buffered && w->elem && ch->elem_size)
 			memset(w->elem, 0, ch->elem_size);
+		if (!buffered)
+			goc__tsan_waiter_give(w);
 		w->result = buffered ? GOC_WOULDBLOCK : GOC_CLOSED;
 		w->next = wake;
 		wake = w;
@@ -255,8 +290,11 @@ goc__waiter *goc__waitq_claim(goc_chan *ch, goc__waitq *q)
 	while ((w = q->head)) {
 		goc__waitq_remove(q, w);
 		int expected = GOC__OP_WAITING;
-		/* seq_cst: races only with other wakers and the owner's timeout. */
-		if (!atomic_compare_exchange_strong(&w->op->state, &expected, GOC__OP_CLAIMED))
+		/* seq_cst: races only with other wakers and the owner's timeout. Orders nothing for TSan. */
+		GOC__TSAN_NOSYNC_BEGIN();
+		bool claimed = atomic_compare_exchange_strong(&w->op->state, &expected, GOC__OP_CLAIMED);
+		GOC__TSAN_NOSYNC_END();
+		if (!claimed)
 			continue;
 		/* Its owner will skip ch after the wake-up: its peer may free ch. */
 		if (w->op->shares_chan) {
@@ -270,28 +308,65 @@ goc__waiter *goc__waitq_claim(goc_chan *ch, goc__waitq *q)
 
 void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 {
+	/* Private for TSan: the edges of the case were published under the lock (see the top). */
+	GOC__TSAN_PRIVATE_BEGIN();
 	op->fired = fired;
 	op->result = result;
+	GOC__TSAN_PRIVATE_END();
 	/*
-	 * seq_cst: publishes fired and result to the owner's load of `woken`
-	 * (TSan sees this edge: the futex below carries no data). From here on
-	 * the op may vanish with the owner's stack frame: futex_wake gets only
-	 * its address, and a wake on a stale address is harmless (the futex
-	 * protocol tolerates spurious wake-ups, as glibc's mutex unlock does).
+	 * seq_cst: publishes fired and result to the owner's load of `woken`.
+	 * From here on the op may vanish with the owner's stack frame:
+	 * futex_wake gets only its address, and a wake on a stale address is
+	 * harmless (the futex protocol tolerates spurious wake-ups, as glibc's
+	 * mutex unlock does).
 	 */
 	goc__progress();
+	GOC__TSAN_PRIVATE_BEGIN();
 	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
 		goc__futex_wake(&op->woken, 1);
+	GOC__TSAN_PRIVATE_END();
 }
 
 void goc__wake_chain(goc__waiter *chain)
 {
 	while (chain) {
 		goc__waiter *w = chain;
+		/* Private for TSan: the waiter is another thread's, reached through the lock alone. */
+		GOC__TSAN_PRIVATE_BEGIN();
 		chain = w->next; /* read first: w lives on a stack that the wake-up releases */
-		goc__op_wake(w->op, w->case_index, w->result);
+		goc__op *op = w->op;
+		size_t fired = w->case_index;
+		goc_status result = w->result;
+		GOC__TSAN_PRIVATE_END();
+		goc__op_wake(op, fired, result);
 	}
 }
+
+#ifdef GOC__TSAN
+void goc__tsan_waiter_queue(goc__waiter *w)
+{
+	/* Release: the owner's history, for the claimer that completes the case. */
+	atomic_store_explicit(&w->tsan_edge, 0, memory_order_release);
+}
+
+void goc__tsan_waiter_exchange(goc__waiter *w)
+{
+	/* Acquire and release: an unbuffered hand-off orders both sides' histories. */
+	atomic_fetch_add_explicit(&w->tsan_edge, 1, memory_order_acq_rel);
+}
+
+void goc__tsan_waiter_give(goc__waiter *w)
+{
+	/* Release (a store: replaces the owner's history there): for the owner alone. */
+	atomic_store_explicit(&w->tsan_edge, 1, memory_order_release);
+}
+
+void goc__tsan_waiter_take(goc__waiter *w)
+{
+	/* Acquire: pairs with the claimer's exchange or give. */
+	(void)atomic_load_explicit(&w->tsan_edge, memory_order_acquire);
+}
+#endif
 
 /*
  * Spin, then sleep. A wake-up through the kernel costs tens of microseconds
@@ -311,8 +386,11 @@ void goc__wake_chain(goc__waiter *chain)
 
 static bool woken(goc__op *op)
 {
-	/* Acquire: pairs with the claimer's exchange, publishing fired and result. */
-	return atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE;
+	/* Acquire: pairs with the claimer's exchange, publishing fired and result. Orders nothing for TSan. */
+	GOC__TSAN_NOSYNC_BEGIN();
+	bool done = atomic_load_explicit(&op->woken, memory_order_acquire) == GOC__WAKE_DONE;
+	GOC__TSAN_NOSYNC_END();
+	return done;
 }
 
 bool goc__streak_skip(goc__streak *s)
@@ -387,7 +465,10 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 		return true;
 	/* Announce the sleep, so that the claimer's exchange sees it and wakes us. */
 	int expected = GOC__WAKE_NONE;
-	if (!atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING))
+	GOC__TSAN_NOSYNC_BEGIN(); /* libgoc's protocol: orders nothing for TSan */
+	bool sleeping = atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING);
+	GOC__TSAN_NOSYNC_END();
+	if (!sleeping)
 		return true; /* DONE meanwhile; the failed seq_cst CAS acquired it */
 	/* With no deadline, sleep in slices and check for a deadlock after each (deadlock.c). */
 	bool forever = deadline == GOC_FOREVER;
@@ -396,7 +477,10 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 	for (;;) {
 		int rc = goc__futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, forever ? goc__forever_slice() : deadline);
 		/* Re-checked after every return: futexes wake spuriously. */
-		if (atomic_load(&op->woken) == GOC__WAKE_DONE) {
+		GOC__TSAN_NOSYNC_BEGIN();
+		bool done = atomic_load(&op->woken) == GOC__WAKE_DONE;
+		GOC__TSAN_NOSYNC_END();
+		if (done) {
 			if (forever)
 				goc__forever_end();
 			return true;
@@ -408,7 +492,10 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 			continue;
 		}
 		int waiting = GOC__OP_WAITING;
-		if (atomic_compare_exchange_strong(&op->state, &waiting, GOC__OP_TIMEDOUT))
+		GOC__TSAN_NOSYNC_BEGIN(); /* a select that times out acquires nothing */
+		bool timed_out = atomic_compare_exchange_strong(&op->state, &waiting, GOC__OP_TIMEDOUT);
+		GOC__TSAN_NOSYNC_END();
+		if (timed_out)
 			return false;
 		/* A waker claimed the op just in time and is completing it. */
 		deadline = GOC_FOREVER;

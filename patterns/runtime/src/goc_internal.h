@@ -36,8 +36,9 @@ _Noreturn void goc__die(const char *call, int err, const char *file, int line);
  * libgoc must give TSan exactly the happens-before edges that Go's memory
  * model gives, or it hides races in the programs it is used to check. Its
  * own bookkeeping (the registry of threads and the pool of idle threads,
- * used at every task start and exit) is correctly synchronized but must not
- * order unrelated tasks: inside
+ * used at every task start and exit; the channel lock, wait queues and
+ * wake-ups, see chan.c) is correctly synchronized but must not order
+ * unrelated tasks: inside
  * GOC__TSAN_PRIVATE_BEGIN/END, TSan neither derives edges from
  * synchronization nor checks memory accesses (the TSan runtime provides the
  * two annotation families; other builds compile them away).
@@ -69,9 +70,49 @@ void AnnotateIgnoreWritesEnd(const char *file, int line);
 		AnnotateIgnoreReadsEnd(__FILE__, __LINE__);  \
 		AnnotateIgnoreSyncEnd(__FILE__, __LINE__);   \
 	} while (0)
+/*
+ * GOC__TSAN_NOSYNC: TSan derives no edge from the synchronization inside
+ * (libgoc's own protocol atomics: the channel lock, an op's state and
+ * wake-up word, a channel's busy count), but still checks memory accesses.
+ * GOC__TSAN_UNCHECKED: TSan checks no memory access inside, but still sees
+ * synchronization (held by a channel lock: libgoc's bookkeeping, whose
+ * ordering TSan is no longer told about).
+ */
+#define GOC__TSAN_NOSYNC_BEGIN() AnnotateIgnoreSyncBegin(__FILE__, __LINE__)
+#define GOC__TSAN_NOSYNC_END() AnnotateIgnoreSyncEnd(__FILE__, __LINE__)
+#define GOC__TSAN_UNCHECKED_BEGIN()                        \
+	do {                                               \
+		AnnotateIgnoreReadsBegin(__FILE__, __LINE__);  \
+		AnnotateIgnoreWritesBegin(__FILE__, __LINE__); \
+	} while (0)
+#define GOC__TSAN_UNCHECKED_END()                        \
+	do {                                             \
+		AnnotateIgnoreWritesEnd(__FILE__, __LINE__); \
+		AnnotateIgnoreReadsEnd(__FILE__, __LINE__);  \
+	} while (0)
 #else
 #define GOC__TSAN_PRIVATE_BEGIN() ((void)0)
 #define GOC__TSAN_PRIVATE_END() ((void)0)
+#define GOC__TSAN_NOSYNC_BEGIN() ((void)0)
+#define GOC__TSAN_NOSYNC_END() ((void)0)
+#define GOC__TSAN_UNCHECKED_BEGIN() ((void)0)
+#define GOC__TSAN_UNCHECKED_END() ((void)0)
+#endif
+
+/*
+ * Go's race detector reads a channel in every send and writes it in close,
+ * so that a close concurrent with a send is reported. In TSan builds libgoc
+ * does the same to a byte of the channel that nothing else touches
+ * (goc_chan.tsan_race); call them with no channel lock held.
+ */
+#ifdef GOC__TSAN
+void __tsan_read1(void *addr);
+void __tsan_write1(void *addr);
+#define GOC__TSAN_SEND_READ(ch) __tsan_read1(&(ch)->tsan_race)
+#define GOC__TSAN_CLOSE_WRITE(ch) __tsan_write1(&(ch)->tsan_race)
+#else
+#define GOC__TSAN_SEND_READ(ch) ((void)0)
+#define GOC__TSAN_CLOSE_WRITE(ch) ((void)0)
 #endif
 
 /*
@@ -213,7 +254,10 @@ uint32_t goc__rand_below(goc__task *self, uint32_t n);
 
 /* ---- the channel lock and futexes (lock.c) ------------------------------- */
 
-/* A spin-then-futex lock, annotated for TSan as a mutex; see lock.c. */
+/*
+ * A spin-then-futex lock; see lock.c. In TSan builds it orders nothing and
+ * TSan checks no access while it is held (GOC__TSAN_UNCHECKED).
+ */
 typedef struct goc__lock {
 	atomic_int state; /* 0 free, 1 held, 2 held and a thread may sleep on it */
 } goc__lock;
@@ -277,11 +321,39 @@ typedef struct goc__waiter {
 	size_t case_index;               /* immutable while queued */
 	bool queued;                     /* guarded by ch->mu */
 	goc_status result;               /* set by its claimer under ch->mu: what to wake it with */
+#ifdef GOC__TSAN
+	/*
+	 * TSan builds: the hand-off edge between the waiter's thread and whoever
+	 * completes its case (see chan.c). Released by the owner when queued;
+	 * the claimer acquires and/or releases it under ch->mu; the owner
+	 * acquires it once woken with its case done. Only its sync matters.
+	 */
+	atomic_int tsan_edge;
+#endif
 } goc__waiter;
 
 typedef struct goc__waitq {
 	goc__waiter *head, *tail; /* guarded by the channel's mu */
 } goc__waitq;
+
+/*
+ * TSan builds: the edges the channel lock no longer gives (chan.c). Queue:
+ * the owner publishes its history on w before queuing it. Exchange: an
+ * unbuffered claimer takes the owner's history and gives its own. Give: a
+ * closer gives its history. Take: the woken owner takes what was given.
+ * Nothing in other builds.
+ */
+#ifdef GOC__TSAN
+void goc__tsan_waiter_queue(goc__waiter *w);
+void goc__tsan_waiter_exchange(goc__waiter *w);
+void goc__tsan_waiter_give(goc__waiter *w);
+void goc__tsan_waiter_take(goc__waiter *w);
+#else
+static inline void goc__tsan_waiter_queue(goc__waiter *w) { (void)w; }
+static inline void goc__tsan_waiter_exchange(goc__waiter *w) { (void)w; }
+static inline void goc__tsan_waiter_give(goc__waiter *w) { (void)w; }
+static inline void goc__tsan_waiter_take(goc__waiter *w) { (void)w; }
+#endif
 
 /* Queue w at the tail of q. The channel's mu is held. */
 void goc__waitq_push(goc__waitq *q, goc__waiter *w);
@@ -444,6 +516,17 @@ struct goc_chan {
 	 * publish (which releases it), lowered with release; see ring.c.
 	 */
 	atomic_int busy;
+#ifdef GOC__TSAN
+	/*
+	 * TSan builds: close releases tsan_close once (under mu); an unbuffered
+	 * receive that finds the channel closed acquires it (a buffered one
+	 * acquires tail instead, ring.c). tsan_race is never really accessed:
+	 * every send reports a read of it to TSan and close a write, so that a
+	 * close concurrent with a send is a race, as in Go (chan.c).
+	 */
+	atomic_int tsan_close;
+	unsigned char tsan_race;
+#endif
 
 	/* Buffered, atomic (ring.c): the next position to receive, | senders waiting. */
 	_Alignas(64) _Atomic(uint64_t) head;

@@ -9,9 +9,18 @@
  * run the holder), yield once, then sleep on a futex. The lock word is the
  * classic three-state futex mutex (0 free, 1 held, 2 held with sleepers).
  *
- * ThreadSanitizer: the lock carries TSan's mutex annotations, so TSan treats
- * it as a mutex (happens-before from unlock to the next lock, lock-order
- * inversions, reports that name it) and ignores the atomics inside.
+ * ThreadSanitizer: the lock is invisible to TSan as a synchronizer, as Go's
+ * runtime locks are to Go's race detector. Its atomics run private
+ * (GOC__TSAN_PRIVATE: no sync, no access checks; a waker may touch the
+ * lock after its peer's call returned and freed the channel, see ring.c's
+ * busy), so an unlock orders nothing before the next lock: two operations that both took a channel's lock are
+ * not ordered by it, which Go does not promise either. While it is held TSan
+ * checks no memory access (GOC__TSAN_UNCHECKED, a per-thread count, so
+ * nested locks work): what it guards is libgoc's bookkeeping (wait queues,
+ * waiters, closed flags), which other threads reach through the lock alone.
+ * The edges Go's memory model promises are published explicitly on every
+ * path (chan.c, ring.c, select.c). User mutexes keep TSan's checks: this is
+ * not one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,13 +31,6 @@
 #include <unistd.h>
 
 #include "goc_internal.h"
-
-#ifdef GOC__TSAN
-#include <sanitizer/tsan_interface.h>
-#define TSAN_MUTEX(call) call
-#else
-#define TSAN_MUTEX(call) ((void)0)
-#endif
 
 /* Spins before a contended lock yields: about Go's 4 x 30 PAUSE. */
 #define GOC__LOCK_SPINS 128
@@ -74,12 +76,10 @@ void goc__futex_wake(atomic_int *word, int n)
 void goc__lock_init(goc__lock *lock)
 {
 	atomic_init(&lock->state, 0);
-	TSAN_MUTEX(__tsan_mutex_create(lock, __tsan_mutex_not_static));
 }
 
 void goc__lock_destroy(goc__lock *lock)
 {
-	TSAN_MUTEX(__tsan_mutex_destroy(lock, __tsan_mutex_not_static));
 	(void)lock;
 }
 
@@ -93,7 +93,7 @@ static bool try_take(goc__lock *lock)
 
 void goc__lock_acquire(goc__lock *lock)
 {
-	TSAN_MUTEX(__tsan_mutex_pre_lock(lock, 0));
+	GOC__TSAN_PRIVATE_BEGIN();
 	if (!try_take(lock)) {
 		if (goc__usable_cpus() > 1) {
 			for (int i = 0; i < GOC__LOCK_SPINS; i++) {
@@ -109,14 +109,16 @@ void goc__lock_acquire(goc__lock *lock)
 			goc__futex_wait_until(&lock->state, 2, GOC_FOREVER);
 	}
 taken:
-	TSAN_MUTEX(__tsan_mutex_post_lock(lock, 0, 0));
+	GOC__TSAN_PRIVATE_END();
+	GOC__TSAN_UNCHECKED_BEGIN();
 }
 
 void goc__lock_release(goc__lock *lock)
 {
-	TSAN_MUTEX(__tsan_mutex_pre_unlock(lock, 0));
+	GOC__TSAN_UNCHECKED_END();
+	GOC__TSAN_PRIVATE_BEGIN();
 	/* Release: publishes what we wrote under the lock. 2: someone sleeps. */
 	if (atomic_exchange_explicit(&lock->state, 0, memory_order_release) == 2)
 		goc__futex_wake(&lock->state, 1);
-	TSAN_MUTEX(__tsan_mutex_post_unlock(lock, 0));
+	GOC__TSAN_PRIVATE_END();
 }

@@ -63,12 +63,19 @@
  * setting its flag: such a thread raises ch->busy before it publishes and
  * lowers it when done with the channel, and goc_chan_free() waits for 0.
  *
- * ThreadSanitizer sees the atomics above, hence Go's edges on the fast path.
- * The slow path still goes through ch->mu, which TSan knows as a mutex: two
- * operations that both queued or woke waiters on one channel are ordered,
- * which Go does not promise, and goc_chan_free() is ordered after every
- * thread that woke a waiter there. That can hide a race in a program whose
- * operations on one channel often block; it is accepted for now.
+ * ThreadSanitizer sees the atomics above, hence Go's edges, on every path:
+ * ch->mu orders nothing for TSan (lock.c), so an operation that takes it
+ * (to queue, or to wake waiters after a flagged reservation) is ordered
+ * with others only through the slots and the closed flag, as on the fast
+ * path. A waiter whose case a waker completes (hand_over()) must get the
+ * slot's edge, and the slot its history, but the waker must get neither:
+ * in TSan builds hand_over() runs its ring operation in a fresh TSan fiber
+ * that starts with no history, takes the waiter's (released when it
+ * queued, chan.c), does the operation (acquiring and releasing the slot's
+ * stamp), and gives the result to the waiter, who takes it once woken, as
+ * Go's runtime acquires on a blocked goroutine's behalf (raceacquireg).
+ * ch->busy orders nothing for TSan either (it would order goc_chan_free()
+ * after every waker): what a waker does after its publish runs private.
  *
  * Lock order: a ring operation takes ch->mu only when its caller holds no
  * channel lock (`locked` false); with `locked` the caller already holds it.
@@ -78,6 +85,10 @@
 #include <string.h>
 
 #include "goc_internal.h"
+
+#ifdef GOC__TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
 
 /* PAUSE rounds before backoff() yields instead: 1 + 2 + ... + 64 in all. */
 #define GOC__BACKOFF_SPIN_STEPS 6
@@ -181,8 +192,14 @@ void goc__chan_busy(goc_chan *ch)
 
 void goc__chan_unbusy(goc_chan *ch)
 {
-	/* Release: our last touches of ch happen-before goc_chan_free()'s acquire of 0. */
+	/*
+	 * Release: our last touches of ch happen-before goc_chan_free()'s
+	 * acquire of 0. Private for TSan: it would order goc_chan_free() after
+	 * every waker; our touches of ch since the publish run private too.
+	 */
+	GOC__TSAN_PRIVATE_BEGIN();
 	atomic_fetch_sub_explicit(&ch->busy, 1, memory_order_release);
+	GOC__TSAN_PRIVATE_END();
 }
 
 /*
@@ -253,8 +270,28 @@ bool goc__ring_arm(goc_chan *ch, goc_dir dir)
 static goc_status hand_over(goc_chan *ch, goc_dir dir, goc__waiter *w, goc__waiter **wake)
 {
 	goc__ring_ctx ctx = { .exact = true, .locked = true, .nested = true, .wake = *wake };
+#ifdef GOC__TSAN
+	/*
+	 * On the waiter's behalf (see the top): a fresh fiber, made with sync
+	 * ignored so that it inherits nothing from us, entered and left without
+	 * sync. Its accesses go unchecked (the thread's stack is ours).
+	 */
+	void *self = __tsan_get_current_fiber();
+	GOC__TSAN_NOSYNC_BEGIN();
+	void *fiber = __tsan_create_fiber(0);
+	GOC__TSAN_NOSYNC_END();
+	__tsan_switch_to_fiber(fiber, __tsan_switch_to_fiber_no_sync);
+	GOC__TSAN_UNCHECKED_BEGIN();
+	goc__tsan_waiter_take(w);
+#endif
 	goc_status st = dir == GOC_RECV ? goc__ring_recv(ch, w->elem, NULL, &ctx)
 	                                : goc__ring_send(ch, w->elem, NULL, &ctx);
+#ifdef GOC__TSAN
+	goc__tsan_waiter_give(w);
+	GOC__TSAN_UNCHECKED_END();
+	__tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
+	__tsan_destroy_fiber(fiber);
+#endif
 	*wake = ctx.wake;
 	return st;
 }
@@ -281,7 +318,12 @@ static void claim_for_move(goc_chan *ch, goc_dir dir, uint64_t from, goc__waiter
 	}
 }
 
-/* After a publish whose reservation found the waiting flag (ch->busy raised): wake. */
+/*
+ * After a publish whose reservation found the waiting flag (ch->busy raised):
+ * wake. TSan: the caller's peer may have returned and freed ch already, and
+ * busy orders nothing for TSan (see the top), so everything here runs with
+ * accesses unchecked (the lock's critical section is, and the lock itself).
+ */
 static void after_flagged(goc_chan *ch, goc__ring_ctx *ctx, goc_dir dir, uint64_t from)
 {
 	if (ctx->locked) {
@@ -336,10 +378,12 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 				(void)atomic_load_explicit(stamp, memory_order_acquire);
 				if (ch->elem_size)
 					memcpy(elem_of(ch, pos), elem, ch->elem_size);
+				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
+				uint64_t next = flagged ? next_pos(ch, pos) : 0;
 				/* Release: the element goes to its receiver. */
 				atomic_store_explicit(stamp, pos + 1, memory_order_release);
 				if (flagged)
-					after_flagged(ch, ctx, GOC_RECV, next_pos(ch, pos));
+					after_flagged(ch, ctx, GOC_RECV, next);
 				return GOC_OK;
 			}
 			backoff(&step); /* lost the position to another sender */
@@ -391,10 +435,12 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 				(void)atomic_load_explicit(stamp, memory_order_acquire);
 				if (elem && ch->elem_size)
 					memcpy(elem, elem_of(ch, pos), ch->elem_size);
+				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
+				uint64_t next = flagged ? next_pos(ch, pos + ch->one_lap) : 0;
 				/* Release: the emptied slot goes to its next sender, a lap later. */
 				atomic_store_explicit(stamp, pos + ch->one_lap, memory_order_release);
 				if (flagged)
-					after_flagged(ch, ctx, GOC_SEND, next_pos(ch, pos + ch->one_lap));
+					after_flagged(ch, ctx, GOC_SEND, next);
 				return GOC_OK;
 			}
 			backoff(&step); /* lost the element to another receiver */

@@ -33,6 +33,15 @@
  * again, and answers "nothing ready" only if none moved in between (their
  * positions and stamps only grow), else it looks again.
  *
+ * ThreadSanitizer: the channel locks order nothing (lock.c), so a locked
+ * poll is ordered with other operations only through what its case does:
+ * a buffered case through its ring's slots (ring.c), an unbuffered one
+ * through the hand-off edge on the peer's waiter (exchanged by whoever
+ * completes the case, chan.c) or the channel's close edge. A queued select
+ * releases its history on each of its waiters (for the claimer) and, woken
+ * with its case done, acquires what the claimer left on the waiter of the
+ * case that fired; woken to retry, or timed out, it acquires nothing.
+ *
  * See chan.c for the claim protocol. Lock order: channel locks in ascending
  * address order; a ring operation in a locked poll takes no lock itself.
  */
@@ -135,6 +144,7 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 		/* A queued receiver: hand the value over directly. */
 		if ((w = goc__waitq_claim(ch, &ch->recvq))) {
 			copy_elem(w->elem, c->elem, ch->elem_size);
+			goc__tsan_waiter_exchange(w);
 			w->result = GOC_OK;
 			w->next = *wake;
 			*wake = w;
@@ -144,12 +154,17 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 	}
 	if ((w = goc__waitq_claim(ch, &ch->sendq))) {
 		copy_elem(c->elem, w->elem, ch->elem_size);
+		goc__tsan_waiter_exchange(w);
 		w->result = GOC_OK;
 		w->next = *wake;
 		*wake = w;
 		return GOC_OK;
 	}
 	if (ch->closed) {
+#ifdef GOC__TSAN
+		/* Acquire: the close happens-before this receive reports it. */
+		(void)atomic_load_explicit(&ch->tsan_close, memory_order_acquire);
+#endif
 		if (c->elem && ch->elem_size)
 			memset(c->elem, 0, ch->elem_size);
 		return GOC_CLOSED;
@@ -552,6 +567,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				size_t i = order[k];
 				goc_chan *ch = cases[i].ch;
 				waiters[i] = (goc__waiter){ .op = &op, .elem = cases[i].elem, .case_index = i };
+				goc__tsan_waiter_queue(&waiters[i]);
 				goc__waitq_push(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
 			}
 			/*
@@ -626,8 +642,11 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		}
 		fired = op.fired;
 		st = op.result;
-		if (st != GOC_WOULDBLOCK)
-			goto done; /* an unbuffered case, completed by the waker (or closed) */
+		if (st != GOC_WOULDBLOCK) {
+			/* The case was completed by the waker (or closed): take its edge. */
+			goc__tsan_waiter_take(&waiters[fired]);
+			goto done;
+		}
 		/*
 		 * A buffered case's ring moved, but the waker did not complete the
 		 * case: retry it, as Go's woken select performs the case that woke
@@ -658,6 +677,10 @@ out:
 goc_status goc_select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen)
 {
 	GOC__CHAOS();
+	/* As goc_chan_send(): a send case reads the channel, for TSan (close writes it). */
+	for (size_t i = 0; i < ncases; i++)
+		if (cases[i].ch && cases[i].dir == GOC_SEND)
+			GOC__TSAN_SEND_READ(cases[i].ch);
 	goc_status st = goc__select(cases, ncases, deadline, chosen, GOC__SELECT);
 	GOC__CHAOS();
 	return st;
