@@ -12,12 +12,14 @@
  * So the check counts the threads of the process (/proc/self/stat) and
  * declares a deadlock only when each is accounted for: a task or another
  * thread of libgoc's blocked for good, an idle pooled thread, the timer
- * thread with no timer pending, or the sanitizer's background thread. Any
+ * thread with no timer pending, or (TSan builds) the sanitizer's
+ * background thread. Any
  * other thread (one computing, sleeping, or blocked in a plain pthread
  * call) might still wake the others, and there is no deadlock to report.
- * A thread woken a moment ago may not have run yet: the same state must
- * be seen twice, a check apart, with no wait begun or ended and no wake-up
- * given in between (`progress`).
+ * A thread woken a moment ago may not have run yet on a busy machine: its
+ * waker uncounts it (goc__op_wake(), a semaphore grant, a WaitGroup's
+ * zero), and the same state must be seen twice, a check apart, with no
+ * wait begun or ended and no wake-up given in between (`progress`).
  *
  * Blocked threads run the check themselves: a wait with no deadline
  * sleeps in slices of GOC__DEADLOCK_SLICE_NS and checks after each.
@@ -42,6 +44,7 @@ static atomic_uint_fast64_t progress;
 static pthread_mutex_t check_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t suspect_progress; /* `progress` when all looked stuck, + 1 (0: none); guarded by check_mu */
 static int64_t suspect_at;        /* when; guarded by check_mu */
+static int64_t checked_at;        /* the last check; guarded by check_mu */
 
 /*
  * All relaxed: the counts steer a heuristic that looks twice, a slice
@@ -58,6 +61,20 @@ void goc__forever_end(void)
 {
 	atomic_fetch_sub_explicit(&blocked_forever, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+}
+
+void goc__forever_end_n(size_t n)
+{
+	atomic_fetch_sub_explicit(&blocked_forever, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+}
+
+void goc__deadlock_fork_child(void)
+{
+	atomic_store_explicit(&blocked_forever, 0, memory_order_relaxed);
+	/* The child has one thread; the lock may have been held by another at the fork. */
+	check_mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	suspect_progress = 0;
 }
 
 void goc__progress(void)
@@ -83,35 +100,54 @@ int64_t goc__forever_slice(void)
 	return goc__checks_on() ? goc_deadline_after(GOC__DEADLOCK_SLICE_NS) : GOC_FOREVER;
 }
 
-/* The number of threads in the process, and how many are the sanitizer's sleeper; -1 if unknown. */
-static long os_threads(long *sanitizer)
+/* The number of threads in the process (/proc/self/stat's 20th field), or -1. */
+static long os_threads(void)
 {
-	*sanitizer = 0;
+	FILE *f = fopen("/proc/self/stat", "re");
+	if (!f)
+		return -1;
+	char buf[1024];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name in parentheses, which may hold anything. */
+	const char *p = strrchr(buf, ')');
+	long threads = -1;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
+	                 &threads) != 1)
+		return -1;
+	return threads;
+}
+
+/*
+ * Whether one of the process's threads is ThreadSanitizer's background
+ * thread, which sleeps in the raw nanosleep system call (35 on x86-64) that
+ * programs reach only through clock_nanosleep. TSan builds only.
+ */
+static bool sanitizer_sleeper(void)
+{
+#ifdef GOC__TSAN
 	DIR *d = opendir("/proc/self/task");
 	if (!d)
-		return -1;
-	long n = 0;
+		return false;
+	bool found = false;
 	struct dirent *e;
-	while ((e = readdir(d))) {
+	while (!found && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		n++;
-		/*
-		 * ThreadSanitizer's background thread sleeps in the raw nanosleep
-		 * system call (35 on x86-64), which programs reach only through
-		 * clock_nanosleep.
-		 */
 		char path[96], text[16] = { 0 };
 		snprintf(path, sizeof path, "/proc/self/task/%s/syscall", e->d_name);
 		FILE *f = fopen(path, "re");
 		if (f) {
-			if (fgets(text, sizeof text, f) && strncmp(text, "35 ", 3) == 0)
-				(*sanitizer)++;
+			found = fgets(text, sizeof text, f) && strncmp(text, "35 ", 3) == 0;
 			fclose(f);
 		}
 	}
 	closedir(d);
-	return n;
+	return found;
+#else
+	return false;
+#endif
 }
 
 /* Whether every thread of the process is accounted for and stuck (see the file comment). */
@@ -121,31 +157,34 @@ static bool all_stuck(void)
 	size_t foreign = goc__foreign_threads();
 	if (blocked < goc_tasks_live() + foreign || goc__timers_pending())
 		return false;
-	long sanitizer;
-	long threads = os_threads(&sanitizer);
-	long known = (long)(goc__pool_threads() + foreign + goc__timer_threads()) + sanitizer;
-	return threads >= 0 && threads <= known;
+	long threads = os_threads();
+	long known = (long)(goc__pool_threads() + foreign + goc__timer_threads());
+	return threads >= 0 && (threads <= known || (threads == known + 1 && sanitizer_sleeper()));
 }
 
 /*
  * Whether nothing can proceed: the same stuck state seen twice, a slice
- * apart, with no progress in between (see the file comment).
+ * apart, with no progress in between (see the file comment). One check at
+ * a time, and at most one a half slice for the whole process, however many
+ * threads wait: the others go back to sleep.
  */
 static bool deadlocked(void)
 {
-	uint64_t seen = atomic_load_explicit(&progress, memory_order_relaxed);
-	if (!all_stuck()) {
-		GOC_PT(pthread_mutex_lock(&check_mu));
-		suspect_progress = 0;
-		GOC_PT(pthread_mutex_unlock(&check_mu));
+	if (pthread_mutex_trylock(&check_mu) != 0)
 		return false;
-	}
 	int64_t now = goc_now();
-	GOC_PT(pthread_mutex_lock(&check_mu));
-	bool dead = suspect_progress == seen + 1 && now - suspect_at >= GOC__DEADLOCK_SLICE_NS;
-	if (suspect_progress != seen + 1) {
-		suspect_progress = seen + 1;
-		suspect_at = now;
+	bool dead = false;
+	if (now - checked_at >= GOC__DEADLOCK_SLICE_NS / 2) {
+		checked_at = now;
+		uint64_t seen = atomic_load_explicit(&progress, memory_order_relaxed);
+		if (!all_stuck()) {
+			suspect_progress = 0;
+		} else if (suspect_progress == seen + 1) {
+			dead = now - suspect_at >= GOC__DEADLOCK_SLICE_NS;
+		} else {
+			suspect_progress = seen + 1;
+			suspect_at = now;
+		}
 	}
 	GOC_PT(pthread_mutex_unlock(&check_mu));
 	return dead;

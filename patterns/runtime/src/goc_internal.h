@@ -133,6 +133,10 @@ void __tsan_write1(void *addr);
 /* A wait with no deadline begins / ends (the calling thread is blocked for good meanwhile). */
 void goc__forever_begin(void);
 void goc__forever_end(void);
+/* A waker ends n threads' waits on their behalf (they may not run for a while). */
+void goc__forever_end_n(size_t n);
+/* In a fork() child: none of the parent's threads is blocked here. */
+void goc__deadlock_fork_child(void);
 /* Something that may let a blocked thread on: a wake-up, a task started. */
 void goc__progress(void);
 /* Whether the checks are on (GOC_CHECKS is not "0"). */
@@ -144,6 +148,8 @@ void goc__deadlock_check(void);
 #else
 static inline void goc__forever_begin(void) {}
 static inline void goc__forever_end(void) {}
+static inline void goc__forever_end_n(size_t n) { (void)n; }
+static inline void goc__deadlock_fork_child(void) {}
 static inline void goc__progress(void) {}
 static inline int64_t goc__forever_slice(void) { return GOC_FOREVER; }
 static inline void goc__deadlock_check(void) {}
@@ -306,6 +312,12 @@ typedef struct goc__op {
 	 */
 	goc_status result;
 	atomic_int woken;   /* GOC__WAKE_*; the futex word the owner sleeps on */
+	/*
+	 * The owner waits with no deadline and is counted blocked for good
+	 * (deadlock.c): whoever exchanges it to false, the waker or the owner,
+	 * uncounts it. Both touch it privately for TSan.
+	 */
+	atomic_bool forever_counted;
 } goc__op;
 
 enum { GOC__OP_WAITING = 0, GOC__OP_CLAIMED, GOC__OP_TIMEDOUT };

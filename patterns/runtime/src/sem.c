@@ -24,6 +24,7 @@ typedef struct sem_waiter {
 	struct sem_waiter *next; /* guarded by sem->mu */
 	pthread_cond_t cv;       /* signalled on hand-off; CLOCK_MONOTONIC */
 	bool granted;            /* a release handed this waiter a unit; guarded by sem->mu */
+	bool counted;            /* counted blocked for good (deadlock.c) until uncounted; guarded by sem->mu */
 } sem_waiter;
 
 struct goc_sem {
@@ -98,8 +99,10 @@ goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 		 * at once, after the one try above.
 		 */
 		bool forever = deadline == GOC_FOREVER;
-		if (forever)
+		if (forever) {
 			goc__forever_begin();
+			w.counted = true;
+		}
 		while (!w.granted) {
 			/* With no deadline: slices, and a deadlock check after each (deadlock.c). */
 			if (goc__cond_wait_until(&w.cv, &sem->mu, forever ? goc__forever_slice() : deadline) == ETIMEDOUT) {
@@ -114,7 +117,7 @@ goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 				break;
 			}
 		}
-		if (forever)
+		if (w.counted)
 			goc__forever_end();
 		goc__blocked_leave();
 		/* The releaser signalled w.cv under sem->mu, which we hold: no one still uses it. */
@@ -137,7 +140,12 @@ void goc_sem_release(goc_sem *sem)
 		if (!sem->head)
 			sem->tail = NULL;
 		w->granted = true;
-		goc__progress();
+		/* The waiter is no longer blocked for good, whenever it gets to run (deadlock.c). */
+		if (w->counted)
+			goc__forever_end();
+		else
+			goc__progress();
+		w->counted = false;
 		GOC_PT(pthread_cond_signal(&w->cv));
 	} else {
 		sem->held--;

@@ -359,14 +359,19 @@ static void pool_unlist(worker *w)
  * orphaned, and its copy in the child is unreachable, like any object of a
  * thread that fork() did not copy.)
  */
+/* Private, as every use of pool_mu: the fork must not order the forking thread after the pool's users. */
 static void pool_fork_prepare(void)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	goc__lock_acquire(&pool_mu);
+	GOC__TSAN_PRIVATE_END();
 }
 
 static void pool_fork_parent(void)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	goc__lock_release(&pool_mu);
+	GOC__TSAN_PRIVATE_END();
 }
 
 static void pool_orphan(worker *w)
@@ -378,6 +383,15 @@ static void pool_orphan(worker *w)
 
 static void pool_fork_child(void)
 {
+	/*
+	 * Relaxed, all: the child has one thread. Its parent's tasks and
+	 * other threads are not in it: it has no task, no pooled thread, and
+	 * one thread of its own, which is not a task here.
+	 */
+	atomic_store_explicit(&live_tasks, 0, memory_order_relaxed);
+	atomic_store_explicit(&pool_threads, 0, memory_order_relaxed);
+	atomic_store_explicit(&foreign_threads, 1, memory_order_relaxed);
+	goc__deadlock_fork_child();
 	while (pool_idle) {
 		worker *w = pool_idle;
 		pool_unlist(w);
@@ -389,7 +403,9 @@ static void pool_fork_child(void)
 		if (w)
 			pool_orphan(w);
 	}
+	GOC__TSAN_PRIVATE_BEGIN();
 	goc__lock_release(&pool_mu);
+	GOC__TSAN_PRIVATE_END();
 }
 
 static worker *pool_take_spinner(void);
@@ -407,12 +423,15 @@ static void leak_check(void)
 {
 	if (!goc__checks_on())
 		return;
+	/* A task that called exit() is still running, but it is no leak. */
+	size_t self = tls_self && atomic_load_explicit(&tls_self->kind, memory_order_relaxed) == GOC__REC_TASK;
 	int64_t until = goc_deadline_after(GOC__LEAK_WAIT_NS);
-	while (goc_tasks_live() > 0 && goc_now() < until)
+	while (goc_tasks_live() > self && goc_now() < until)
 		goc_sleep(1000000);
 	size_t live = goc_tasks_live();
-	if (live == 0)
+	if (live <= self)
 		return;
+	live -= self;
 	fprintf(stderr, "goc: task leak: %zu task(s) still running at exit\n", live);
 	goc_tasks_dump(stderr);
 	fputc('\n', stderr);
@@ -483,7 +502,11 @@ static void pool_init(void)
 	int cpus = goc__usable_cpus();
 	pool_nspinners = cpus - 1 < GOC__POOL_SPINNERS ? cpus - 1 : GOC__POOL_SPINNERS;
 	GOC_PT(pthread_atfork(pool_fork_prepare, pool_fork_parent, pool_fork_child));
-	if (atexit(pool_at_exit) != 0)
+	/* Private: TSan's atexit() would order the first goc_go() before the program's exit. */
+	GOC__TSAN_PRIVATE_BEGIN();
+	int rc = atexit(pool_at_exit);
+	GOC__TSAN_PRIVATE_END();
+	if (rc != 0)
 		goc__die("atexit", ENOMEM, __FILE__, __LINE__);
 }
 

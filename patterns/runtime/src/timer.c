@@ -50,14 +50,19 @@ static size_t timer_cap;              /* slots in timer_heap; guarded by timer_m
  * the parent's thread would have fired them), and starts a thread of its
  * own for its first timer.
  */
+/* Private: taking timer_mu must not order the forking thread after every timer's user. */
 static void timer_fork_prepare(void)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_lock(&timer_mu));
+	GOC__TSAN_PRIVATE_END();
 }
 
 static void timer_fork_parent(void)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	GOC__TSAN_PRIVATE_END();
 }
 
 static void timer_fork_child(void)
@@ -66,7 +71,9 @@ static void timer_fork_child(void)
 		timer_heap[i]->index = SIZE_MAX;
 	timer_len = 0;
 	timer_running = false;
+	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	GOC__TSAN_PRIVATE_END();
 }
 
 static void timer_cv_init(void)
@@ -221,6 +228,15 @@ void goc__timer_retire(void)
 	GOC_PT(pthread_mutex_unlock(&timer_mu));
 	if (running)
 		GOC_PT(pthread_join(timer_tid, NULL));
+	/*
+	 * Exit handlers that run after this one (registered earlier, or a
+	 * library's destructor) may still start timers: the next start makes
+	 * a new thread, rather than leaving them never to fire.
+	 */
+	GOC_PT(pthread_mutex_lock(&timer_mu));
+	timer_running = false;
+	timer_closing = false;
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
 }
 
 /* ---- the service of goc_internal.h ----------------------------------------- */

@@ -18,6 +18,7 @@ void goc_wg_init(goc_wg *wg)
 	GOC_PT(pthread_mutex_init(&wg->mu, NULL));
 	goc__cond_init(&wg->zero);
 	wg->count = 0;
+	wg->forever_waiters = 0;
 }
 
 void goc_wg_destroy(goc_wg *wg)
@@ -47,7 +48,9 @@ void goc_wg_add(goc_wg *wg, int64_t delta)
 	 * harmless extra wake-up that the wait loop absorbs.
 	 */
 	if (wg->count == 0) {
-		goc__progress();
+		/* The waiters are no longer blocked for good, whenever they get to run (deadlock.c). */
+		goc__forever_end_n((size_t)wg->forever_waiters);
+		wg->forever_waiters = 0;
 		GOC_PT(pthread_cond_broadcast(&wg->zero));
 	}
 	GOC_PT(pthread_mutex_unlock(&wg->mu));
@@ -77,8 +80,10 @@ goc_status goc_wg_wait(goc_wg *wg, int64_t deadline)
 			 * the check above was the one try status.h promises.
 			 */
 			bool forever = deadline == GOC_FOREVER;
-			if (forever)
+			if (forever) {
 				goc__forever_begin();
+				wg->forever_waiters++;
+			}
 			while (wg->count != 0) {
 				/* With no deadline: slices, and a deadlock check after each (deadlock.c). */
 				if (goc__cond_wait_until(&wg->zero, &wg->mu, forever ? goc__forever_slice() : deadline) ==
@@ -92,8 +97,11 @@ goc_status goc_wg_wait(goc_wg *wg, int64_t deadline)
 					break;
 				}
 			}
-			if (forever)
+			/* Uncounted here unless the zero already did it for every waiter. */
+			if (forever && wg->forever_waiters > 0) {
+				wg->forever_waiters--;
 				goc__forever_end();
+			}
 			goc__blocked_leave();
 		}
 	}

@@ -26,6 +26,7 @@ typedef struct goc_wg {
 	pthread_mutex_t mu;
 	pthread_cond_t zero; /* signalled when count reaches 0; CLOCK_MONOTONIC */
 	int64_t count;       /* guarded by mu */
+	int64_t forever_waiters; /* guarded by mu: waits with no deadline not yet uncounted (the deadlock check) */
 } goc_wg;
 
 void goc_wg_init(goc_wg *wg);
