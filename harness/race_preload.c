@@ -8,9 +8,9 @@
  *
  * The threads that were there before main (the sanitizer runtime's own)
  * are noted by the constructor and not counted; nor are libgoc's own
- * service threads, which name themselves "goc-..." (idle pooled threads
- * and the timer thread; a task still running at exit is libgoc's leak
- * check's to report). A program that does not exit normally (_exit, a
+ * service threads, which name themselves "goc-w" or "goc-t" and their own
+ * thread id (idle pooled threads and the timer thread; a task still
+ * running at exit is libgoc's leak check's to report). A program that does not exit normally (_exit, a
  * signal) runs no destructor and is checked by nothing here.
  *
  * Schedule chaos for programs that do not use libgoc (whose own points,
@@ -155,9 +155,12 @@ static void note_late(long tid, void *arg)
 	for (int i = 0; i < nearly; i++)
 		if (early[i] == tid)
 			return;
-	char name[32];
+	char name[32], own[32];
 	thread_name(tid, name, sizeof name);
-	if (name[0] == '\0' || strncmp(name, "goc-", 4) == 0 || sanitizer_thread(tid))
+	/* libgoc names its threads "goc-w" or "goc-t" and their own id; a thread they start inherits another's. */
+	snprintf(own, sizeof own, "%ld", tid);
+	bool libgoc = strncmp(name, "goc-", 4) == 0 && name[4] && strcmp(name + 5, own) == 0;
+	if (name[0] == '\0' || libgoc || sanitizer_thread(tid))
 		return; /* gone meanwhile, libgoc's own, or the sanitizer's */
 	l->n++;
 	size_t used = strlen(l->list);
@@ -238,32 +241,43 @@ static void chaos_point(void)
 	}
 }
 
-/* glibc's definitions, beneath this library's (dlsym RTLD_NEXT). */
+/* glibc's definitions, beneath this library's. */
 typedef int (*mutex_fn)(pthread_mutex_t *);
 typedef int (*join_fn)(pthread_t, void **);
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-static void *next(const char *name)
+/*
+ * The definition beneath this library's, looked up once: dlsym takes the
+ * dynamic linker's lock, which would serialize every mutex call of the
+ * program. The cache is an atomic of this uninstrumented library, which
+ * TSan does not see.
+ */
+static void *next(_Atomic(void *) *cache, const char *name)
 {
-	/* Looked up each call: dlsym is quick beside a lock, and a cache would need its own synchronization. */
-	void *f = dlsym(RTLD_NEXT, name);
+	void *f = atomic_load_explicit(cache, memory_order_acquire);
+	if (f)
+		return f;
+	f = dlsym(RTLD_NEXT, name);
 	if (!f) {
 		fprintf(stderr, "goc race: no %s beneath the preloaded library\n", name);
 		abort();
 	}
+	atomic_store_explicit(cache, f, memory_order_release);
 	return f;
 }
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	mutex_fn real = (mutex_fn)next("pthread_mutex_lock");
+	static _Atomic(void *) cache;
+	mutex_fn real = (mutex_fn)next(&cache, "pthread_mutex_lock");
 	chaos_point();
 	return real(m);
 }
 
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	mutex_fn real = (mutex_fn)next("pthread_mutex_unlock");
+	static _Atomic(void *) cache;
+	mutex_fn real = (mutex_fn)next(&cache, "pthread_mutex_unlock");
 	int rc = real(m);
 	chaos_point();
 	return rc;
@@ -271,7 +285,8 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 
 int pthread_join(pthread_t t, void **ret)
 {
-	join_fn real = (join_fn)next("pthread_join");
+	static _Atomic(void *) cache;
+	join_fn real = (join_fn)next(&cache, "pthread_join");
 	chaos_point();
 	return real(t, ret);
 }
@@ -282,7 +297,8 @@ int pthread_join(pthread_t t, void **ret)
  */
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-	create_fn real = (create_fn)next("pthread_create");
+	static _Atomic(void *) cache;
+	create_fn real = (create_fn)next(&cache, "pthread_create");
 	chaos_point();
 	return real(t, attr, fn, arg);
 }

@@ -58,8 +58,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "goc_internal.h"
 
@@ -830,8 +832,14 @@ static void *worker_main(void *p)
 	GOC__TSAN_PRIVATE_BEGIN();
 	record_init(&w->rec, GOC__REC_IDLE);
 	tls_self = &w->rec;
-	/* For debuggers, top and goc race's exit check, which leaves libgoc's threads out. */
-	(void)pthread_setname_np(pthread_self(), "goc-worker");
+	/*
+	 * "goc-w" and the kernel's id of the thread, for debuggers, top and goc
+	 * race's exit check, which leaves libgoc's own threads out: a thread a
+	 * task starts inherits the name, but not the id in it.
+	 */
+	char name[16];
+	snprintf(name, sizeof name, "goc-w%ld", (long)gettid());
+	(void)pthread_setname_np(pthread_self(), name);
 #ifdef GOC__TSAN
 	w->tid = pthread_self();
 #endif

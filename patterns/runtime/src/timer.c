@@ -29,6 +29,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
 #include "goc_internal.h"
 
 /* Initial heap capacity; it doubles as needed and never shrinks. */
@@ -151,6 +154,10 @@ static bool heap_holds(const goc__timer *t)
 static void *timer_main(void *arg)
 {
 	(void)arg;
+	/* "goc-t" and its kernel id: see worker_main() in task.c. */
+	char name[16];
+	snprintf(name, sizeof name, "goc-t%ld", (long)gettid());
+	(void)pthread_setname_np(pthread_self(), name);
 	GOC_PT(pthread_mutex_lock(&timer_mu));
 	/*
 	 * Fire what is due, then sleep until the earliest pending timer (or,
@@ -196,8 +203,6 @@ static bool timer_thread_start(void)
 		return false;
 	if (rc != 0)
 		goc__die("pthread_create(timer thread)", rc, __FILE__, __LINE__);
-	/* A name for debuggers, top and goc race's exit check; failing to set one changes nothing. */
-	(void)pthread_setname_np(tid, "goc-timer");
 	timer_tid = tid;
 	return true;
 }
