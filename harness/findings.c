@@ -46,11 +46,10 @@ static const char *next_line(const char *p)
 	return *p ? p + 1 : p;
 }
 
-/* Whether the line at p contains `s`. */
+/* Whether the line at p contains `s` (searching that line only: stderr may be megabytes). */
 static bool line_has(const char *p, const char *s)
 {
-	const char *hit = strstr(p, s);
-	return hit && (size_t)(hit - p) < line_len(p);
+	return memmem(p, line_len(p), s, strlen(s)) != NULL;
 }
 
 /* A frame of the sanitizer's own runtime (an interceptor), not the program's. */
@@ -61,21 +60,54 @@ static bool runtime_frame(const char *file)
 }
 
 /*
+ * A frame line's function and location: TSan's "#N FUNC FILE:LINE:COL
+ * (MODULE+0xOFF)", or ASan's "#N 0xADDR in FUNC FILE:LINE:COL". The
+ * location is "<null>" without debug information; *module gets the
+ * "(MODULE+0xOFF)" part, if any.
+ */
+static bool frame_parts(const char *s, char *func, char *file, char *module)
+{
+	char a[256], b[1024], c[1024];
+	module[0] = '\0';
+	int n = sscanf(s, "#%*d %255s %1023s %1023s", a, b, c);
+	if (n >= 2 && strncmp(a, "0x", 2) == 0 && strcmp(b, "in") == 0) {
+		/* ASan: "#0 0x55d3 in use /src/uaf.c:9:10" */
+		if (n < 3 || sscanf(s, "#%*d %*s in %255s %1023s", func, file) != 2) {
+			if (n < 3)
+				return false;
+			strcpy(func, c);
+			strcpy(file, "<null>");
+		}
+		return true;
+	}
+	if (n < 2)
+		return false;
+	strcpy(func, a);
+	strcpy(file, b);
+	if (n == 3 && c[0] == '(')
+		snprintf(module, 256, "%s", c);
+	return true;
+}
+
+/*
  * "FUNC FILE:LINE" of the first frame of the program's own in the stack
  * that starts at line p ("    #0 ..."), or NULL; *end gets the line after
- * the stack.
+ * the stack. Without debug information, the first frame outside the
+ * sanitizer's interceptors as "MODULE+0xOFF" instead.
  */
 static char *top_frame(const char *p, const char **end)
 {
-	char *found = NULL;
+	char *found = NULL, *fallback = NULL;
 	while (*p) {
 		const char *s = p + strspn(p, " \t");
 		if (*s != '#')
 			break;
-		char func[256], file[1024];
+		char func[256], file[1024], module[256];
+		bool parsed = frame_parts(s, func, file, module);
+		if (parsed && !fallback && !found && module[0] && strcmp(func, "<null>") == 0)
+			fallback = xstrdup(module);
 		/* A frame without a file ("<null>": an interceptor) says less than the caller below it. */
-		if (!found && sscanf(s, "#%*d %255s %1023s", func, file) == 2 && !runtime_frame(file) &&
-		    strcmp(file, "<null>") != 0) {
+		if (!found && parsed && !runtime_frame(file) && strcmp(file, "<null>") != 0) {
 			/* Keep FILE:LINE: drop the directory and the column. */
 			char *base = strrchr(file, '/');
 			base = base ? base + 1 : file;
@@ -90,6 +122,9 @@ static char *top_frame(const char *p, const char **end)
 		p = next_line(p);
 	}
 	*end = p;
+	if (!found)
+		return fallback;
+	free(fallback);
 	return found;
 }
 
@@ -112,7 +147,7 @@ static const char *sanitizer_block(const char *p, const char *marker, const char
 	memcpy(kind, k, klen);
 	kind[klen] = '\0';
 
-	strbuf where = { 0 };
+	char *frames[2] = { NULL, NULL };
 	int stacks = 0;
 	const char *q = next_line(p);
 	while (*q && !line_has(q, summary)) {
@@ -121,9 +156,9 @@ static const char *sanitizer_block(const char *p, const char *marker, const char
 			const char *after;
 			char *frame = top_frame(q, &after);
 			if (frame && stacks < 2)
-				sb_printf(&where, "%s%s", stacks ? " / " : "", frame);
-			stacks += frame != NULL;
-			free(frame);
+				frames[stacks++] = frame;
+			else
+				free(frame);
 			q = after;
 			continue;
 		}
@@ -134,9 +169,21 @@ static const char *sanitizer_block(const char *p, const char *marker, const char
 	}
 	if (*q && line_has(q, summary))
 		q = next_line(q);
-	add(out, kind, sb_str(&where), p, (size_t)(q - p));
+	/*
+	 * The two stacks in a fixed order: TSan lists the access it caught
+	 * first, so one race may come as A / B in one run and B / A in another.
+	 */
+	if (frames[1] && strcmp(frames[0], frames[1]) > 0) {
+		char *t = frames[0];
+		frames[0] = frames[1];
+		frames[1] = t;
+	}
+	char *where = xasprintf("%s%s%s", frames[0] ? frames[0] : "", frames[1] ? " / " : "", frames[1] ? frames[1] : "");
+	add(out, kind, where, p, (size_t)(q - p));
+	free(where);
+	free(frames[0]);
+	free(frames[1]);
 	free(kind);
-	sb_free(&where);
 	return q;
 }
 

@@ -75,6 +75,17 @@ static void test_findings_tsan_race_kind_and_frames(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].kind, "data race");
 	assert_string_equal(l.v[0].where, "bump racy.c:12 / main racy.c:20");
+	findings_free(&l);
+	/* The same race caught from the other side: the same place. */
+	findings_parse("WARNING: ThreadSanitizer: data race (pid=1)\n"
+	               "  Read of size 8 at 0x1 by main thread:\n"
+	               "    #0 main /src/racy.c:20:3 (racy+0x1)\n"
+	               "  Previous write of size 8 at 0x1 by thread T1:\n"
+	               "    #0 bump /src/racy.c:12:10 (racy+0x2)\n"
+	               "SUMMARY: ThreadSanitizer: data race /src/racy.c:20:3 in main\n",
+	               &e, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].where, "bump racy.c:12 / main racy.c:20");
 	assert_non_null(strstr(l.v[0].report, "Previous write"));
 	assert_null(strstr(l.v[0].report, "more output"));
 	findings_free(&l);
@@ -144,6 +155,24 @@ static void test_findings_libgoc_deadlock_panic_leak(void **state)
 	findings_free(&l);
 }
 
+/* Without debug information, a frame is its module and offset, which stay put between runs. */
+static void test_findings_no_debug_info_module_offsets(void **state)
+{
+	(void)state;
+	finding_list l = { 0 };
+	run_end e = ended(66);
+	findings_parse("WARNING: ThreadSanitizer: data race (pid=1)\n"
+	               "  Write of size 8 at 0x1 by thread T1:\n"
+	               "    #0 <null> <null> (prog+0xe4636) (BuildId: 53)\n"
+	               "  Previous write of size 8 at 0x1 by thread T2:\n"
+	               "    #0 <null> <null> (prog+0xe4700) (BuildId: 53)\n"
+	               "SUMMARY: ThreadSanitizer: data race (prog+0xe4636) in free\n",
+	               &e, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].where, "(prog+0xe4636) / (prog+0xe4700)");
+	findings_free(&l);
+}
+
 static void test_findings_asan_and_ubsan(void **state)
 {
 	(void)state;
@@ -151,7 +180,7 @@ static void test_findings_asan_and_ubsan(void **state)
 	run_end e = ended(1);
 	findings_parse("==12==ERROR: AddressSanitizer: heap-use-after-free on address 0x6 at pc 0x1\n"
 	               "READ of size 4 at 0x6 thread T0\n"
-	               "    #0 use /src/uaf.c:9:10 (uaf+0x1)\n"
+	               "    #0 0x55d3a1b2c3d4 in use /src/uaf.c:9:10\n"
 	               "SUMMARY: AddressSanitizer: heap-use-after-free /src/uaf.c:9:10 in use\n"
 	               "/src/ub.c:4:7: runtime error: signed integer overflow: 2147483647 + 1\n",
 	               &e, &l);
@@ -211,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_findings_same_bug_same_key),
 		cmocka_unit_test(test_findings_libgoc_deadlock_panic_leak),
 		cmocka_unit_test(test_findings_asan_and_ubsan),
+		cmocka_unit_test(test_findings_no_debug_info_module_offsets),
 		cmocka_unit_test(test_findings_run_end_when_nothing_else),
 	};
 	return cmocka_run_group_tests_name("findings", tests, NULL, NULL);

@@ -381,7 +381,7 @@ static bool run_program(program *p, unsigned runs, double timeout_s, bool quiet,
 		if (hung || cannot_start) {
 			if (!quiet && r < runs)
 				fprintf(stderr, "goc race: %s: not run again after it %s\n", p->name,
-				        hung ? "hung" : "could not start");
+				        !hung ? "could not start" : end.stalled ? "deadlocked" : "hung");
 			break;
 		}
 	}
@@ -421,6 +421,22 @@ static void print_reports(const program *ps, size_t n)
 	}
 }
 
+/*
+ * A JSON string of s with every byte past ASCII made '?': a report cut off
+ * at the cap, or a program's binary output, must not cost the finding (an
+ * invalid UTF-8 string is no JSON string at all).
+ */
+static json_t *ascii(const char *s)
+{
+	char *copy = xstrdup(s ? s : "");
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	json_t *j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 static json_t *findings_json(const program *ps, size_t n, unsigned runs)
 {
 	json_t *progs = json_array();
@@ -428,12 +444,12 @@ static json_t *findings_json(const program *ps, size_t n, unsigned runs)
 		json_t *found = json_array();
 		for (size_t k = 0; k < ps[i].nfound; k++) {
 			const merged *m = &ps[i].found[k];
-			json_array_append_new(found, json_pack("{s:s, s:s, s:I, s:I, s:s, s:s?}", "kind", m->first.kind,
-			                                       "where", m->first.where, "runs", (json_int_t)m->runs,
+			json_array_append_new(found, json_pack("{s:o, s:o, s:I, s:I, s:o, s:s?}", "kind", ascii(m->first.kind),
+			                                       "where", ascii(m->first.where), "runs", (json_int_t)m->runs,
 			                                       "first_run", (json_int_t)m->first_run, "report",
-			                                       m->first.report, "chaos_seeds", m->seeds));
+			                                       ascii(m->first.report), "chaos_seeds", m->seeds));
 		}
-		json_array_append_new(progs, json_pack("{s:s, s:I, s:f, s:o}", "command", ps[i].name, "runs",
+		json_array_append_new(progs, json_pack("{s:o, s:I, s:f, s:o}", "command", ascii(ps[i].name), "runs",
 		                                       (json_int_t)ps[i].runs_done, "seconds", ps[i].seconds,
 		                                       "findings", found));
 	}

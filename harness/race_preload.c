@@ -212,7 +212,12 @@ static bool chaos_enabled(void)
 	return on;
 }
 
-/* As libgoc's random mode: now and then a yield, a spin of 1-10 us, or a sleep of 1 us to 1 ms. */
+/*
+ * As libgoc's random mode, with sleeps four times as often: a point in 8
+ * yields, one in 16 spins for 1-10 us, one in 16 sleeps for 1 us to 1 ms
+ * (log-uniform). A plain pthreads program reaches far fewer points than a
+ * libgoc one, which has them at every channel operation.
+ */
 static void chaos_point(void)
 {
 	if (!chaos_enabled())
@@ -234,7 +239,7 @@ static void chaos_point(void)
 		do
 			clock_gettime(CLOCK_MONOTONIC, &now);
 		while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < ns);
-	} else if (pick == 12) {
+	} else if (pick < 16) {
 		long base = 1000L << ((r >> 8) % 11);
 		ts.tv_nsec = base + (long)((r >> 32) % (uint64_t)base);
 		nanosleep(&ts, NULL);

@@ -21,7 +21,7 @@
  *                     1 ms); at GOC_CHAOS_DEPTH-1 (default 2) points drawn
  *                     among the first 4,096 of the run, the thread that
  *                     reaches one drops to the lowest priority.
- *   GOC_CHAOS_SEED=N  (decimal or 0x hex) the seed of every thread's
+ *   GOC_CHAOS_SEED=N  (a number as C writes it: 12345, 0x1f...) the seed of every thread's
  *                     draws (each thread's from the seed and the order it
  *                     first reached a point); without it, one is made
  *                     from the clock. The mode and seed in force are
