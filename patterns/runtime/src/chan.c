@@ -312,6 +312,13 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	GOC__TSAN_PRIVATE_BEGIN();
 	op->fired = fired;
 	op->result = result;
+#ifdef GOC__CHECKS
+	/* The owner is no longer blocked for good, whenever it gets to run (deadlock.c). */
+	if (atomic_exchange(&op->forever_counted, false))
+		goc__forever_end();
+	else
+		goc__progress();
+#endif
 	GOC__TSAN_PRIVATE_END();
 	/*
 	 * seq_cst: publishes fired and result to the owner's load of `woken`.
@@ -320,11 +327,7 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	 * harmless (the futex protocol tolerates spurious wake-ups, as glibc's
 	 * mutex unlock does).
 	 */
-	goc__progress();
 	GOC__TSAN_PRIVATE_BEGIN();
-	/* The owner is no longer blocked for good, whenever it gets to run (deadlock.c). */
-	if (atomic_exchange(&op->forever_counted, false))
-		goc__forever_end();
 	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
 		goc__futex_wake(&op->woken, 1);
 	GOC__TSAN_PRIVATE_END();
@@ -475,12 +478,14 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 		return true; /* DONE meanwhile; the failed seq_cst CAS acquired it */
 	/* With no deadline, sleep in slices and check for a deadlock after each (deadlock.c). */
 	bool forever = deadline == GOC_FOREVER;
+#ifdef GOC__CHECKS
 	if (forever) {
 		goc__forever_begin();
 		GOC__TSAN_PRIVATE_BEGIN();
 		atomic_store(&op->forever_counted, true);
 		GOC__TSAN_PRIVATE_END();
 	}
+#endif
 	for (;;) {
 		int rc = goc__futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, forever ? goc__forever_slice() : deadline);
 		/* Re-checked after every return: futexes wake spuriously. */
@@ -488,12 +493,14 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 		bool done = atomic_load(&op->woken) == GOC__WAKE_DONE;
 		GOC__TSAN_NOSYNC_END();
 		if (done) {
+#ifdef GOC__CHECKS
 			/* Uncounted here unless the waker did (goc__op_wake()). */
 			GOC__TSAN_PRIVATE_BEGIN();
 			bool counted = atomic_exchange(&op->forever_counted, false);
 			GOC__TSAN_PRIVATE_END();
 			if (counted)
 				goc__forever_end();
+#endif
 			return true;
 		}
 		if (rc != ETIMEDOUT)

@@ -20,7 +20,7 @@
 
 #ifdef GOC__CHECKS
 
-enum { CHAOS_OFF = 0, CHAOS_RANDOM, CHAOS_PCT };
+enum { CHAOS_UNREAD = -1, CHAOS_OFF = 0, CHAOS_RANDOM, CHAOS_PCT };
 
 /* Points among which PCT's change points are drawn, and the most it draws. */
 #define CHAOS_PCT_POINTS 4096
@@ -30,8 +30,13 @@ enum { CHAOS_OFF = 0, CHAOS_RANDOM, CHAOS_PCT };
 #define CHAOS_PCT_LEVELS 1024
 
 static pthread_once_t chaos_once = PTHREAD_ONCE_INIT;
-/* Set once by chaos_init() (pthread_once orders it before every reader), then read-only. */
-static int chaos_mode;
+/*
+ * CHAOS_UNREAD until chaos_init() has read the environment, then the mode.
+ * Relaxed: a point that sees CHAOS_OFF needs nothing else; the others go
+ * through the pthread_once that orders the settings below.
+ */
+static atomic_int chaos_mode = CHAOS_UNREAD;
+/* Set once by chaos_init() (pthread_once orders them before every reader), then read-only. */
 static uint64_t chaos_seed;
 static unsigned chaos_depth;
 static uint64_t chaos_change[CHAOS_PCT_MAX_DEPTH]; /* PCT: the change points, by global point number */
@@ -45,26 +50,20 @@ static _Thread_local bool chaos_started;
 static _Thread_local uint64_t chaos_rng;
 static _Thread_local unsigned chaos_prio;
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-static void chaos_init(void)
+/* The settings from the environment; returns the mode. */
+static int chaos_settings(void)
 {
 	const char *mode = getenv("GOC_CHAOS");
 	if (!mode || !*mode || !strcmp(mode, "off") || !strcmp(mode, "0"))
-		return;
+		return CHAOS_OFF;
+	int m;
 	if (!strcmp(mode, "random")) {
-		chaos_mode = CHAOS_RANDOM;
+		m = CHAOS_RANDOM;
 	} else if (!strcmp(mode, "pct")) {
-		chaos_mode = CHAOS_PCT;
+		m = CHAOS_PCT;
 	} else {
 		fprintf(stderr, "goc: GOC_CHAOS='%s' is not off, random or pct: no chaos\n", mode);
-		return;
+		return CHAOS_OFF;
 	}
 	const char *seed = getenv("GOC_CHAOS_SEED");
 	if (seed && *seed) {
@@ -73,7 +72,7 @@ static void chaos_init(void)
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16);
-		chaos_seed = splitmix(&s);
+		chaos_seed = goc__splitmix64(&s);
 	}
 	const char *depth = getenv("GOC_CHAOS_DEPTH");
 	chaos_depth = depth && *depth ? (unsigned)strtoul(depth, NULL, 10) : 3;
@@ -83,8 +82,15 @@ static void chaos_init(void)
 		chaos_depth = CHAOS_PCT_MAX_DEPTH;
 	uint64_t s = chaos_seed ^ 0x5043545043545043u;
 	for (unsigned i = 0; i + 1 < chaos_depth; i++)
-		chaos_change[i] = splitmix(&s) % CHAOS_PCT_POINTS;
+		chaos_change[i] = goc__splitmix64(&s) % CHAOS_PCT_POINTS;
 	fprintf(stderr, "goc: chaos %s seed 0x%llx\n", mode, (unsigned long long)chaos_seed);
+	return m;
+}
+
+/* Read the environment's settings (chaos.h); the mode is published last. */
+static void chaos_init(void)
+{
+	atomic_store_explicit(&chaos_mode, chaos_settings(), memory_order_relaxed);
 }
 
 /* Sleep ns nanoseconds, through the kernel. */
@@ -105,7 +111,7 @@ static void chaos_spin(uint64_t ns)
 /* A duration drawn log-uniformly from 1 us to 2^scale us (scale <= 10: up to about 1 ms). */
 static uint64_t log_uniform_ns(unsigned scale)
 {
-	uint64_t r = splitmix(&chaos_rng);
+	uint64_t r = goc__splitmix64(&chaos_rng);
 	unsigned doublings = scale ? (unsigned)(r % (scale + 1)) : 0;
 	uint64_t base = 1000u << doublings;
 	return base + (r >> 32) % base;
@@ -113,11 +119,11 @@ static uint64_t log_uniform_ns(unsigned scale)
 
 static void chaos_random(void)
 {
-	unsigned r = (unsigned)(splitmix(&chaos_rng) % 64);
+	unsigned r = (unsigned)(goc__splitmix64(&chaos_rng) % 64);
 	if (r < 8)
 		sched_yield();
 	else if (r < 12)
-		chaos_spin(1000 + splitmix(&chaos_rng) % 9000);
+		chaos_spin(1000 + goc__splitmix64(&chaos_rng) % 9000);
 	else if (r == 12)
 		chaos_sleep(log_uniform_ns(10));
 }
@@ -134,9 +140,9 @@ static void chaos_pct(uint64_t point)
 	 */
 	unsigned below = CHAOS_PCT_BASE + CHAOS_PCT_LEVELS - chaos_prio; /* 1 .. BASE + LEVELS */
 	unsigned scale = (unsigned)((uint64_t)below * 10 / (CHAOS_PCT_BASE + CHAOS_PCT_LEVELS));
-	if (splitmix(&chaos_rng) % (CHAOS_PCT_BASE + CHAOS_PCT_LEVELS) < below / 4)
+	if (goc__splitmix64(&chaos_rng) % (CHAOS_PCT_BASE + CHAOS_PCT_LEVELS) < below / 4)
 		chaos_sleep(log_uniform_ns(scale));
-	else if (splitmix(&chaos_rng) % 8 == 0)
+	else if (goc__splitmix64(&chaos_rng) % 8 == 0)
 		sched_yield();
 }
 
@@ -147,11 +153,11 @@ static void chaos_delay(void)
 		chaos_started = true;
 		uint64_t order = atomic_fetch_add_explicit(&chaos_threads, 1, memory_order_relaxed) + 1;
 		uint64_t s = chaos_seed ^ (order * 0x9e3779b97f4a7c15u);
-		chaos_rng = splitmix(&s);
-		chaos_prio = CHAOS_PCT_BASE + (unsigned)(splitmix(&chaos_rng) % CHAOS_PCT_LEVELS);
+		chaos_rng = goc__splitmix64(&s);
+		chaos_prio = CHAOS_PCT_BASE + (unsigned)(goc__splitmix64(&chaos_rng) % CHAOS_PCT_LEVELS);
 	}
 	uint64_t point = atomic_fetch_add_explicit(&chaos_points, 1, memory_order_relaxed);
-	if (chaos_mode == CHAOS_RANDOM)
+	if (atomic_load_explicit(&chaos_mode, memory_order_relaxed) == CHAOS_RANDOM)
 		chaos_random();
 	else
 		chaos_pct(point);
@@ -164,9 +170,12 @@ static void chaos_delay(void)
  */
 void goc_chaos_point(void)
 {
+	/* Every channel operation of a tsan or debug build comes here: with chaos off, one load. */
+	if (atomic_load_explicit(&chaos_mode, memory_order_relaxed) == CHAOS_OFF)
+		return;
 	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_once(&chaos_once, chaos_init));
-	if (chaos_mode != CHAOS_OFF)
+	if (atomic_load_explicit(&chaos_mode, memory_order_relaxed) != CHAOS_OFF)
 		chaos_delay();
 	GOC__TSAN_PRIVATE_END();
 }

@@ -59,8 +59,7 @@ void goc__forever_begin(void)
 
 void goc__forever_end(void)
 {
-	atomic_fetch_sub_explicit(&blocked_forever, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+	goc__forever_end_n(1);
 }
 
 void goc__forever_end_n(size_t n)

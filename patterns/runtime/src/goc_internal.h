@@ -255,6 +255,18 @@ goc__task *goc__task_self(void);
 void goc__blocked_enter(goc__blocked what, const void *on);
 void goc__blocked_leave(void);
 
+/*
+ * SplitMix64: the next number of the stream whose state is *s (any value;
+ * each call advances it). Seeds every random stream in libgoc.
+ */
+static inline uint64_t goc__splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
 /* A uniformly random integer in [0, n), n > 0, from the thread's own RNG. */
 uint32_t goc__rand_below(goc__task *self, uint32_t n);
 
@@ -312,12 +324,14 @@ typedef struct goc__op {
 	 */
 	goc_status result;
 	atomic_int woken;   /* GOC__WAKE_*; the futex word the owner sleeps on */
+#ifdef GOC__CHECKS
 	/*
 	 * The owner waits with no deadline and is counted blocked for good
 	 * (deadlock.c): whoever exchanges it to false, the waker or the owner,
 	 * uncounts it. Both touch it privately for TSan.
 	 */
 	atomic_bool forever_counted;
+#endif
 } goc__op;
 
 enum { GOC__OP_WAITING = 0, GOC__OP_CLAIMED, GOC__OP_TIMEDOUT };

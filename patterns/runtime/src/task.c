@@ -224,21 +224,14 @@ static uint64_t id_next(void)
 	return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1;
 }
 
-static uint64_t splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return x ^ (x >> 31);
-}
-
 /* Fill in a zeroed record for the calling thread and list it. */
 static void record_init(goc__task *t, int kind)
 {
 	uint64_t id = id_next();
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t rng = splitmix64(id ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32));
+	uint64_t seed = id ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
+	uint64_t rng = goc__splitmix64(&seed);
 	/* Relaxed, all three: the record is not shared until registry_link() publishes it. */
 	atomic_store_explicit(&t->id, id, memory_order_relaxed);
 	atomic_store_explicit(&t->kind, kind, memory_order_relaxed);

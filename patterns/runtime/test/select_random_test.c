@@ -41,18 +41,10 @@
 static uint64_t seed;
 static long iteration_now = -1; /* where a test stopped, for its report */
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 /* A uniformly random integer in [0, n), n > 0 (bias negligible for small n). */
 static unsigned below(uint64_t *s, unsigned n)
 {
-	return (unsigned)(splitmix(s) % n);
+	return (unsigned)(goc__splitmix64(s) % n);
 }
 
 static int64_t budget_ns(void)
@@ -578,7 +570,7 @@ static void test_select_random_with_peers(void **state)
 	bool ok = true;
 	while (ok && goc_now() < end) {
 		memset(&r, 0, sizeof r);
-		r.seed = splitmix(&rng);
+		r.seed = goc__splitmix64(&rng);
 		static const size_t caps[] = { 0, 0, 1, 4 };
 		for (int c = 0; c < DATA_CHANS; c++)
 			assert_non_null(r.data[c] = goc_chan_make(sizeof(long), caps[below(&rng, 4)]));
@@ -630,7 +622,7 @@ int main(void)
 		seed = strtoull(env, NULL, 0);
 	} else {
 		uint64_t s = (uint64_t)goc_now() ^ ((uint64_t)getpid() << 32);
-		seed = splitmix(&s);
+		seed = goc__splitmix64(&s);
 	}
 	printf("select_random_test: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", (unsigned long long)seed,
 	       (unsigned long long)seed);
