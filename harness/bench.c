@@ -81,6 +81,39 @@ static const char bench_usage[] =
 	"output; the rest still ran), 2 bad command line or scenario, 130 interrupted.\n";
 
 /*
+ * The notes of the chosen scenarios that have one: NOTES/NAME.md beside the
+ * scenario's file (scenarios/README.md), as one paragraph, by name.
+ */
+static json_t *scenario_notes(const scenario **chosen, size_t n)
+{
+	json_t *notes = json_object();
+	for (size_t i = 0; i < n; i++) {
+		char *dir = xstrdup(chosen[i]->file);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		char *path = xasprintf("%s/notes/%s.md", slash ? dir : ".", chosen[i]->name);
+		char *text = file_read(path, NULL);
+		if (!text && errno != ENOENT)
+			goc_warn("bench: %s: %s (the scenario's note is left out)", path, strerror(errno));
+		if (text) {
+			/* One paragraph: line breaks become spaces, the last one goes. */
+			for (char *c = text; *c; c++)
+				if (*c == '\n')
+					*c = ' ';
+			size_t len = strlen(text);
+			while (len && text[len - 1] == ' ')
+				text[--len] = '\0';
+			json_object_set_new(notes, chosen[i]->name, json_string(text));
+		}
+		free(text);
+		free(path);
+		free(dir);
+	}
+	return notes;
+}
+
+/*
  * --with go: put scenario s's Go twin into its points' groups (`groups`,
  * as bench_expand() made them, one per point, in the same order), after the C
  * variants. -1 after a message if the Go program is not built.
@@ -240,6 +273,7 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 	free(snames);
 	if (test_summary)
 		json_object_set(r.results, "tests", test_summary);
+	json_object_set_new(r.results, "notes", scenario_notes(chosen, nchosen));
 	if (with_go) {
 		char *go_version_argv[] = { "go", "version", NULL };
 		char *go_version = run_first_line(go_version_argv);

@@ -298,6 +298,11 @@ static void test_bench_with_go_same_invocation(void **state)
 	scenario_file(s, "fake.ini",
 	              "[a]\ntarget = fake\nvariants = ok, crash\ngo = fakego\ngo.variants = ok\nsuites = t\n"
 	              "runs = 3\nwarmup = 0\n");
+	/* A note beside the scenario file goes into the run, as one paragraph. */
+	char *notes = xasprintf("%s/notes", s->scenarios);
+	assert_int_equal(mkdir_p(notes, 0755), 0);
+	scenario_file(s, "notes/a.md", "Why it is so,\nin two lines.\n");
+	free(notes);
 	strbuf out = { 0 }, err = { 0 };
 	char *argv[] = { getenv("GOC_BIN"), "--build", s->build, "--scenarios", s->scenarios, "--results",
 	                 s->results, "--go-dir", s->dir, "bench", "--with", "go", "a", NULL };
@@ -317,7 +322,17 @@ static void test_bench_with_go_same_invocation(void **state)
 	}
 	assert_string_equal(json_string_value(json_object_get(json_array_get(points, 2), "status")), "ok");
 	assert_non_null(json_object_get(json_object_get(run, "tools"), "go"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(run, "notes"), "a")),
+	                    "Why it is so, in two lines.");
 	json_decref(run);
+	/* The report prints it under the scenario's facts. */
+	char *md = xasprintf("%s/R.md", s->dir);
+	assert_int_equal(goc(s, &out, &err, "report", "--out", md, NULL), 0);
+	char *text = file_read(md, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "**Why:** Why it is so, in two lines."));
+	free(text);
+	free(md);
 	sb_free(&out);
 	sb_free(&err);
 

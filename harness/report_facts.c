@@ -146,44 +146,6 @@ static void fact_knob(strbuf *f, const report *r, const rscenario *s, const rpoi
 	free(steps);
 }
 
-/*
- * What the figures alone cannot say, for the scenarios that need a why:
- * appended to their "what this shows" line. The one place for such notes
- * until scenarios can carry their own.
- */
-static const struct scenario_note {
-	const char *scenario, *note;
-} scenario_notes[] = {
-	{ "counters",
-	  "Which lock wins depends on how many tasks contend for it (measured on the 2-vCPU machine): alone, "
-	  "the spin mutex (try, spin, then sleep on a futex, as Go's sync.Mutex does) beats sync.Mutex and glibc's "
-	  "default mutex, whose calls dispatch on the mutex type first; at 2 threads Go's sync.Mutex beats every C "
-	  "lock, because a goroutine that finds it held spins briefly and then parks in Go's scheduler, so the "
-	  "holder keeps its CPU and the counter's cache line and runs on uncontended, while two C threads that "
-	  "both run pass the lock's and the counter's line between the CPUs; at 4 and 8 threads, more than the "
-	  "CPUs, the C locks win (the spin mutex usually first), while Go's mutex slows down as more goroutines "
-	  "park on it and are woken through the scheduler. glibc's rwlock loses to sync.RWMutex at 2 threads and "
-	  "more (its write lock never spins and takes more atomic steps), while rwspin, sync.RWMutex's algorithm "
-	  "built in C on the spin mutex, runs level with it: the loss is glibc's design, not C's. The atomic "
-	  "beats every lock, and sharded beats everything: no line is shared" },
-	{ "counters-read-mostly",
-	  "\"RWMutex for read-heavy workloads\" holds for Go's sync.RWMutex only with more goroutines than CPUs "
-	  "(4 and 8 here): readers then never park behind each other, as they do behind a sync.Mutex, while at 1 "
-	  "and 2 the RWMutex's extra atomic steps cost as much as it saves; rwspin, the same algorithm in C, "
-	  "behaves alike. It does not hold for glibc's rwlock, which is never clearly faster than glibc's mutex: "
-	  "a read lock and unlock still write the lock's cache line, so readers on two CPUs pass it back and "
-	  "forth as writers do, and glibc's read unlock takes more steps than one atomic add. An atomic load, "
-	  "which writes nothing, is ten times faster than any lock" },
-};
-
-static const char *scenario_note_for(const char *scenario)
-{
-	for (size_t i = 0; i < sizeof scenario_notes / sizeof scenario_notes[0]; i++)
-		if (!strcmp(scenario_notes[i].scenario, scenario))
-			return scenario_notes[i].note;
-	return NULL;
-}
-
 void report_md_summary(strbuf *md, const report *r, const rscenario *s)
 {
 	for (size_t src = 0; src < r->nruns; src++) {
@@ -212,10 +174,12 @@ void report_md_summary(strbuf *md, const report *r, const rscenario *s)
 			report_fmt_ns(med, sizeof med, k->median);
 			sb_printf(&f, "%s ns/op, with no other variant, knob value or Go baseline to compare it with", med);
 		}
-		const char *note = scenario_note_for(s->name);
-		sb_printf(md, ":** %s.%s%s%s\n\n", f.len ? f.s : "no C point succeeded, so there is nothing to compare",
-		          note ? " " : "", note ? note : "", note ? "." : "");
+		sb_printf(md, ":** %s.\n\n", f.len ? f.s : "no C point succeeded, so there is nothing to compare");
 		sb_free(&f);
+		/* The scenario's own note (scenarios/notes/NAME.md), as the run recorded it: why, not what. */
+		const char *note = json_string_value(json_object_get(json_object_get(r->runs[src], "notes"), s->name));
+		if (note)
+			sb_printf(md, "**Why:** %s\n\n", note);
 	}
 }
 
