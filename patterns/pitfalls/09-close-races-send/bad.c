@@ -6,8 +6,8 @@
  * channel from the receiving side. Nothing orders that close with the
  * ticker's next send: the ticker is always about to send, or blocked in a
  * send, and a send on a closed channel panics. (Go's race detector reports
- * the close and the send as a race too; in libgoc both are synchronized
- * calls, so only the panic tells.)
+ * the close and the send as a race too, and so does a TSan build of libgoc
+ * when it sees the race before the panic ends the run.)
  *
  * Detector: libgoc's panic: "panic: send on closed channel", then abort()
  * (SIGABRT), in practically every run.
