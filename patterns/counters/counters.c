@@ -719,41 +719,39 @@ static bool counter_make(run_shared *sh, size_t tasks, size_t cap)
 	}
 }
 
-/* The count once every adder is done (chan: this stops the owner), and the counter released. */
-static uint64_t counter_finish(run_shared *sh)
+/*
+ * The count once every adder is done; part of the timed run (chan: this
+ * stops the owner, which has the last increments to take in first).
+ */
+static uint64_t counter_count(run_shared *sh)
 {
-	uint64_t n = 0;
 	switch (sh->variant) {
-	case GOC_COUNTERS_UNSAFE: n = goc_unsafe_counter_load(&sh->c.u); break;
+	case GOC_COUNTERS_UNSAFE: return goc_unsafe_counter_load(&sh->c.u);
 	case GOC_COUNTERS_MUTEX:
-	case GOC_COUNTERS_ADAPTIVE:
-		n = goc_mutex_counter_load(&sh->c.m);
-		goc_mutex_counter_destroy(&sh->c.m);
-		break;
-	case GOC_COUNTERS_SPIN:
-		n = goc_spin_counter_load(&sh->c.s);
-		goc_spin_counter_destroy(&sh->c.s);
-		break;
-	case GOC_COUNTERS_RWLOCK:
-		n = goc_rw_counter_load(&sh->c.rw);
-		goc_rw_counter_destroy(&sh->c.rw);
-		break;
-	case GOC_COUNTERS_RWSPIN:
-		n = goc_spin_rw_counter_load(&sh->c.srw);
-		goc_spin_rw_counter_destroy(&sh->c.srw);
-		break;
-	case GOC_COUNTERS_ATOMIC: n = goc_atomic_counter_load(&sh->c.a); break;
-	case GOC_COUNTERS_CHAN:
-		n = goc_chan_counter_stop(sh->chan);
-		goc_chan_counter_free(sh->chan);
-		break;
-	case GOC_COUNTERS_SHARDED:
-		n = goc_sharded_counter_load(sh->sharded);
-		goc_sharded_counter_free(sh->sharded);
-		break;
-	default: break;
+	case GOC_COUNTERS_ADAPTIVE: return goc_mutex_counter_load(&sh->c.m);
+	case GOC_COUNTERS_SPIN: return goc_spin_counter_load(&sh->c.s);
+	case GOC_COUNTERS_RWLOCK: return goc_rw_counter_load(&sh->c.rw);
+	case GOC_COUNTERS_RWSPIN: return goc_spin_rw_counter_load(&sh->c.srw);
+	case GOC_COUNTERS_ATOMIC: return goc_atomic_counter_load(&sh->c.a);
+	case GOC_COUNTERS_CHAN: return goc_chan_counter_stop(sh->chan);
+	case GOC_COUNTERS_SHARDED: return goc_sharded_counter_load(sh->sharded);
+	default: return 0;
 	}
-	return n;
+}
+
+/* Release the counter counter_make() made, after counter_count(); not timed. */
+static void counter_release(run_shared *sh)
+{
+	switch (sh->variant) {
+	case GOC_COUNTERS_MUTEX:
+	case GOC_COUNTERS_ADAPTIVE: goc_mutex_counter_destroy(&sh->c.m); break;
+	case GOC_COUNTERS_SPIN: goc_spin_counter_destroy(&sh->c.s); break;
+	case GOC_COUNTERS_RWLOCK: goc_rw_counter_destroy(&sh->c.rw); break;
+	case GOC_COUNTERS_RWSPIN: goc_spin_rw_counter_destroy(&sh->c.srw); break;
+	case GOC_COUNTERS_CHAN: goc_chan_counter_free(sh->chan); break;
+	case GOC_COUNTERS_SHARDED: goc_sharded_counter_free(sh->sharded); break;
+	default: break; /* unsafe and atomic hold nothing to release */
+	}
 }
 
 static void wait_or_panic(goc_wg *wg)
@@ -818,8 +816,9 @@ goc_status goc_counters_run(const goc_counters_config *cfg, goc_counters_report 
 	int64_t t0 = goc_now();
 	goc_chan_close(gate);
 	wait_or_panic(&sh->done);
-	report->count = counter_finish(sh);
+	report->count = counter_count(sh);
 	report->elapsed_ns = goc_now() - t0;
+	counter_release(sh);
 
 	for (size_t k = 0; k < cfg->tasks; k++) {
 		report->writes += tasks[k].writes;

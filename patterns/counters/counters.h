@@ -268,7 +268,7 @@ typedef struct goc_counters_report {
 	uint64_t reads;      /* reads done */
 	uint64_t bad_reads;  /* reads below the task's previous read or its own increments so far, or above `writes` */
 	uint64_t read_sum;   /* the sum of the values read (keeps the reads honest) */
-	int64_t elapsed_ns;  /* from the start gate's opening to the last task joined */
+	int64_t elapsed_ns;  /* from the start gate's opening to the count taken (chan: its owner stopped) */
 } goc_counters_report;
 
 /* The increments a run of `ops` operations over `tasks` tasks with `reads` percent reads does. */

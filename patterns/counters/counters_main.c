@@ -53,7 +53,7 @@ int main(int argc, char *argv[])
 	};
 	probe_cli cli = {
 		.prog = "counters",
-		.summary = "one counter shared by T tasks, seven ways and the pitfall (goc's standard workload W4)",
+		.summary = "one counter shared by T tasks, eight ways and the pitfall (goc's standard workload W4)",
 		.opts = opts,
 		.nopts = sizeof opts / sizeof opts[0],
 		.epilog = "Variants: mutex (glibc's default mutex), adaptive (PTHREAD_MUTEX_ADAPTIVE_NP),\n"

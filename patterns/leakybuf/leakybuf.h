@@ -101,15 +101,16 @@ typedef struct goc_leaky_stats {
 	uint64_t bad;        /* buffers whose contents were not what the client wrote for them */
 	uint64_t checksum;   /* sum of every buffer's checksum */
 	goc_pool_counts counts;  /* after the run and a drain of the list */
-	int64_t elapsed_ns;  /* from both tasks started to both returned */
-	goc_status status;   /* GOC_OK, or GOC_NOMEM (no buffer, channel or task) */
+	int64_t elapsed_ns;  /* from the start gate's opening (both tasks waiting at it) to both returned */
 } goc_leaky_stats;
 
 /*
  * Run W9: a client task gets a buffer, fills buffer i with a pattern of i,
  * sends (i, buffer) to a server task over a channel of chan_cap; the server
  * checks the buffer's contents, adds its checksum and puts the buffer back.
- * Returns GOC_OK, or GOC_NOMEM (and *out says how far it went).
+ * Both tasks start at a gate opened once both wait at it, where the clock
+ * starts. Returns GOC_OK, or GOC_NOMEM when a buffer, channel or task could
+ * not be had (then *out says how far it went and is not to be verified).
  */
 goc_status goc_leaky_run(const goc_leaky_opts *o, goc_leaky_stats *out);
 
@@ -122,7 +123,7 @@ uint64_t goc_leaky_expected_one(size_t nwords, uint64_t seq);
 uint64_t goc_leaky_expected_all(size_t nwords, uint64_t n);
 
 /*
- * True if the run is right: every buffer checked and each one's contents
+ * True if a run that returned GOC_OK is right: every buffer checked and each one's contents
  * its own, the total checksum the expected one, allocations == frees.
  * Otherwise false with one line in why[0..len).
  */

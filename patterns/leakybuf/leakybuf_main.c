@@ -8,8 +8,8 @@
  * of capacity 100, Go's leaky buffer), `malloc` (none: allocate and free
  * every time) or `stack` (a lock-free LIFO stack of at most 100, which
  * hands back the buffer put last, still warm in the cache). The pool counts
- * every allocation and free itself. A run is timed from both tasks started
- * to both returned and checks, before it prints its one JSON line, that
+ * every allocation and free itself. A run is timed from a start gate,
+ * opened once both tasks wait at it, to both returned and checks, before it prints its one JSON line, that
  * every buffer arrived holding what was written for it, that the total
  * checksum is the expected one, and that allocations == frees once the
  * free list is emptied. scenarios/go/leakybuf is the same program in Go.
@@ -72,13 +72,12 @@ int main(int argc, char *argv[])
 		.buffers = size, .buf_size = LEAKY_BUF_SIZE, .free_cap = (size_t)free_cap, .chan_cap = (size_t)cap,
 	};
 	goc_leaky_stats s;
-	(void)goc_leaky_run(&o, &s);
+	goc_status st = goc_leaky_run(&o, &s);
+	if (st != GOC_OK)
+		return probe_error("the run could not be done (%s)", goc_status_str(st));
 	char why[256];
-	if (!goc_leaky_verify(&s, &o, why, sizeof why)) {
-		if (s.status != GOC_OK)
-			return probe_error("%s", why);
+	if (!goc_leaky_verify(&s, &o, why, sizeof why))
 		return probe_check_failed("%s", why);
-	}
 
 	probe_result r;
 	probe_result_init(&r, "leakybuf", variant, size, s.elapsed_ns);

@@ -2,19 +2,22 @@
  * leakybuf_stress_test.c - the pools under concurrent gets and puts, round
  * after round, and the W9 run with random shapes. In a hammer round,
  * getters take buffers, stamp each with a token of their own (thread and
- * counter) in every word, and pass it over a channel to putters, which
- * check the stamp is intact before putting the buffer back: a buffer handed
- * to two holders at once, or reused while still held, shows as a broken
- * stamp. The free list takes several getters and putters; the stack one
+ * counter) in every word, and pass the token and the buffer over a channel
+ * to putters, which check every word still holds the token before putting
+ * the buffer back: a buffer handed to two holders at once, or reused while
+ * still held, shows as a broken stamp. The free list takes several getters and putters; the stack one
  * getter (its rule) and several putters; malloc any. Each round checks no
  * stamp broke, the counts balance (allocations == frees after the pool is
  * drained, allocations + reuses == gets), and, through the sanitizers, no
- * race and no leak.
+ * race and no leak. The seed is printed at the start and named by every
+ * failure; GOC_TEST_SEED replays one.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "goc_test.h"
 #include "leakybuf.h"
@@ -23,7 +26,7 @@ enum { WORDS = 32, MAX_GETTERS = 3, MAX_PUTTERS = 3 };
 
 typedef struct hammer {
 	goc_bufpool *pool;
-	goc_chan *pass;           /* uint64_t * elements, getters -> putters */
+	goc_chan *pass;           /* stamped elements, getters -> putters */
 	goc_wg getters, putters;
 } hammer;
 
@@ -33,6 +36,12 @@ typedef struct role {
 	uint64_t count;           /* getter: buffers to take */
 	uint64_t moved, broken, nomem;  /* written by the task, read after its wg */
 } role;
+
+/* A buffer and the token its getter wrote into every word. */
+typedef struct stamped {
+	uint64_t token;
+	uint64_t *buf;
+} stamped;
 
 static void getter_task(void *arg)
 {
@@ -46,7 +55,8 @@ static void getter_task(void *arg)
 		uint64_t token = r->id << 40 | i;
 		for (int w = 0; w < WORDS; w++)
 			b[w] = token;
-		(void)goc_chan_send(r->h->pass, &b, GOC_FOREVER);
+		stamped m = { token, b };
+		(void)goc_chan_send(r->h->pass, &m, GOC_FOREVER);
 		r->moved++;
 	}
 	goc_wg_done(&r->h->getters);
@@ -55,12 +65,12 @@ static void getter_task(void *arg)
 static void putter_task(void *arg)
 {
 	role *r = arg;
-	uint64_t *b;
-	while (goc_chan_recv(r->h->pass, &b, GOC_FOREVER) == GOC_OK) {
-		for (int w = 1; w < WORDS; w++)
-			if (b[w] != b[0])
+	stamped m;
+	while (goc_chan_recv(r->h->pass, &m, GOC_FOREVER) == GOC_OK) {
+		for (int w = 0; w < WORDS; w++)
+			if (m.buf[w] != m.token)
 				r->broken++;
-		goc_bufpool_put(r->h->pool, b);
+		goc_bufpool_put(r->h->pool, m.buf);
 		r->moved++;
 	}
 	goc_wg_done(&r->h->putters);
@@ -74,18 +84,44 @@ static uint64_t next(uint64_t *s)
 	return *s;
 }
 
+/*
+ * The run's seed: GOC_TEST_SEED (decimal or 0x hex) replays one, else one is
+ * drawn from the clock and the process id. main() prints it, and every
+ * failure message names it.
+ */
+static uint64_t seed;
+
+static void seed_init(const char *prog)
+{
+	const char *env = getenv("GOC_TEST_SEED");
+	if (env && *env)
+		seed = strtoull(env, NULL, 0);
+	else
+		seed = (uint64_t)goc_now() * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
+	printf("%s: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", prog, (unsigned long long)seed,
+	       (unsigned long long)seed);
+	fflush(stdout);
+}
+
+/* A test's own stream of the seed, never 0 (xorshift stays at 0). */
+static uint64_t stream(uint64_t salt)
+{
+	uint64_t s = seed ^ salt;
+	return s ? s : salt;
+}
+
 static void test_stress_pools_concurrent_get_put_no_double_handout(void **state)
 {
 	(void)state;
 	static const goc_pool_kind kinds[] = { GOC_POOL_FREELIST, GOC_POOL_MALLOC, GOC_POOL_STACK };
-	uint64_t rng = 0x9e3779b97f4a7c15u ^ (uint64_t)goc_now();
+	uint64_t rng = stream(0x9e3779b97f4a7c15u);
 	long rounds = goc_test_scaled(200);
 	for (long round = 0; round < rounds; round++) {
 		goc_pool_kind kind = kinds[next(&rng) % 3];
 		size_t ng = kind == GOC_POOL_STACK ? 1 : 1 + next(&rng) % MAX_GETTERS;
 		size_t np = 1 + next(&rng) % MAX_PUTTERS;
 		hammer h = { .pool = goc_bufpool_make(kind, WORDS * sizeof(uint64_t), next(&rng) % 8),
-			     .pass = goc_chan_make(sizeof(uint64_t *), next(&rng) % 5) };
+			     .pass = goc_chan_make(sizeof(stamped), next(&rng) % 5) };
 		assert_non_null(h.pool);
 		assert_non_null(h.pass);
 		goc_wg_init(&h.getters);
@@ -118,8 +154,8 @@ static void test_stress_pools_concurrent_get_put_no_double_handout(void **state)
 			broken += ps[i].broken;
 		}
 		if (broken)
-			fail_msg("round %ld (kind %d): %llu words of buffers changed while held", round, (int)kind,
-			         (unsigned long long)broken);
+			fail_msg("seed 0x%llx round %ld (kind %d): %llu words of buffers changed while held",
+			         (unsigned long long)seed, round, (int)kind, (unsigned long long)broken);
 		assert_int_equal(moved_in, gets);
 		assert_int_equal(moved_out, gets);
 		goc_bufpool_drain(h.pool);
@@ -137,7 +173,7 @@ static void test_stress_run_random_shapes_verify(void **state)
 {
 	(void)state;
 	static const goc_pool_kind kinds[] = { GOC_POOL_FREELIST, GOC_POOL_MALLOC, GOC_POOL_STACK };
-	uint64_t rng = 0x2545f4914f6cdd1du ^ (uint64_t)goc_now();
+	uint64_t rng = stream(0x2545f4914f6cdd1du);
 	long rounds = goc_test_scaled(100);
 	for (long round = 0; round < rounds; round++) {
 		goc_leaky_opts o = { .kind = kinds[next(&rng) % 3], .buffers = 1 + next(&rng) % 1000,
@@ -147,13 +183,15 @@ static void test_stress_run_random_shapes_verify(void **state)
 		assert_int_equal(goc_leaky_run(&o, &s), GOC_OK);
 		char why[256] = "";
 		if (!goc_leaky_verify(&s, &o, why, sizeof why))
-			fail_msg("round %ld (kind %d, %llu buffers of %zu bytes, list %zu, chan %zu): %s", round,
-			         (int)o.kind, (unsigned long long)o.buffers, o.buf_size, o.free_cap, o.chan_cap, why);
+			fail_msg("seed 0x%llx round %ld (kind %d, %llu buffers of %zu bytes, list %zu, chan %zu): %s",
+			         (unsigned long long)seed, round, (int)o.kind, (unsigned long long)o.buffers, o.buf_size,
+			         o.free_cap, o.chan_cap, why);
 	}
 }
 
 int main(void)
 {
+	seed_init("leakybuf_stress_test");
 	const struct CMUnitTest tests[] = {
 		GOC_TEST(test_stress_pools_concurrent_get_put_no_double_handout),
 		GOC_TEST(test_stress_run_random_shapes_verify),

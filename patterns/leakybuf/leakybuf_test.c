@@ -223,7 +223,7 @@ static void test_verify_each_fault_named(void **state)
 	(void)state;
 	goc_leaky_opts o = { .kind = GOC_POOL_FREELIST, .buffers = 10, .buf_size = 4096, .free_cap = 100, .chan_cap = 16 };
 	goc_leaky_stats good = { .buffers = 10, .bad = 0, .checksum = goc_leaky_expected_all(512, 10),
-		                 .counts = { .allocs = 3, .frees = 3, .reused = 7 }, .elapsed_ns = 1, .status = GOC_OK };
+		                 .counts = { .allocs = 3, .frees = 3, .reused = 7 }, .elapsed_ns = 1 };
 	char why[256] = "";
 	assert_true(goc_leaky_verify(&good, &o, why, sizeof why));
 	goc_leaky_stats s = good;
@@ -245,9 +245,16 @@ static void test_verify_each_fault_named(void **state)
 	s = good;
 	s.counts.reused = 6;
 	assert_false(goc_leaky_verify(&s, &o, why, sizeof why));
+	assert_non_null(strstr(why, "buffers got (3 allocated + 6 reused): expected 10, got 9"));
+	/*
+	 * A run that could not be done says so by its return value (GOC_NOMEM),
+	 * which callers look at before verifying; what it leaves in the stats,
+	 * buffers short of N, fails verification all the same.
+	 */
 	s = good;
-	s.status = GOC_NOMEM;
+	s.buffers = 0;
 	assert_false(goc_leaky_verify(&s, &o, why, sizeof why));
+	assert_non_null(strstr(why, "buffers checked: expected 10, got 0"));
 }
 
 int main(void)

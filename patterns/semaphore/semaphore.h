@@ -18,7 +18,10 @@
  *
  * Panics "semaphore: released more than held" on a release with no unit
  * held (GOC_LIMIT_POSIX sees it only when no other release overlaps, since
- * sem_t has no bound of its own to check against).
+ * sem_t has no bound of its own to check against). Acquire, release and
+ * held panic "semaphore: unknown limiter kind N" on a limiter whose kind is
+ * none of the three (never one that goc_limiter_make() returned, unless
+ * its memory was overwritten).
  *
  * Ordering: a release happens-before the acquire that takes its unit
  * returns GOC_OK (for GOC_LIMIT_CHAN through the channel's k-th receive
@@ -117,15 +120,15 @@ typedef struct goc_limit_stats {
 	uint64_t cycles;           /* cycles completed (critical sections entered) */
 	uint64_t max_in_flight;    /* the gauge's maximum */
 	uint64_t held_after;       /* units held once every task has returned (must be 0) */
-	int64_t elapsed_ns;        /* from the start gate's opening to the last task's return */
-	goc_status status;         /* GOC_OK, or GOC_NOMEM: a task could not be started */
+	int64_t elapsed_ns;        /* from the start gate's opening (every task waiting at it) to the last task's return */
 } goc_limit_stats;
 
 /*
  * Run the workload on `l` (which must have no unit held) and fill *out.
  * Returns GOC_OK, or GOC_NOMEM when the tasks could not be started (then
- * *out is filled as far as the run went and the run is not to be trusted).
- * Blocks until every task it started has returned. Panics when o->tasks is 0.
+ * *out is filled as far as the run went and the run is not to be trusted:
+ * do not verify it). Blocks until every task it started has returned.
+ * Panics when o->tasks is 0.
  */
 goc_status goc_limit_run(goc_limiter *l, const goc_limit_opts *o, goc_limit_stats *out);
 
@@ -136,7 +139,7 @@ goc_status goc_limit_run(goc_limiter *l, const goc_limit_opts *o, goc_limit_stat
 uint64_t goc_limit_reach(const goc_limit_opts *o, size_t limit);
 
 /*
- * True if the run kept `limit`: every cycle done, the maximum in flight at
+ * True if a run that returned GOC_OK kept `limit`: every cycle done, the maximum in flight at
  * most `limit` and at least goc_limit_reach(), no unit left held. Otherwise
  * false, with one line saying what was wrong in why[0..len).
  */

@@ -6,8 +6,8 @@
  * idiom, a buffered channel of capacity K), `goc` (libgoc's goc_sem) or
  * `posix` (sem_t). `--form spawn` limits task creation instead: T spawners
  * each acquire before starting a task, and the task releases when it ends
- * (N tasks in all; 100,000 by default). A run is timed from the start gate
- * to the last task's return and checks, before it prints its one JSON line,
+ * (N tasks in all; 100,000 by default). A run is timed from the start gate,
+ * opened once every task waits at it, to the last task's return and checks, before it prints its one JSON line,
  * that every cycle was done, that the maximum in flight never exceeded K
  * and did reach K (or T, if fewer could be in at once), and that no unit is
  * left held. scenarios/go/semaphore is the same program in Go.
@@ -79,14 +79,13 @@ int main(int argc, char *argv[])
 	goc_limit_opts o = { .form = spawn ? GOC_FORM_SPAWN : GOC_FORM_WORKERS, .tasks = (size_t)tasks,
 		             .cycles = size };
 	goc_limit_stats s;
-	(void)goc_limit_run(l, &o, &s);
+	goc_status st = goc_limit_run(l, &o, &s);
 	goc_limiter_free(l);
+	if (st != GOC_OK)
+		return probe_error("the run could not start its tasks (%s)", goc_status_str(st));
 	char why[256];
-	if (!goc_limit_verify(&s, &o, (size_t)limit, why, sizeof why)) {
-		if (s.status != GOC_OK)
-			return probe_error("%s", why);
+	if (!goc_limit_verify(&s, &o, (size_t)limit, why, sizeof why))
 		return probe_check_failed("%s", why);
-	}
 
 	probe_result r;
 	probe_result_init(&r, "semaphore", variant, size, s.elapsed_ns);

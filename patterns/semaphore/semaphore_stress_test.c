@@ -10,14 +10,18 @@
  * allows (OK, WOULDBLOCK for a try, TIMEOUT for a deadline, CANCELED for a
  * context); no unit is left held, and K tries then succeed and the next
  * would block, so timeouts and cancellations left the count right; and,
- * through the fixture and the sanitizers, no task leaks and no race.
+ * through the fixture and the sanitizers, no task leaks and no race. The
+ * seed is printed at the start and named by every failure; GOC_TEST_SEED
+ * replays one.
  */
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "goc_test.h"
 #include "semaphore.h"
@@ -48,6 +52,32 @@ static uint64_t next(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
+}
+
+/*
+ * The run's seed: GOC_TEST_SEED (decimal or 0x hex) replays one, else one is
+ * drawn from the clock and the process id. main() prints it, and every
+ * failure message names it.
+ */
+static uint64_t seed;
+
+static void seed_init(const char *prog)
+{
+	const char *env = getenv("GOC_TEST_SEED");
+	if (env && *env)
+		seed = strtoull(env, NULL, 0);
+	else
+		seed = (uint64_t)goc_now() * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
+	printf("%s: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", prog, (unsigned long long)seed,
+	       (unsigned long long)seed);
+	fflush(stdout);
+}
+
+/* A test's own stream of the seed, never 0 (xorshift stays at 0). */
+static uint64_t stream(uint64_t salt)
+{
+	uint64_t s = seed ^ salt;
+	return s ? s : salt;
 }
 
 static void work_task(void *arg)
@@ -96,7 +126,7 @@ static void test_stress_limiters_random_mix_keep_limit_and_count(void **state)
 {
 	(void)state;
 	static const goc_limit_kind kinds[] = { GOC_LIMIT_CHAN, GOC_LIMIT_SEM, GOC_LIMIT_POSIX };
-	uint64_t rng = 0x9e3779b97f4a7c15u ^ (uint64_t)goc_now();
+	uint64_t rng = stream(0x9e3779b97f4a7c15u);
 	long rounds = goc_test_scaled(300);
 	for (long round = 0; round < rounds; round++) {
 		goc_limit_kind kind = kinds[next(&rng) % 3];
@@ -121,11 +151,12 @@ static void test_stress_limiters_random_mix_keep_limit_and_count(void **state)
 		assert_int_equal(goc_test_canceler_wait(&c, goc_test_ms(10000)), GOC_OK);
 		for (size_t i = 0; i < nt; i++)
 			if (ws[i].bad)
-				fail_msg("round %ld: task %zu saw %d statuses its acquire form does not allow", round, i,
-				         ws[i].bad);
+				fail_msg("seed 0x%llx round %ld: task %zu saw %d statuses its acquire form does not allow",
+				         (unsigned long long)seed, round, i, ws[i].bad);
 		uint64_t max = atomic_load_explicit(&r.max, memory_order_relaxed);
 		if (max > k)
-			fail_msg("round %ld: %llu in flight with a limit of %zu", round, (unsigned long long)max, k);
+			fail_msg("seed 0x%llx round %ld: %llu in flight with a limit of %zu", (unsigned long long)seed, round,
+			         (unsigned long long)max, k);
 		assert_int_equal(goc_limiter_held(r.l), 0);
 		for (size_t i = 0; i < k; i++)
 			assert_int_equal(goc_limiter_acquire(r.l, GOC_NOWAIT), GOC_OK);
@@ -143,7 +174,7 @@ static void test_stress_run_random_shapes_verify(void **state)
 {
 	(void)state;
 	static const goc_limit_kind kinds[] = { GOC_LIMIT_CHAN, GOC_LIMIT_SEM, GOC_LIMIT_POSIX };
-	uint64_t rng = 0x2545f4914f6cdd1du ^ (uint64_t)goc_now();
+	uint64_t rng = stream(0x2545f4914f6cdd1du);
 	long rounds = goc_test_scaled(60);
 	for (long round = 0; round < rounds; round++) {
 		size_t k = 1 + next(&rng) % 8;
@@ -156,13 +187,14 @@ static void test_stress_run_random_shapes_verify(void **state)
 		goc_limiter_free(l);
 		char why[256] = "";
 		if (!goc_limit_verify(&s, &o, k, why, sizeof why))
-			fail_msg("round %ld (K %zu, %zu tasks, %llu cycles, form %d): %s", round, k, o.tasks,
-			         (unsigned long long)o.cycles, (int)o.form, why);
+			fail_msg("seed 0x%llx round %ld (K %zu, %zu tasks, %llu cycles, form %d): %s",
+			         (unsigned long long)seed, round, k, o.tasks, (unsigned long long)o.cycles, (int)o.form, why);
 	}
 }
 
 int main(void)
 {
+	seed_init("semaphore_stress_test");
 	const struct CMUnitTest tests[] = {
 		GOC_TEST(test_stress_limiters_random_mix_keep_limit_and_count),
 		GOC_TEST(test_stress_run_random_shapes_verify),

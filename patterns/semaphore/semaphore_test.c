@@ -6,21 +6,21 @@
  * and releasing them frees exactly that many); a context acquire ends with
  * the context's err on cancel and on its deadline, takes nothing from a
  * context already done, and succeeds when a unit is released while it
- * waits; a release with nothing held panics. The run keeps the limit and
+ * waits; a release with nothing held panics, and so do an acquire and a
+ * release on a limiter of an unknown kind. The run keeps the limit and
  * reaches it in both forms, reaches T when T < K, and its verification
  * fails on a limiter that lets too many in and on one that lets too few in.
  */
-#define _GNU_SOURCE
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "goc_test.h"
 #include "semaphore.h"
 
+/* A millisecond as a duration (a linger, a sleep, a context's timeout); deadlines come from goc_test_ms(). */
 #define MS INT64_C(1000000)
 
 static const goc_limit_kind kinds[] = { GOC_LIMIT_CHAN, GOC_LIMIT_SEM, GOC_LIMIT_POSIX };
@@ -80,14 +80,14 @@ static void test_limiter_deadline_times_out_count_right(void **state)
 		assert_non_null(l);
 		take(l, 2);
 		int64_t t0 = goc_now();
-		assert_int_equal(goc_limiter_acquire(l, t0 + 20 * MS), GOC_TIMEOUT);
+		assert_int_equal(goc_limiter_acquire(l, goc_test_ms(20)), GOC_TIMEOUT);
 		assert_true(goc_now() - t0 >= 20 * MS);
 		/* A deadline already past still tries once, and times out. */
-		assert_int_equal(goc_limiter_acquire(l, goc_now() - MS), GOC_TIMEOUT);
+		assert_int_equal(goc_limiter_acquire(l, goc_test_ms(-1)), GOC_TIMEOUT);
 		assert_int_equal(goc_limiter_held(l), 2);
 		goc_limiter_release(l);
 		assert_int_equal(goc_limiter_held(l), 1);
-		assert_int_equal(goc_limiter_acquire(l, goc_deadline_after(20 * MS)), GOC_OK);
+		assert_int_equal(goc_limiter_acquire(l, goc_test_ms(20)), GOC_OK);
 		assert_int_equal(goc_limiter_acquire(l, GOC_NOWAIT), GOC_WOULDBLOCK);
 		give(l, 2);
 		assert_int_equal(goc_limiter_held(l), 0);
@@ -117,13 +117,6 @@ static void wait_task(void *arg)
 	goc_wg_done(w->wg);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 /* A release hands its unit to a waiter, by deadline or by context, long before the deadline. */
 static void test_limiter_waiter_woken_by_release(void **state)
 {
@@ -136,10 +129,10 @@ static void test_limiter_waiter_woken_by_release(void **state)
 			take(l, 1);
 			goc_wg wg;
 			goc_wg_init(&wg);
-			waiter w = { l, ctx, goc_deadline_after(30000 * MS), GOC_WOULDBLOCK, false, &wg };
+			waiter w = { l, ctx, goc_test_ms(30000), GOC_WOULDBLOCK, false, &wg };
 			goc_wg_add(&wg, 1);
 			assert_int_equal(goc_go(wait_task, &w), GOC_OK);
-			sleep_ms(10);
+			goc_sleep(10 * MS);
 			goc_limiter_release(l);
 			assert_int_equal(goc_wg_wait(&wg, goc_test_ms(10000)), GOC_OK);
 			assert_int_equal(w.got, GOC_OK);
@@ -224,12 +217,12 @@ static void test_limiter_mixed_waiters_timeouts_leave_count_right(void **state)
 		waiter ws[NW];
 		for (int i = 0; i < NW; i++) {
 			/* Odd ones give up after 5 ms, even ones wait long and release what they get. */
-			int64_t dl = i % 2 ? goc_deadline_after(5 * MS) : goc_deadline_after(30000 * MS);
+			int64_t dl = i % 2 ? goc_test_ms(5) : goc_test_ms(30000);
 			ws[i] = (waiter){ l, NULL, dl, GOC_WOULDBLOCK, true, &wg };
 			goc_wg_add(&wg, 1);
 			assert_int_equal(goc_go(wait_task, &ws[i]), GOC_OK);
 		}
-		sleep_ms(30);
+		goc_sleep(30 * MS);
 		give(l, 2);
 		assert_int_equal(goc_wg_wait(&wg, goc_test_ms(20000)), GOC_OK);
 		for (int i = 0; i < NW; i += 2)
@@ -311,7 +304,7 @@ static void test_run_fewer_tasks_than_limit_reaches_tasks(void **state)
 static void hold_1ms(void *arg)
 {
 	(void)arg;
-	sleep_ms(1);
+	goc_sleep(1 * MS);
 }
 
 /* The check catches a semaphore that lets too many in: a limiter of 8 verified against 4. */
@@ -378,8 +371,7 @@ static void test_verify_each_fault_named(void **state)
 {
 	(void)state;
 	goc_limit_opts o = { .form = GOC_FORM_WORKERS, .tasks = 16, .cycles = 1000 };
-	goc_limit_stats good = { .cycles = 1000, .max_in_flight = 4, .held_after = 0, .elapsed_ns = 1,
-		                 .status = GOC_OK };
+	goc_limit_stats good = { .cycles = 1000, .max_in_flight = 4, .held_after = 0, .elapsed_ns = 1 };
 	char why[256] = "";
 	assert_true(goc_limit_verify(&good, &o, 4, why, sizeof why));
 	goc_limit_stats s = good;
@@ -389,16 +381,25 @@ static void test_verify_each_fault_named(void **state)
 	s = good;
 	s.max_in_flight = 5;
 	assert_false(goc_limit_verify(&s, &o, 4, why, sizeof why));
+	assert_non_null(strstr(why, "5 in flight at once, more than the limit 4"));
 	s = good;
 	s.max_in_flight = 3;
 	assert_false(goc_limit_verify(&s, &o, 4, why, sizeof why));
+	assert_non_null(strstr(why, "at most 3 in flight at once, never 4 (limit 4)"));
 	s = good;
 	s.held_after = 1;
 	assert_false(goc_limit_verify(&s, &o, 4, why, sizeof why));
 	assert_non_null(strstr(why, "still held"));
+	assert_non_null(strstr(why, "expected 0, got 1"));
+	/*
+	 * A run that could not start its tasks says so by its return value
+	 * (GOC_NOMEM), which callers look at before verifying; what it leaves in
+	 * the stats, cycles short of N, fails verification all the same.
+	 */
 	s = good;
-	s.status = GOC_NOMEM;
+	s.cycles = 0;
 	assert_false(goc_limit_verify(&s, &o, 4, why, sizeof why));
+	assert_non_null(strstr(why, "cycles done: expected 1000, got 0"));
 }
 
 /* ---- panics ------------------------------------------------------------------------ */
@@ -415,10 +416,27 @@ static void child_release_unheld_chan(void) { release_unheld(GOC_LIMIT_CHAN); }
 static void child_release_unheld_sem(void) { release_unheld(GOC_LIMIT_SEM); }
 static void child_release_unheld_posix(void) { release_unheld(GOC_LIMIT_POSIX); }
 
+/* A limiter whose kind is none of the three (memory gone bad, or a cast): its acquire and release panic. */
+static void child_unknown_kind(bool acquire)
+{
+	goc_limiter *l = goc_limiter_make(GOC_LIMIT_CHAN, 1);
+	goc_limit_kind *kind = (goc_limit_kind *)(void *)l; /* the kind is the struct's first field */
+	*kind = (goc_limit_kind)42;
+	if (acquire)
+		(void)goc_limiter_acquire(l, GOC_NOWAIT);
+	else
+		goc_limiter_release(l);
+}
+
+static void child_unknown_kind_acquire(void) { child_unknown_kind(true); }
+static void child_unknown_kind_release(void) { child_unknown_kind(false); }
+
 static const goc_test_child children[] = {
 	{ "release_unheld_chan", child_release_unheld_chan },
 	{ "release_unheld_sem", child_release_unheld_sem },
 	{ "release_unheld_posix", child_release_unheld_posix },
+	{ "unknown_kind_acquire", child_unknown_kind_acquire },
+	{ "unknown_kind_release", child_unknown_kind_release },
 	{ NULL, NULL },
 };
 
@@ -428,6 +446,13 @@ static void test_limiter_release_more_than_held_panics(void **state)
 	goc_test_expect_panic("release_unheld_chan", "semaphore: released more than held");
 	goc_test_expect_panic("release_unheld_sem", "semaphore: released more than held");
 	goc_test_expect_panic("release_unheld_posix", "semaphore: released more than held");
+}
+
+static void test_limiter_unknown_kind_panics(void **state)
+{
+	(void)state;
+	goc_test_expect_panic("unknown_kind_acquire", "semaphore: unknown limiter kind 42");
+	goc_test_expect_panic("unknown_kind_release", "semaphore: unknown limiter kind 42");
 }
 
 int main(int argc, char **argv)
@@ -449,6 +474,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_run_cannot_reach_limit_lingers_then_fails),
 		GOC_TEST(test_verify_each_fault_named),
 		GOC_TEST(test_limiter_release_more_than_held_panics),
+		GOC_TEST(test_limiter_unknown_kind_panics),
 	};
 	return cmocka_run_group_tests_name("semaphore", tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
 // pattern of i and sends it to a server goroutine over a channel of
 // capacity 16; the server checksums it and puts it back on the free list
 // (non-blocking; else it drops it for the garbage collector), N times
-// (500,000).
+// (500,000). A run is timed from a start gate, opened once both goroutines
+// wait at it, to both ended, as in C.
 //
 // The variants are the C program's:
 //   - freelist: a buffered channel of capacity 100 of free buffers, with
@@ -26,6 +27,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -182,12 +184,15 @@ type result struct {
 func run(kind string, n uint64, freeCap, chanCap int) result {
 	p := &pool{kind: kind, capacity: int64(freeCap), list: make(chan *buffer, freeCap)}
 	work := make(chan msg, chanCap)
-	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	var ready, wg sync.WaitGroup
 	var r result
-	t0 := time.Now()
+	ready.Add(2)
 	wg.Add(2)
 	go func() { // the server
 		defer wg.Done()
+		ready.Done()
+		<-gate
 		var checked, bad, total uint64
 		for m := range work {
 			s := sum(m.buf)
@@ -202,6 +207,8 @@ func run(kind string, n uint64, freeCap, chanCap int) result {
 	}()
 	go func() { // the client
 		defer wg.Done()
+		ready.Done()
+		<-gate
 		for i := uint64(0); i < n; i++ {
 			b := p.getBuf()
 			fill(b, i)
@@ -209,6 +216,10 @@ func run(kind string, n uint64, freeCap, chanCap int) result {
 		}
 		close(work)
 	}()
+	// Both goroutines wait at the gate: the clock starts as they start, as in C.
+	ready.Wait()
+	t0 := time.Now()
+	close(gate)
 	wg.Wait()
 	r.elapsed = time.Since(t0)
 	p.drain()
@@ -218,27 +229,17 @@ func run(kind string, n uint64, freeCap, chanCap int) result {
 
 // verify is goc_leaky_verify, with its messages.
 func verify(r result, n uint64) bool {
-	if r.checked != n {
-		probe.CheckFailed("buffers checked: expected %d, got %d", n, r.checked)
+	if !probe.Expect("buffers checked", n, r.checked) ||
+		!probe.Expect("buffers that did not hold what the client wrote into them", 0, r.bad) ||
+		!probe.Expect("checksum", expectedAll(n), r.checksum) {
 		return false
 	}
-	if r.bad != 0 {
-		probe.CheckFailed("%d buffers did not hold what the client wrote into them", r.bad)
-		return false
-	}
-	if want := expectedAll(n); r.checksum != want {
-		probe.CheckFailed("checksum: expected %d, got %d", want, r.checksum)
-		return false
-	}
+	// Two measured counts, in the C program's words.
 	if r.allocs != r.frees {
 		probe.CheckFailed("allocations %d != frees %d at the end", r.allocs, r.frees)
 		return false
 	}
-	if r.allocs+r.reused != n {
-		probe.CheckFailed("buffers got: %d allocated + %d reused, expected %d", r.allocs, r.reused, n)
-		return false
-	}
-	return true
+	return probe.Expect(fmt.Sprintf("buffers got (%d allocated + %d reused)", r.allocs, r.reused), n, r.allocs+r.reused)
 }
 
 var (
