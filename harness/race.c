@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_internal.h"
 #include "catalog.h"
 #include "findings.h"
 #include "results.h"
@@ -96,8 +97,12 @@ typedef struct stall {
 	bool killed;            /* the watch killed it */
 } stall;
 
-/* Whether the thread at /proc/PID/task/TID is blocked in an untimed futex wait (or is TSan's sleeper). */
-static bool thread_stuck(const char *task_dir)
+/*
+ * Whether the thread at /proc/PID/task/TID is blocked in an untimed futex
+ * wait, or is TSan's sleeper (the first thread in raw nanosleep: *sleepers
+ * counts them, and a second one is a thread of the program's).
+ */
+static bool thread_stuck(const char *task_dir, int *sleepers)
 {
 	char *path = xasprintf("%s/syscall", task_dir);
 	char *text = file_read(path, NULL);
@@ -109,7 +114,7 @@ static bool thread_stuck(const char *task_dir)
 	int got = sscanf(text, "%ld %llx %llx %llx %llx", &nr, &addr, &op, &val, &timeout);
 	free(text);
 	if (got >= 1 && nr == 35)
-		return true;
+		return ++*sleepers == 1;
 	/* futex(2): FUTEX_WAIT (0) or FUTEX_WAIT_BITSET (9), flags masked off, no timeout. */
 	return got == 5 && nr == 202 && ((op & 0x7f) == 0 || (op & 0x7f) == 9) && timeout == 0;
 }
@@ -134,11 +139,12 @@ static bool watch_stall(pid_t pid, void *arg)
 	char *dir = xasprintf("/proc/%d/task", (int)pid);
 	DIR *d = stuck ? opendir(dir) : NULL;
 	struct dirent *e;
+	int sleepers = 0;
 	while (d && stuck && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		char *task = xasprintf("%s/%s", dir, e->d_name);
-		stuck = thread_stuck(task);
+		stuck = thread_stuck(task, &sleepers);
 		free(task);
 	}
 	if (d)
@@ -212,7 +218,10 @@ static program *add_program(program **v, size_t *n, char **argv)
 	return p;
 }
 
-/* A scenario's smoke-suite command lines: each variant, each knob at its first value, the smoke size. */
+/*
+ * A scenario's smoke-suite command lines: the first point of its matrix
+ * (each knob at its first value), every variant, as goc bench runs them.
+ */
 static int add_scenario(program **v, size_t *n, const scenario *s, catalog *cat, char *err, size_t errlen)
 {
 	catalog_target *t = catalog_find(cat, s->target);
@@ -220,35 +229,13 @@ static int add_scenario(program **v, size_t *n, const scenario *s, catalog *cat,
 		snprintf(err, errlen, "scenario %s: the tsan build has no target '%s'", s->name, s->target);
 		return -1;
 	}
-	bool sized = false;
-	uint64_t size = scenario_setting_for(&s->size, "smoke", &sized);
-	size_t nvariants = s->variants.n ? s->variants.n : 1;
-	for (size_t k = 0; k < nvariants; k++) {
-		char *args[64];
-		size_t a = 0;
-		args[a++] = t->path;
-		if (s->workload)
-			args[a++] = s->workload;
-		if (s->variants.n) {
-			args[a++] = "--variant";
-			args[a++] = s->variants.items[k];
-		}
-		char *flags[16], sizebuf[32];
-		size_t nflags = 0;
-		for (size_t j = 0; j < s->nknobs && a + 2 < 60 && nflags < 16; j++) {
-			flags[nflags] = xasprintf("--%s", s->knobs[j].name);
-			args[a++] = flags[nflags++];
-			args[a++] = s->knobs[j].values.items[0];
-		}
-		if (sized) {
-			snprintf(sizebuf, sizeof sizebuf, "%llu", (unsigned long long)size);
-			args[a++] = "--size";
-			args[a++] = sizebuf;
-		}
-		add_program(v, n, argv_copy(args, a));
-		for (size_t j = 0; j < nflags; j++)
-			free(flags[j]);
-	}
+	bench_overrides ov = { 0, UINT64_MAX, 0 };
+	bench_group *groups = NULL;
+	size_t ngroups = 0;
+	bench_expand(s, "smoke", "c", t->path, &s->variants, &ov, &groups, &ngroups);
+	for (size_t c = 0; c < groups[0].n; c++)
+		add_program(v, n, argv_copy(groups[0].cmds[c].argv, groups[0].cmds[c].argc));
+	bench_groups_free(groups, ngroups);
 	return 0;
 }
 
@@ -571,8 +558,8 @@ static int chaos_study(program *ps, size_t nps, unsigned trials, unsigned runs, 
 			const char *slash = strrchr(ps[i].argv[0], '/');
 			printf("%-40s %-7s %4u/%-4u %14s  %s\n", slash ? slash + 1 : ps[i].argv[0], modes[m], found, trials,
 			       med, kind ? kind : "");
-			json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:s?}", "command",
-			                                      ps[i].name, "chaos", modes[m], "trials", (json_int_t)trials,
+			json_array_append_new(rows, json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:f, s:s?}", "command",
+			                                      ascii(ps[i].name), "chaos", modes[m], "trials", (json_int_t)trials,
 			                                      "found", (json_int_t)found, "max_runs", (json_int_t)runs,
 			                                      "median_runs", (json_int_t)median, "seconds", seconds,
 			                                      "finding", kind));
@@ -598,14 +585,7 @@ static int chaos_study(program *ps, size_t nps, unsigned trials, unsigned runs, 
 static void programs_free(program *ps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < ps[i].nfound; k++) {
-			free(ps[i].found[k].key);
-			free(ps[i].found[k].first.kind);
-			free(ps[i].found[k].first.where);
-			free(ps[i].found[k].first.report);
-			free(ps[i].found[k].seeds);
-		}
-		free(ps[i].found);
+		program_reset(&ps[i]);
 		for (size_t a = 0; ps[i].argv[a]; a++)
 			free(ps[i].argv[a]);
 		free(ps[i].argv);
