@@ -49,14 +49,6 @@
 #define TSAN_MUTEX(call) ((void)0)
 #endif
 
-/* A pthread call that cannot fail in a correct program panics if it does. */
-#define CT_PT(call)                                                               \
-	do {                                                                      \
-		int ct_pt_rc = (call);                                            \
-		if (ct_pt_rc != 0)                                                \
-			goc_panic("counters: %s: %s", #call, strerror(ct_pt_rc)); \
-	} while (0)
-
 /* ---- unsafe ----------------------------------------------------------------- */
 
 void goc_unsafe_counter_init(goc_unsafe_counter *c)
@@ -79,30 +71,30 @@ uint64_t goc_unsafe_counter_load(goc_unsafe_counter *c)
 void goc_mutex_counter_init(goc_mutex_counter *c, bool adaptive)
 {
 	pthread_mutexattr_t attr;
-	CT_PT(pthread_mutexattr_init(&attr));
-	CT_PT(pthread_mutexattr_settype(&attr, adaptive ? PTHREAD_MUTEX_ADAPTIVE_NP : PTHREAD_MUTEX_DEFAULT));
-	CT_PT(pthread_mutex_init(&c->mu, &attr));
-	CT_PT(pthread_mutexattr_destroy(&attr));
+	GOC_PT(pthread_mutexattr_init(&attr));
+	GOC_PT(pthread_mutexattr_settype(&attr, adaptive ? PTHREAD_MUTEX_ADAPTIVE_NP : PTHREAD_MUTEX_DEFAULT));
+	GOC_PT(pthread_mutex_init(&c->mu, &attr));
+	GOC_PT(pthread_mutexattr_destroy(&attr));
 	c->n = 0;
 }
 
 void goc_mutex_counter_destroy(goc_mutex_counter *c)
 {
-	CT_PT(pthread_mutex_destroy(&c->mu));
+	GOC_PT(pthread_mutex_destroy(&c->mu));
 }
 
 void goc_mutex_counter_add(goc_mutex_counter *c, uint64_t delta)
 {
-	CT_PT(pthread_mutex_lock(&c->mu));
+	GOC_PT(pthread_mutex_lock(&c->mu));
 	c->n += delta;
-	CT_PT(pthread_mutex_unlock(&c->mu));
+	GOC_PT(pthread_mutex_unlock(&c->mu));
 }
 
 uint64_t goc_mutex_counter_load(goc_mutex_counter *c)
 {
-	CT_PT(pthread_mutex_lock(&c->mu));
+	GOC_PT(pthread_mutex_lock(&c->mu));
 	uint64_t n = c->n;
-	CT_PT(pthread_mutex_unlock(&c->mu));
+	GOC_PT(pthread_mutex_unlock(&c->mu));
 	return n;
 }
 
@@ -128,7 +120,7 @@ static void usable_cpus_count(void)
 /* Spinning helps only if the holder can run meanwhile, on another CPU. */
 static bool spinning_helps(void)
 {
-	CT_PT(pthread_once(&usable_cpus_once, usable_cpus_count));
+	GOC_PT(pthread_once(&usable_cpus_once, usable_cpus_count));
 	return usable_cpus > 1;
 }
 
@@ -226,27 +218,27 @@ uint64_t goc_spin_counter_load(goc_spin_counter *c)
 
 void goc_rw_counter_init(goc_rw_counter *c)
 {
-	CT_PT(pthread_rwlock_init(&c->rw, NULL));
+	GOC_PT(pthread_rwlock_init(&c->rw, NULL));
 	c->n = 0;
 }
 
 void goc_rw_counter_destroy(goc_rw_counter *c)
 {
-	CT_PT(pthread_rwlock_destroy(&c->rw));
+	GOC_PT(pthread_rwlock_destroy(&c->rw));
 }
 
 void goc_rw_counter_add(goc_rw_counter *c, uint64_t delta)
 {
-	CT_PT(pthread_rwlock_wrlock(&c->rw));
+	GOC_PT(pthread_rwlock_wrlock(&c->rw));
 	c->n += delta;
-	CT_PT(pthread_rwlock_unlock(&c->rw));
+	GOC_PT(pthread_rwlock_unlock(&c->rw));
 }
 
 uint64_t goc_rw_counter_load(goc_rw_counter *c)
 {
-	CT_PT(pthread_rwlock_rdlock(&c->rw));
+	GOC_PT(pthread_rwlock_rdlock(&c->rw));
 	uint64_t n = c->n;
-	CT_PT(pthread_rwlock_unlock(&c->rw));
+	GOC_PT(pthread_rwlock_unlock(&c->rw));
 	return n;
 }
 

@@ -77,16 +77,6 @@ typedef struct pipe_task {
 	pipe_writer w;           /* the output; the task's */
 } pipe_task;
 
-/* A pthread call that cannot fail in a correct program: die loudly if it does (CONVENTIONS 6). */
-#define PIPE_PT(call)                                                                   \
-	do {                                                                            \
-		int pipe_pt_rc = (call);                                                \
-		if (pipe_pt_rc != 0) {                                                  \
-			fprintf(stderr, "pipeline: %s: %s\n", #call, strerror(pipe_pt_rc)); \
-			abort();                                                        \
-		}                                                                       \
-	} while (0)
-
 static size_t elem_size_for(size_t batch)
 {
 	return offsetof(struct goc_pipe_batch, items) + batch * sizeof(goc_pipe_item);
@@ -132,7 +122,7 @@ void goc_pipe_free(goc_pipe *p)
 	for (size_t i = 0; i < p->nchans; i++)
 		goc_chan_free(p->chans[i]);
 	free(p->chans);
-	PIPE_PT(pthread_mutex_destroy(&p->mu));
+	GOC_PT(pthread_mutex_destroy(&p->mu));
 	goc_wg_destroy(&p->stages);
 	goc_ctx_free(p->ctx);
 	free(p);
@@ -169,12 +159,12 @@ static goc_chan *pipe_chan_make(goc_pipe *p)
 	goc_chan *ch = goc_chan_make(p->elem_size, p->cap);
 	if (!ch)
 		return NULL;
-	PIPE_PT(pthread_mutex_lock(&p->mu));
+	GOC_PT(pthread_mutex_lock(&p->mu));
 	if (p->nchans == p->maxchans) {
 		size_t max = p->maxchans ? 2 * p->maxchans : 8;
 		goc_chan **grown = realloc(p->chans, max * sizeof *grown);
 		if (!grown) {
-			PIPE_PT(pthread_mutex_unlock(&p->mu));
+			GOC_PT(pthread_mutex_unlock(&p->mu));
 			goc_chan_free(ch);
 			return NULL;
 		}
@@ -182,7 +172,7 @@ static goc_chan *pipe_chan_make(goc_pipe *p)
 		p->maxchans = max;
 	}
 	p->chans[p->nchans++] = ch;
-	PIPE_PT(pthread_mutex_unlock(&p->mu));
+	GOC_PT(pthread_mutex_unlock(&p->mu));
 	return ch;
 }
 

@@ -42,14 +42,6 @@
 #define BATCH_HEADER (alignof(max_align_t))
 _Static_assert(alignof(max_align_t) >= sizeof(size_t), "the batch header holds a size_t");
 
-/* A pthread call that cannot fail in a correct program panics if it does. */
-#define WP_PT(call)                                                                 \
-	do {                                                                        \
-		int wp_pt_rc = (call);                                              \
-		if (wp_pt_rc != 0)                                                  \
-			goc_panic("workerpool: %s: %s", #call, strerror(wp_pt_rc)); \
-	} while (0)
-
 /* ---- the hand-written queue (MUTEXQ) -------------------------------------- */
 
 /*
@@ -83,9 +75,9 @@ static bool wq_init(wq *q, size_t cap, size_t elem_size)
 	q->buf = malloc(cap * elem_size + 1);
 	if (!q->buf)
 		return false;
-	WP_PT(pthread_mutex_init(&q->mu, NULL));
-	WP_PT(pthread_cond_init(&q->not_empty, NULL));
-	WP_PT(pthread_cond_init(&q->not_full, NULL));
+	GOC_PT(pthread_mutex_init(&q->mu, NULL));
+	GOC_PT(pthread_cond_init(&q->not_empty, NULL));
+	GOC_PT(pthread_cond_init(&q->not_full, NULL));
 	q->cap = cap;
 	q->elem_size = elem_size;
 	q->head = q->count = q->getters = q->putters = 0;
@@ -95,24 +87,24 @@ static bool wq_init(wq *q, size_t cap, size_t elem_size)
 
 static void wq_destroy(wq *q)
 {
-	WP_PT(pthread_cond_destroy(&q->not_full));
-	WP_PT(pthread_cond_destroy(&q->not_empty));
-	WP_PT(pthread_mutex_destroy(&q->mu));
+	GOC_PT(pthread_cond_destroy(&q->not_full));
+	GOC_PT(pthread_cond_destroy(&q->not_empty));
+	GOC_PT(pthread_mutex_destroy(&q->mu));
 	free(q->buf);
 }
 
 /* Append a copy of elem, waiting while the ring is full; false once canceled. */
 static bool wq_put(wq *q, const void *elem)
 {
-	WP_PT(pthread_mutex_lock(&q->mu));
+	GOC_PT(pthread_mutex_lock(&q->mu));
 	/* Re-checked after every wake-up: condition variables wake spuriously. */
 	while (q->count == q->cap && !q->canceled) {
 		q->putters++;
-		WP_PT(pthread_cond_wait(&q->not_full, &q->mu));
+		GOC_PT(pthread_cond_wait(&q->not_full, &q->mu));
 		q->putters--;
 	}
 	if (q->canceled) {
-		WP_PT(pthread_mutex_unlock(&q->mu));
+		GOC_PT(pthread_mutex_unlock(&q->mu));
 		return false;
 	}
 	size_t tail = (q->head + q->count) % q->cap;
@@ -120,8 +112,8 @@ static bool wq_put(wq *q, const void *elem)
 		memcpy(q->buf + tail * q->elem_size, elem, q->elem_size);
 	q->count++;
 	if (q->getters)
-		WP_PT(pthread_cond_signal(&q->not_empty));
-	WP_PT(pthread_mutex_unlock(&q->mu));
+		GOC_PT(pthread_cond_signal(&q->not_empty));
+	GOC_PT(pthread_mutex_unlock(&q->mu));
 	return true;
 }
 
@@ -134,11 +126,11 @@ static bool wq_put(wq *q, const void *elem)
 static goc_status wq_get(wq *q, void *elem, bool stop_on_cancel)
 {
 	goc_status st = GOC_OK;
-	WP_PT(pthread_mutex_lock(&q->mu));
+	GOC_PT(pthread_mutex_lock(&q->mu));
 	/* Re-checked after every wake-up: condition variables wake spuriously. */
 	while (q->count == 0 && !q->closed && !(stop_on_cancel && q->canceled)) {
 		q->getters++;
-		WP_PT(pthread_cond_wait(&q->not_empty, &q->mu));
+		GOC_PT(pthread_cond_wait(&q->not_empty, &q->mu));
 		q->getters--;
 	}
 	if (stop_on_cancel && q->canceled) {
@@ -151,27 +143,27 @@ static goc_status wq_get(wq *q, void *elem, bool stop_on_cancel)
 		q->head = (q->head + 1) % q->cap;
 		q->count--;
 		if (q->putters)
-			WP_PT(pthread_cond_signal(&q->not_full));
+			GOC_PT(pthread_cond_signal(&q->not_full));
 	}
-	WP_PT(pthread_mutex_unlock(&q->mu));
+	GOC_PT(pthread_mutex_unlock(&q->mu));
 	return st;
 }
 
 static void wq_close(wq *q)
 {
-	WP_PT(pthread_mutex_lock(&q->mu));
+	GOC_PT(pthread_mutex_lock(&q->mu));
 	q->closed = true;
-	WP_PT(pthread_cond_broadcast(&q->not_empty));
-	WP_PT(pthread_mutex_unlock(&q->mu));
+	GOC_PT(pthread_cond_broadcast(&q->not_empty));
+	GOC_PT(pthread_mutex_unlock(&q->mu));
 }
 
 static void wq_cancel(wq *q)
 {
-	WP_PT(pthread_mutex_lock(&q->mu));
+	GOC_PT(pthread_mutex_lock(&q->mu));
 	q->canceled = true;
-	WP_PT(pthread_cond_broadcast(&q->not_empty));
-	WP_PT(pthread_cond_broadcast(&q->not_full));
-	WP_PT(pthread_mutex_unlock(&q->mu));
+	GOC_PT(pthread_cond_broadcast(&q->not_empty));
+	GOC_PT(pthread_cond_broadcast(&q->not_full));
+	GOC_PT(pthread_mutex_unlock(&q->mu));
 }
 
 /* ---- the pool --------------------------------------------------------------- */

@@ -21,14 +21,8 @@
 /* libgoc's own panics (panic.h): a fixed message in Go's words. */
 #define goc__panic(msg) goc_panic("%s", (msg))
 
-/* A pthread call that cannot fail in a correct program: die loudly if it does. */
+/* Die loudly: for failures GOC_PT (panic.h) does not cover (an errno value the caller handles in part, no memory). */
 _Noreturn void goc__die(const char *call, int err, const char *file, int line);
-#define GOC_PT(call)                                                   \
-	do {                                                           \
-		int goc__pt_rc = (call);                               \
-		if (goc__pt_rc != 0)                                   \
-			goc__die(#call, goc__pt_rc, __FILE__, __LINE__); \
-	} while (0)
 
 /* ---- ThreadSanitizer annotations ---------------------------------------- */
 

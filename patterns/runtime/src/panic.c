@@ -47,3 +47,8 @@ _Noreturn void goc__die(const char *call, int err, const char *file, int line)
 	print_backtrace();
 	abort();
 }
+
+_Noreturn void goc_pt_failed(const char *call, int err, const char *func, const char *file, int line)
+{
+	goc_panic_at(func, file, line, "%s: %s", call, strerror(err));
+}

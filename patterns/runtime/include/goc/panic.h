@@ -20,4 +20,19 @@
 _Noreturn void goc_panic_at(const char *func, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * GOC_PT(call): a call that returns 0 or an errno value (the pthread calls)
+ * and cannot fail in a correct program. If it does, it panics with
+ * "panic: CALL: the error's text", as goc_panic() does.
+ */
+#define GOC_PT(call)                                                                      \
+	do {                                                                              \
+		int goc_pt_rc_ = (call);                                                  \
+		if (goc_pt_rc_ != 0)                                                      \
+			goc_pt_failed(#call, goc_pt_rc_, __func__, __FILE__, __LINE__);  \
+	} while (0)
+
+/* What GOC_PT() calls when the call failed; use the macro. */
+_Noreturn void goc_pt_failed(const char *call, int err, const char *func, const char *file, int line);
+
 #endif /* GOC_PANIC_H */
