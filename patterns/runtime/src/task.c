@@ -352,9 +352,9 @@ static void pool_unlist(worker *w)
  * fork, so that the list is copied whole, and the child starts with an
  * empty pool. (A spinner may leave its slot meanwhile; then it just is not
  * orphaned, and its copy in the child is unreachable, like any object of a
- * thread that fork() did not copy.)
+ * thread that fork() did not copy.) Private to TSan, as every use of
+ * pool_mu: the fork must not order the forking thread after the pool's users.
  */
-/* Private, as every use of pool_mu: the fork must not order the forking thread after the pool's users. */
 static void pool_fork_prepare(void)
 {
 	GOC__TSAN_PRIVATE_BEGIN();

@@ -26,10 +26,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-#include <stdio.h>
 #include <unistd.h>
 
 #include "goc_internal.h"
@@ -51,9 +50,9 @@ static size_t timer_cap;              /* slots in timer_heap; guarded by timer_m
  * fork() copies the timers but not the thread that serves them: the child
  * starts with none (a child's copies of its parent's timers never fire, as
  * the parent's thread would have fired them), and starts a thread of its
- * own for its first timer.
+ * own for its first timer. The handlers are private to TSan: taking
+ * timer_mu must not order the forking thread after every timer's user.
  */
-/* Private: taking timer_mu must not order the forking thread after every timer's user. */
 static void timer_fork_prepare(void)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
