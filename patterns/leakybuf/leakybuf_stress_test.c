@@ -76,52 +76,21 @@ static void putter_task(void *arg)
 	goc_wg_done(&r->h->putters);
 }
 
-static uint64_t next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/*
- * The run's seed: GOC_TEST_SEED (decimal or 0x hex) replays one, else one is
- * drawn from the clock and the process id. main() prints it, and every
- * failure message names it.
- */
+/* The run's seed (goc_test_seed()), printed by main() and named by every failure. */
 static uint64_t seed;
-
-static void seed_init(const char *prog)
-{
-	const char *env = getenv("GOC_TEST_SEED");
-	if (env && *env)
-		seed = strtoull(env, NULL, 0);
-	else
-		seed = (uint64_t)goc_now() * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
-	printf("%s: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", prog, (unsigned long long)seed,
-	       (unsigned long long)seed);
-	fflush(stdout);
-}
-
-/* A test's own stream of the seed, never 0 (xorshift stays at 0). */
-static uint64_t stream(uint64_t salt)
-{
-	uint64_t s = seed ^ salt;
-	return s ? s : salt;
-}
 
 static void test_stress_pools_concurrent_get_put_no_double_handout(void **state)
 {
 	(void)state;
 	static const goc_pool_kind kinds[] = { GOC_POOL_FREELIST, GOC_POOL_MALLOC, GOC_POOL_STACK };
-	uint64_t rng = stream(0x9e3779b97f4a7c15u);
+	uint64_t rng = seed ^ 0x9e3779b97f4a7c15u;
 	long rounds = goc_test_scaled(200);
 	for (long round = 0; round < rounds; round++) {
-		goc_pool_kind kind = kinds[next(&rng) % 3];
-		size_t ng = kind == GOC_POOL_STACK ? 1 : 1 + next(&rng) % MAX_GETTERS;
-		size_t np = 1 + next(&rng) % MAX_PUTTERS;
-		hammer h = { .pool = goc_bufpool_make(kind, WORDS * sizeof(uint64_t), next(&rng) % 8),
-			     .pass = goc_chan_make(sizeof(stamped), next(&rng) % 5) };
+		goc_pool_kind kind = kinds[goc_test_draw(&rng, 3)];
+		size_t ng = kind == GOC_POOL_STACK ? 1 : 1 + goc_test_draw(&rng, MAX_GETTERS);
+		size_t np = 1 + goc_test_draw(&rng, MAX_PUTTERS);
+		hammer h = { .pool = goc_bufpool_make(kind, WORDS * sizeof(uint64_t), goc_test_draw(&rng, 8)),
+			     .pass = goc_chan_make(sizeof(stamped), goc_test_draw(&rng, 5)) };
 		assert_non_null(h.pool);
 		assert_non_null(h.pass);
 		goc_wg_init(&h.getters);
@@ -136,7 +105,7 @@ static void test_stress_pools_concurrent_get_put_no_double_handout(void **state)
 			assert_int_equal(goc_go(putter_task, &ps[i]), GOC_OK);
 		}
 		for (size_t i = 0; i < ng; i++) {
-			gs[i] = (role){ .h = &h, .id = i + 1, .count = 1 + next(&rng) % 500 };
+			gs[i] = (role){ .h = &h, .id = i + 1, .count = 1 + goc_test_draw(&rng, 500) };
 			gets += gs[i].count;
 			goc_wg_add(&h.getters, 1);
 			assert_int_equal(goc_go(getter_task, &gs[i]), GOC_OK);
@@ -173,12 +142,12 @@ static void test_stress_run_random_shapes_verify(void **state)
 {
 	(void)state;
 	static const goc_pool_kind kinds[] = { GOC_POOL_FREELIST, GOC_POOL_MALLOC, GOC_POOL_STACK };
-	uint64_t rng = stream(0x2545f4914f6cdd1du);
+	uint64_t rng = seed ^ 0x2545f4914f6cdd1du;
 	long rounds = goc_test_scaled(100);
 	for (long round = 0; round < rounds; round++) {
-		goc_leaky_opts o = { .kind = kinds[next(&rng) % 3], .buffers = 1 + next(&rng) % 1000,
-			             .buf_size = 8 * (1 + next(&rng) % 64), .free_cap = next(&rng) % 10,
-			             .chan_cap = next(&rng) % 5 };
+		goc_leaky_opts o = { .kind = kinds[goc_test_draw(&rng, 3)], .buffers = 1 + goc_test_draw(&rng, 1000),
+			             .buf_size = 8 * (1 + goc_test_draw(&rng, 64)), .free_cap = goc_test_draw(&rng, 10),
+			             .chan_cap = goc_test_draw(&rng, 5) };
 		goc_leaky_stats s;
 		assert_int_equal(goc_leaky_run(&o, &s), GOC_OK);
 		char why[256] = "";
@@ -191,7 +160,7 @@ static void test_stress_run_random_shapes_verify(void **state)
 
 int main(void)
 {
-	seed_init("leakybuf_stress_test");
+	seed = goc_test_seed("leakybuf_stress_test");
 	const struct CMUnitTest tests[] = {
 		GOC_TEST(test_stress_pools_concurrent_get_put_no_double_handout),
 		GOC_TEST(test_stress_run_random_shapes_verify),

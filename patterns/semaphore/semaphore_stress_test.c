@@ -40,52 +40,21 @@ typedef struct round_state {
 
 typedef struct worker {
 	round_state *r;
-	uint64_t seed;              /* its own PRNG */
+	uint64_t seed;              /* its own random stream (goc_test_draw()) */
 	int attempts;
 	int got[NHOWS];             /* units taken, per form; written by the task, read after the wg */
 	int bad;                    /* statuses its form does not allow */
 } worker;
 
-static uint64_t next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/*
- * The run's seed: GOC_TEST_SEED (decimal or 0x hex) replays one, else one is
- * drawn from the clock and the process id. main() prints it, and every
- * failure message names it.
- */
+/* The run's seed (goc_test_seed()), printed by main() and named by every failure. */
 static uint64_t seed;
-
-static void seed_init(const char *prog)
-{
-	const char *env = getenv("GOC_TEST_SEED");
-	if (env && *env)
-		seed = strtoull(env, NULL, 0);
-	else
-		seed = (uint64_t)goc_now() * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
-	printf("%s: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", prog, (unsigned long long)seed,
-	       (unsigned long long)seed);
-	fflush(stdout);
-}
-
-/* A test's own stream of the seed, never 0 (xorshift stays at 0). */
-static uint64_t stream(uint64_t salt)
-{
-	uint64_t s = seed ^ salt;
-	return s ? s : salt;
-}
 
 static void work_task(void *arg)
 {
 	worker *w = arg;
 	round_state *r = w->r;
 	for (int i = 0; i < w->attempts; i++) {
-		how h = (how)(next(&w->seed) % NHOWS);
+		how h = (how)goc_test_draw(&w->seed, NHOWS);
 		goc_status st;
 		switch (h) {
 		case HOW_FOREVER:
@@ -95,7 +64,7 @@ static void work_task(void *arg)
 			st = goc_limiter_acquire(r->l, GOC_NOWAIT);
 			break;
 		case HOW_DEADLINE:
-			st = goc_limiter_acquire(r->l, goc_deadline_after((int64_t)(next(&w->seed) % 300000)));
+			st = goc_limiter_acquire(r->l, goc_deadline_after((int64_t)goc_test_draw(&w->seed, 300000)));
 			break;
 		default:
 			st = goc_limiter_acquire_ctx(r->l, r->ctx);
@@ -114,7 +83,7 @@ static void work_task(void *arg)
 		while (g > m && !atomic_compare_exchange_weak_explicit(&r->max, &m, g, memory_order_relaxed,
 		                                                       memory_order_relaxed))
 			;
-		if (next(&w->seed) % 4 == 0)
+		if (goc_test_draw(&w->seed, 4) == 0)
 			sched_yield();
 		atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);
 		goc_limiter_release(r->l);
@@ -126,12 +95,12 @@ static void test_stress_limiters_random_mix_keep_limit_and_count(void **state)
 {
 	(void)state;
 	static const goc_limit_kind kinds[] = { GOC_LIMIT_CHAN, GOC_LIMIT_SEM, GOC_LIMIT_POSIX };
-	uint64_t rng = stream(0x9e3779b97f4a7c15u);
+	uint64_t rng = seed ^ 0x9e3779b97f4a7c15u;
 	long rounds = goc_test_scaled(300);
 	for (long round = 0; round < rounds; round++) {
-		goc_limit_kind kind = kinds[next(&rng) % 3];
-		size_t k = 1 + next(&rng) % 6;
-		size_t nt = 1 + next(&rng) % MAX_TASKS;
+		goc_limit_kind kind = kinds[goc_test_draw(&rng, 3)];
+		size_t k = 1 + goc_test_draw(&rng, 6);
+		size_t nt = 1 + goc_test_draw(&rng, MAX_TASKS);
 		round_state r = { .l = goc_limiter_make(kind, k), .ctx = goc_ctx_with_cancel(goc_ctx_background()) };
 		assert_non_null(r.l);
 		assert_non_null(r.ctx);
@@ -139,11 +108,11 @@ static void test_stress_limiters_random_mix_keep_limit_and_count(void **state)
 		worker ws[MAX_TASKS];
 		memset(ws, 0, sizeof ws);
 		goc_test_canceler c = { 0 };
-		assert_int_equal(goc_test_cancel_later(&c, r.ctx, (int64_t)(next(&rng) % 2000000)), GOC_OK);
+		assert_int_equal(goc_test_cancel_later(&c, r.ctx, (int64_t)(goc_test_draw(&rng, 2000000))), GOC_OK);
 		for (size_t i = 0; i < nt; i++) {
 			ws[i].r = &r;
-			ws[i].seed = next(&rng) | 1;
-			ws[i].attempts = 1 + (int)(next(&rng) % MAX_ATTEMPTS);
+			ws[i].seed = goc_test_draw(&rng, UINT32_MAX);
+			ws[i].attempts = 1 + (int)(goc_test_draw(&rng, MAX_ATTEMPTS));
 			goc_wg_add(&r.wg, 1);
 			assert_int_equal(goc_go(work_task, &ws[i]), GOC_OK);
 		}
@@ -174,13 +143,13 @@ static void test_stress_run_random_shapes_verify(void **state)
 {
 	(void)state;
 	static const goc_limit_kind kinds[] = { GOC_LIMIT_CHAN, GOC_LIMIT_SEM, GOC_LIMIT_POSIX };
-	uint64_t rng = stream(0x2545f4914f6cdd1du);
+	uint64_t rng = seed ^ 0x2545f4914f6cdd1du;
 	long rounds = goc_test_scaled(60);
 	for (long round = 0; round < rounds; round++) {
-		size_t k = 1 + next(&rng) % 8;
-		goc_limit_opts o = { .form = next(&rng) % 2 ? GOC_FORM_SPAWN : GOC_FORM_WORKERS,
-			             .tasks = 1 + next(&rng) % 20, .cycles = 1 + next(&rng) % 2000 };
-		goc_limiter *l = goc_limiter_make(kinds[next(&rng) % 3], k);
+		size_t k = 1 + goc_test_draw(&rng, 8);
+		goc_limit_opts o = { .form = goc_test_draw(&rng, 2) ? GOC_FORM_SPAWN : GOC_FORM_WORKERS,
+			             .tasks = 1 + goc_test_draw(&rng, 20), .cycles = 1 + goc_test_draw(&rng, 2000) };
+		goc_limiter *l = goc_limiter_make(kinds[goc_test_draw(&rng, 3)], k);
 		assert_non_null(l);
 		goc_limit_stats s;
 		assert_int_equal(goc_limit_run(l, &o, &s), GOC_OK);
@@ -194,7 +163,7 @@ static void test_stress_run_random_shapes_verify(void **state)
 
 int main(void)
 {
-	seed_init("semaphore_stress_test");
+	seed = goc_test_seed("semaphore_stress_test");
 	const struct CMUnitTest tests[] = {
 		GOC_TEST(test_stress_limiters_random_mix_keep_limit_and_count),
 		GOC_TEST(test_stress_run_random_shapes_verify),

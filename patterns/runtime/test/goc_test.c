@@ -140,6 +140,30 @@ long goc_test_scaled(long n)
 	return scaled > 0 ? scaled : 1;
 }
 
+uint64_t goc_test_seed(const char *prog)
+{
+	const char *env = getenv("GOC_TEST_SEED");
+	uint64_t seed;
+	if (env && *env) {
+		seed = strtoull(env, NULL, 0);
+	} else {
+		uint64_t s = (uint64_t)goc_now() ^ ((uint64_t)getpid() << 32);
+		seed = goc_test_draw(&s, UINT32_MAX) | (uint64_t)goc_test_draw(&s, UINT32_MAX) << 32;
+	}
+	printf("%s: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", prog, (unsigned long long)seed,
+	       (unsigned long long)seed);
+	fflush(stdout);
+	return seed;
+}
+
+uint32_t goc_test_draw(uint64_t *state, uint32_t n)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return (uint32_t)((z ^ (z >> 31)) % n);
+}
+
 int64_t goc_test_ms(int64_t ms)
 {
 	return goc_deadline_after(ms * 1000000);

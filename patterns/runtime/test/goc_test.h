@@ -86,6 +86,20 @@ void goc_test_expect_death(const char *name, const char *text);
 /* goc_test_expect_death(name, "panic: <message>\n"). */
 void goc_test_expect_panic(const char *name, const char *message);
 
+/*
+ * Randomized tests' seed: GOC_TEST_SEED (a number as C writes it: 12345,
+ * 0x1f...) replays one, else one is made from the clock and the process
+ * id. Printed as "PROG: seed 0x... (replay: GOC_TEST_SEED=0x...)"; call
+ * once, from main(), and name the seed in every failure.
+ */
+uint64_t goc_test_seed(const char *prog);
+
+/*
+ * The next number, in [0, n) (n > 0), of a test's own random stream whose
+ * state is *state (SplitMix64: any starting value, the seed and a salt).
+ */
+uint32_t goc_test_draw(uint64_t *state, uint32_t n);
+
 /* A deadline `ms` milliseconds from now. */
 int64_t goc_test_ms(int64_t ms);
 

@@ -20,7 +20,7 @@
  *   watchdog of goc_test.h).
  *
  * The seed is printed at the start, and with every failure. Environment:
- * GOC_TEST_SEED replays a seed (decimal or 0x hex); GOC_TEST_BUDGET_MS sets
+ * GOC_TEST_SEED replays a seed (goc_test_seed()); GOC_TEST_BUDGET_MS sets
  * how long each test runs (default 1000 ms each; longer by hand).
  * It reads channel internals (goc_internal.h) only to see that a peer is
  * parked.
@@ -40,12 +40,6 @@
 
 static uint64_t seed;
 static long iteration_now = -1; /* where a test stopped, for its report */
-
-/* A uniformly random integer in [0, n), n > 0 (bias negligible for small n). */
-static unsigned below(uint64_t *s, unsigned n)
-{
-	return (unsigned)(goc__splitmix64(s) % n);
-}
 
 static int64_t budget_ns(void)
 {
@@ -158,17 +152,17 @@ static bool finish_peer(mchan *m, goc_status want)
 /* A channel in a random state: capacity, contents, closed, a parked peer. */
 static bool make_chan(uint64_t *rng, mchan *m, peer *pe, long *next_value)
 {
-	*m = (mchan){ .cap = below(rng, 3) == 0 ? 0 : 1 + below(rng, MAX_CAP) };
+	*m = (mchan){ .cap = goc_test_draw(rng, 3) == 0 ? 0 : 1 + goc_test_draw(rng, MAX_CAP) };
 	m->ch = goc_chan_make(sizeof(long), m->cap);
 	CHECK(m->ch, "goc_chan_make failed");
 	if (m->cap) {
-		m->len = below(rng, m->cap + 1);
+		m->len = goc_test_draw(rng, m->cap + 1);
 		for (unsigned i = 0; i < m->len; i++) {
 			m->buf[i] = (*next_value)++;
 			CHECK(goc_chan_send(m->ch, &m->buf[i], GOC_NOWAIT) == GOC_OK, "fill failed");
 		}
 	}
-	switch (below(rng, 4)) {
+	switch (goc_test_draw(rng, 4)) {
 	case 0: /* closed (no peer can be parked on a closed channel) */
 		goc_chan_close(m->ch);
 		m->closed = true;
@@ -281,33 +275,33 @@ static bool drain_and_check(mchan *m)
 /* A deadline drawn from the edges: long past, just past, now, a few microseconds ahead. */
 static int64_t draw_deadline(uint64_t *rng, bool any_ready)
 {
-	switch (below(rng, 8)) {
+	switch (goc_test_draw(rng, 8)) {
 	case 0: return GOC_NOWAIT;
 	case 1: return any_ready ? GOC_FOREVER : GOC_NOWAIT;
-	case 2: return -(int64_t)below(rng, 1000) - 2; /* long past, below the clock's epoch */
+	case 2: return -(int64_t)goc_test_draw(rng, 1000) - 2; /* long past, below the clock's epoch */
 	case 3: return 1;                              /* the epoch: long past */
-	case 4: return goc_now() - (int64_t)below(rng, 1000);
+	case 4: return goc_now() - (int64_t)goc_test_draw(rng, 1000);
 	case 5: return goc_now();
-	default: return goc_now() + (int64_t)below(rng, 5000);
+	default: return goc_now() + (int64_t)goc_test_draw(rng, 5000);
 	}
 }
 
 /* One select against the model. */
 static bool one_select(uint64_t *rng, mchan *chans, unsigned nchans, long *next_value)
 {
-	unsigned ncases = below(rng, 20) == 0 ? 17 + below(rng, MAX_CASES - 16) : 1 + below(rng, 8);
+	unsigned ncases = goc_test_draw(rng, 20) == 0 ? 17 + goc_test_draw(rng, MAX_CASES - 16) : 1 + goc_test_draw(rng, 8);
 	goc_case cs[MAX_CASES];
 	int chan_of[MAX_CASES];
 	long vals[MAX_CASES];
 	bool ready[MAX_CASES], any_ready = false;
 	for (unsigned i = 0; i < ncases; i++) {
 		vals[i] = SENTINEL;
-		chan_of[i] = below(rng, 8) == 0 ? -1 : (int)below(rng, nchans);
+		chan_of[i] = goc_test_draw(rng, 8) == 0 ? -1 : (int)goc_test_draw(rng, nchans);
 		mchan *m = chan_of[i] < 0 ? NULL : &chans[chan_of[i]];
-		goc_dir dir = (m && !m->closed && below(rng, 2)) ? GOC_SEND : GOC_RECV;
+		goc_dir dir = (m && !m->closed && goc_test_draw(rng, 2)) ? GOC_SEND : GOC_RECV;
 		if (dir == GOC_SEND)
 			vals[i] = (*next_value)++;
-		void *elem = (dir == GOC_RECV && below(rng, 6) == 0) ? NULL : &vals[i];
+		void *elem = (dir == GOC_RECV && goc_test_draw(rng, 6) == 0) ? NULL : &vals[i];
 		cs[i] = (goc_case){ .ch = m ? m->ch : NULL, .dir = dir, .elem = elem };
 		ready[i] = m && case_ready(m, dir);
 		any_ready = any_ready || ready[i];
@@ -346,10 +340,10 @@ static void test_select_random_against_model(void **state)
 	while (ok && goc_now() < end) {
 		mchan chans[MAX_CHANS];
 		peer peers[MAX_CHANS];
-		unsigned nchans = 1 + below(&rng, MAX_CHANS), made = 0;
+		unsigned nchans = 1 + goc_test_draw(&rng, MAX_CHANS), made = 0;
 		for (; ok && made < nchans; made++)
 			ok = make_chan(&rng, &chans[made], &peers[made], &next_value);
-		unsigned selects = 1 + below(&rng, 4);
+		unsigned selects = 1 + goc_test_draw(&rng, 4);
 		for (unsigned k = 0; ok && k < selects; k++, iterations++) {
 			iteration_now = iterations;
 			ok = one_select(&rng, chans, made, &next_value);
@@ -399,12 +393,12 @@ typedef struct worker {
 /* A deadline for a task: mostly short, now and then none or forever. */
 static int64_t task_deadline(uint64_t *rng)
 {
-	switch (below(rng, 6)) {
+	switch (goc_test_draw(rng, 6)) {
 	case 0: return GOC_NOWAIT;
 	case 1: return GOC_FOREVER;
 	case 2: return goc_now() - 1;
-	case 3: return goc_now() + (int64_t)below(rng, 2000);
-	default: return goc_now() + (int64_t)below(rng, 200000);
+	case 3: return goc_now() + (int64_t)goc_test_draw(rng, 2000);
+	default: return goc_now() + (int64_t)goc_test_draw(rng, 200000);
 	}
 }
 
@@ -429,16 +423,16 @@ static void produce(void *arg)
 		goc_case cs[4];
 		long vals[4];
 		int chan_of[4];
-		unsigned n = 1 + below(&rng, 3);
+		unsigned n = 1 + goc_test_draw(&rng, 3);
 		for (unsigned i = 0; i < n; i++) {
-			chan_of[i] = below(&rng, 8) == 0 ? -1 : (int)below(&rng, DATA_CHANS);
+			chan_of[i] = goc_test_draw(&rng, 8) == 0 ? -1 : (int)goc_test_draw(&rng, DATA_CHANS);
 			vals[i] = VALUE(w->index, a, chan_of[i] < 0 ? 0 : chan_of[i]);
 			cs[i] = GOC_SEND_CASE(chan_of[i] < 0 ? NULL : r->data[chan_of[i]], &vals[i]);
 		}
-		bool with_signal = below(&rng, 4) == 0;
+		bool with_signal = goc_test_draw(&rng, 4) == 0;
 		if (with_signal) {
 			chan_of[n] = -1;
-			cs[n++] = GOC_RECV_CASE(r->signal[below(&rng, SIGNAL_CHANS)], NULL);
+			cs[n++] = GOC_RECV_CASE(r->signal[goc_test_draw(&rng, SIGNAL_CHANS)], NULL);
 		}
 		int64_t deadline = task_deadline(&rng);
 		if (deadline == GOC_FOREVER && !with_signal) {
@@ -482,7 +476,7 @@ static void consume(void *arg)
 		 */
 		int64_t deadline = task_deadline(&rng);
 		for (int c = 0; c < DATA_CHANS; c++) {
-			if (open[c] && (deadline == GOC_FOREVER || below(&rng, 3) != 0)) {
+			if (open[c] && (deadline == GOC_FOREVER || goc_test_draw(&rng, 3) != 0)) {
 				chan_of[n] = c;
 				vals[n] = SENTINEL;
 				cs[n] = GOC_RECV_CASE(r->data[c], &vals[n]);
@@ -496,9 +490,9 @@ static void consume(void *arg)
 			break;
 		if (n == 0)
 			continue;
-		if (below(&rng, 6) == 0) {
+		if (goc_test_draw(&rng, 6) == 0) {
 			chan_of[n] = -1;
-			cs[n++] = GOC_RECV_CASE(r->signal[below(&rng, SIGNAL_CHANS)], NULL);
+			cs[n++] = GOC_RECV_CASE(r->signal[goc_test_draw(&rng, SIGNAL_CHANS)], NULL);
 		}
 		size_t chosen = 99;
 		goc_status st = goc_select(cs, n, deadline, &chosen);
@@ -573,16 +567,16 @@ static void test_select_random_with_peers(void **state)
 		r.seed = goc__splitmix64(&rng);
 		static const size_t caps[] = { 0, 0, 1, 4 };
 		for (int c = 0; c < DATA_CHANS; c++)
-			assert_non_null(r.data[c] = goc_chan_make(sizeof(long), caps[below(&rng, 4)]));
+			assert_non_null(r.data[c] = goc_chan_make(sizeof(long), caps[goc_test_draw(&rng, 4)]));
 		for (int c = 0; c < SIGNAL_CHANS; c++)
-			assert_non_null(r.signal[c] = goc_chan_make(0, below(&rng, 2)));
+			assert_non_null(r.signal[c] = goc_chan_make(0, goc_test_draw(&rng, 2)));
 		goc_wg_init(&r.producers);
 		goc_wg_init(&r.consumers);
 		goc_wg_init(&r.closer);
 		worker ws[PRODUCERS + CONSUMERS];
 		closer_arg cl = { .r = &r };
 		for (int i = 0; i < SIGNAL_CHANS; i++)
-			cl.delay_ns[i] = (int64_t)below(&rng, 3000000);
+			cl.delay_ns[i] = (int64_t)goc_test_draw(&rng, 3000000);
 		goc_wg_add(&r.closer, 1);
 		assert_int_equal(goc_go(close_signals, &cl), GOC_OK);
 		goc_wg_add(&r.producers, PRODUCERS);
@@ -593,7 +587,7 @@ static void test_select_random_with_peers(void **state)
 		}
 		assert_int_equal(goc_wg_wait(&r.producers, GOC_FOREVER), GOC_OK);
 		/* The senders are done: close the data channels, in a random order, to end the consumers. */
-		unsigned first = below(&rng, DATA_CHANS);
+		unsigned first = goc_test_draw(&rng, DATA_CHANS);
 		for (int c = 0; c < DATA_CHANS; c++)
 			goc_chan_close(r.data[(first + (unsigned)c) % DATA_CHANS]);
 		assert_int_equal(goc_wg_wait(&r.consumers, GOC_FOREVER), GOC_OK);
@@ -617,16 +611,7 @@ static void test_select_random_with_peers(void **state)
 
 int main(void)
 {
-	const char *env = getenv("GOC_TEST_SEED");
-	if (env && *env) {
-		seed = strtoull(env, NULL, 0);
-	} else {
-		uint64_t s = (uint64_t)goc_now() ^ ((uint64_t)getpid() << 32);
-		seed = goc__splitmix64(&s);
-	}
-	printf("select_random_test: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", (unsigned long long)seed,
-	       (unsigned long long)seed);
-	fflush(stdout);
+	seed = goc_test_seed("select_random_test");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_select_random_against_model, goc_test_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_random_with_peers, goc_test_setup, teardown),
