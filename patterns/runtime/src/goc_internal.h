@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "goc/goc.h"
 
@@ -285,6 +286,28 @@ void goc__lock_destroy(goc__lock *lock);
 void goc__lock_acquire(goc__lock *lock);
 void goc__lock_release(goc__lock *lock);
 
+/*
+ * Copy n bytes of a channel element from src to dst, or zero n bytes at
+ * dst: the user's memory (or a ring slot), which TSan checks even while a
+ * channel lock is held, as Go's race detector checks what a channel
+ * operation reads from and writes to its elements (racereadobjectpc,
+ * racewriteobjectpc). The caller publishes the edges that order the copy.
+ */
+#ifdef GOC__TSAN
+void goc__elem_copy(void *dst, const void *src, size_t n);
+void goc__elem_zero(void *dst, size_t n);
+#else
+static inline void goc__elem_copy(void *dst, const void *src, size_t n)
+{
+	memcpy(dst, src, n);
+}
+
+static inline void goc__elem_zero(void *dst, size_t n)
+{
+	memset(dst, 0, n);
+}
+#endif
+
 /* CPUs this process may run on (affinity); spinning for a peer needs two. */
 int goc__usable_cpus(void);
 
@@ -347,6 +370,12 @@ typedef struct goc__waiter {
 	size_t case_index;               /* immutable while queued */
 	bool queued;                     /* guarded by ch->mu */
 	goc_status result;               /* set by its claimer under ch->mu: what to wake it with */
+	/*
+	 * Immutable while queued: for an unbuffered receive, the element size,
+	 * which the owner zeroes once a close wakes it (the channel may be
+	 * gone by then); else 0.
+	 */
+	size_t closed_zero;
 #ifdef GOC__TSAN
 	/*
 	 * TSan builds: the hand-off edge between the waiter's thread and whoever
@@ -364,19 +393,18 @@ typedef struct goc__waitq {
 
 /*
  * TSan builds: the edges the channel lock no longer gives (chan.c). Queue:
- * the owner publishes its history on w before queuing it. Exchange: an
- * unbuffered claimer takes the owner's history and gives its own. Give: a
- * closer gives its history. Take: the woken owner takes what was given.
- * Nothing in other builds.
+ * the owner publishes its history on w before queuing it. Take: an
+ * unbuffered claimer takes the owner's history before it copies the
+ * element, and the woken owner takes what was given. Give: that claimer
+ * gives its history after the copy, a closer gives its own. Nothing in
+ * other builds.
  */
 #ifdef GOC__TSAN
 void goc__tsan_waiter_queue(goc__waiter *w);
-void goc__tsan_waiter_exchange(goc__waiter *w);
 void goc__tsan_waiter_give(goc__waiter *w);
 void goc__tsan_waiter_take(goc__waiter *w);
 #else
 static inline void goc__tsan_waiter_queue(goc__waiter *w) { (void)w; }
-static inline void goc__tsan_waiter_exchange(goc__waiter *w) { (void)w; }
 static inline void goc__tsan_waiter_give(goc__waiter *w) { (void)w; }
 static inline void goc__tsan_waiter_take(goc__waiter *w) { (void)w; }
 #endif
