@@ -198,10 +198,7 @@ void goc_chan_close(goc_chan *ch)
 		goc__panic("close of closed channel");
 	}
 	ch->closed = true;
-#ifdef GOC__TSAN
-	/* Release: close happens-before an unbuffered receive that finds it closed. */
-	atomic_store_explicit(&ch->tsan_close, 1, memory_order_release);
-#endif
+	goc__tsan_close_release(ch);
 	if (buffered)
 		goc__ring_close(ch);
 	/*
@@ -350,22 +347,31 @@ void goc__wake_chain(goc__waiter *chain)
 }
 
 #ifdef GOC__TSAN
-void goc__tsan_waiter_queue(goc__waiter *w)
-{
-	/* Release: the owner's history, for the claimer that completes the case. */
-	atomic_store_explicit(&w->tsan_edge, 0, memory_order_release);
-}
-
 void goc__tsan_waiter_give(goc__waiter *w)
 {
-	/* Release (a store: replaces the owner's history there): for the owner alone. */
+	/*
+	 * Release, a store: it replaces what w carried, so that the owner's
+	 * history goes to the claimer alone, and the claimer's to the owner.
+	 */
 	atomic_store_explicit(&w->tsan_edge, 1, memory_order_release);
 }
 
 void goc__tsan_waiter_take(goc__waiter *w)
 {
-	/* Acquire: pairs with the owner's queue (for a claimer) or the claimer's give (for the owner). */
+	/* Acquire: pairs with the last give (the owner's, for a claimer; the claimer's, for the owner). */
 	(void)atomic_load_explicit(&w->tsan_edge, memory_order_acquire);
+}
+
+void goc__tsan_close_release(goc_chan *ch)
+{
+	/* Release: close happens-before an unbuffered receive that finds it closed. */
+	atomic_store_explicit(&ch->tsan_close, 1, memory_order_release);
+}
+
+void goc__tsan_close_acquire(goc_chan *ch)
+{
+	/* Acquire: pairs with the close's release. */
+	(void)atomic_load_explicit(&ch->tsan_close, memory_order_acquire);
 }
 #endif
 

@@ -392,21 +392,25 @@ typedef struct goc__waitq {
 } goc__waitq;
 
 /*
- * TSan builds: the edges the channel lock no longer gives (chan.c). Queue:
- * the owner publishes its history on w before queuing it. Take: an
- * unbuffered claimer takes the owner's history before it copies the
- * element, and the woken owner takes what was given. Give: that claimer
- * gives its history after the copy, a closer gives its own. Nothing in
+ * TSan builds: the edges the channel lock no longer gives (chan.c). Give
+ * (a release that replaces what w carried): the owner publishes its
+ * history on w before queuing it; an unbuffered claimer gives its own after
+ * the element's copy, a closer its own. Take: that claimer takes the
+ * owner's history before the copy; the woken owner takes what was given.
+ * Close release/acquire: close publishes its history on ch->tsan_close, an
+ * unbuffered receive that finds the channel closed takes it. Nothing in
  * other builds.
  */
 #ifdef GOC__TSAN
-void goc__tsan_waiter_queue(goc__waiter *w);
 void goc__tsan_waiter_give(goc__waiter *w);
 void goc__tsan_waiter_take(goc__waiter *w);
+void goc__tsan_close_release(goc_chan *ch);
+void goc__tsan_close_acquire(goc_chan *ch);
 #else
-static inline void goc__tsan_waiter_queue(goc__waiter *w) { (void)w; }
 static inline void goc__tsan_waiter_give(goc__waiter *w) { (void)w; }
 static inline void goc__tsan_waiter_take(goc__waiter *w) { (void)w; }
+static inline void goc__tsan_close_release(goc_chan *ch) { (void)ch; }
+static inline void goc__tsan_close_acquire(goc_chan *ch) { (void)ch; }
 #endif
 
 /* Queue w at the tail of q. The channel's mu is held. */

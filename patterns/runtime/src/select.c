@@ -168,10 +168,7 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 		return GOC_OK;
 	}
 	if (ch->closed) {
-#ifdef GOC__TSAN
-		/* Acquire: the close happens-before this receive reports it. */
-		(void)atomic_load_explicit(&ch->tsan_close, memory_order_acquire);
-#endif
+		goc__tsan_close_acquire(ch); /* the close happens-before this receive reports it */
 		if (c->elem && ch->elem_size)
 			goc__elem_zero(c->elem, ch->elem_size);
 		return GOC_CLOSED;
@@ -576,7 +573,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				waiters[i] = (goc__waiter){ .op = &op, .elem = cases[i].elem, .case_index = i };
 				if (cases[i].dir == GOC_RECV && ch->cap == 0)
 					waiters[i].closed_zero = ch->elem_size;
-				goc__tsan_waiter_queue(&waiters[i]);
+				goc__tsan_waiter_give(&waiters[i]); /* our history, for the claimer */
 				goc__waitq_push(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
 			}
 			/*
@@ -693,10 +690,12 @@ out:
 goc_status goc_select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen)
 {
 	GOC__CHAOS();
+#ifdef GOC__TSAN
 	/* As goc_chan_send(): a send case reads the channel, for TSan (close writes it). */
 	for (size_t i = 0; i < ncases; i++)
 		if (cases[i].ch && cases[i].dir == GOC_SEND)
 			GOC__TSAN_SEND_READ(cases[i].ch);
+#endif
 	goc_status st = goc__select(cases, ncases, deadline, chosen, GOC__SELECT);
 	GOC__CHAOS();
 	return st;
