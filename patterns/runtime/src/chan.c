@@ -37,9 +37,10 @@
  * of that stack address left there:
  *   - an unbuffered hand-off is both ways (the send happens-before the
  *     receive completes, and the receive before the send completes): the
- *     owner releases its waiter's tsan_edge when queuing it, the claimer
- *     that completes the case exchanges it (acquire and release), and the
- *     owner, woken with its case done, acquires it;
+ *     owner releases its waiter's tsan_edge when queuing it; the claimer
+ *     that completes the case acquires it before it copies the element
+ *     and releases it after (the copy is checked: goc__elem_copy()), and
+ *     the owner, woken with its case done, acquires it;
  *   - a buffered channel's ring carries its own per-slot edges (ring.c),
  *     also when a waker completes a waiter's case through it (ring.c's
  *     hand_over(), which acts in a TSan fiber of its own, so that it hands
@@ -48,7 +49,8 @@
  *   - close happens-before a receive that reports it: close releases
  *     ch->tsan_close, which an unbuffered receive finding the channel
  *     closed acquires, and gives its history to each unbuffered waiter it
- *     wakes; a buffered receive acquires the closed flag in tail (ring.c).
+ *     wakes, which then zeroes its own element; a buffered receive
+ *     acquires the closed flag in tail (ring.c).
  * A select that times out, or a waiter woken to retry its case, acquires
  * nothing. And, as Go's race detector does, every send reports a read of
  * the channel and close a write (GOC__TSAN_SEND_READ), so that a close
@@ -196,10 +198,7 @@ void goc_chan_close(goc_chan *ch)
 		goc__panic("close of closed channel");
 	}
 	ch->closed = true;
-#ifdef GOC__TSAN
-	/* Release: close happens-before an unbuffered receive that finds it closed. */
-	atomic_store_explicit(&ch->tsan_close, 1, memory_order_release);
-#endif
+	goc__tsan_close_release(ch);
 	if (buffered)
 		goc__ring_close(ch);
 	/*
@@ -211,8 +210,7 @@ void goc_chan_close(goc_chan *ch)
 	 */
 	goc__waiter *wake = NULL, *w;
 	while ((w = goc__waitq_claim(ch, &ch->recvq))) {
-		if (!buffered && w->elem && ch->elem_size)
-			memset(w->elem, 0, ch->elem_size);
+		/* An unbuffered receiver zeroes its own element once woken (select.c). */
 		if (!buffered)
 			goc__tsan_waiter_give(w);
 		w->result = buffered ? GOC_WOULDBLOCK : GOC_CLOSED;
@@ -349,28 +347,31 @@ void goc__wake_chain(goc__waiter *chain)
 }
 
 #ifdef GOC__TSAN
-void goc__tsan_waiter_queue(goc__waiter *w)
-{
-	/* Release: the owner's history, for the claimer that completes the case. */
-	atomic_store_explicit(&w->tsan_edge, 0, memory_order_release);
-}
-
-void goc__tsan_waiter_exchange(goc__waiter *w)
-{
-	/* Acquire and release: an unbuffered hand-off orders both sides' histories. */
-	atomic_fetch_add_explicit(&w->tsan_edge, 1, memory_order_acq_rel);
-}
-
 void goc__tsan_waiter_give(goc__waiter *w)
 {
-	/* Release (a store: replaces the owner's history there): for the owner alone. */
+	/*
+	 * Release, a store: it replaces what w carried, so that the owner's
+	 * history goes to the claimer alone, and the claimer's to the owner.
+	 */
 	atomic_store_explicit(&w->tsan_edge, 1, memory_order_release);
 }
 
 void goc__tsan_waiter_take(goc__waiter *w)
 {
-	/* Acquire: pairs with the claimer's exchange or give. */
+	/* Acquire: pairs with the last give (the owner's, for a claimer; the claimer's, for the owner). */
 	(void)atomic_load_explicit(&w->tsan_edge, memory_order_acquire);
+}
+
+void goc__tsan_close_release(goc_chan *ch)
+{
+	/* Release: close happens-before an unbuffered receive that finds it closed. */
+	atomic_store_explicit(&ch->tsan_close, 1, memory_order_release);
+}
+
+void goc__tsan_close_acquire(goc_chan *ch)
+{
+	/* Acquire: pairs with the close's release. */
+	(void)atomic_load_explicit(&ch->tsan_close, memory_order_acquire);
 }
 #endif
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "goc/goc.h"
 
@@ -279,6 +280,28 @@ void goc__lock_destroy(goc__lock *lock);
 void goc__lock_acquire(goc__lock *lock);
 void goc__lock_release(goc__lock *lock);
 
+/*
+ * Copy n bytes of a channel element from src to dst, or zero n bytes at
+ * dst: the user's memory (or a ring slot), which TSan checks even while a
+ * channel lock is held, as Go's race detector checks what a channel
+ * operation reads from and writes to its elements (racereadobjectpc,
+ * racewriteobjectpc). The caller publishes the edges that order the copy.
+ */
+#ifdef GOC__TSAN
+void goc__elem_copy(void *dst, const void *src, size_t n);
+void goc__elem_zero(void *dst, size_t n);
+#else
+static inline void goc__elem_copy(void *dst, const void *src, size_t n)
+{
+	memcpy(dst, src, n);
+}
+
+static inline void goc__elem_zero(void *dst, size_t n)
+{
+	memset(dst, 0, n);
+}
+#endif
+
 /* CPUs this process may run on (affinity); spinning for a peer needs two. */
 int goc__usable_cpus(void);
 
@@ -341,6 +364,12 @@ typedef struct goc__waiter {
 	size_t case_index;               /* immutable while queued */
 	bool queued;                     /* guarded by ch->mu */
 	goc_status result;               /* set by its claimer under ch->mu: what to wake it with */
+	/*
+	 * Immutable while queued: for an unbuffered receive, the element size,
+	 * which the owner zeroes once a close wakes it (the channel may be
+	 * gone by then); else 0.
+	 */
+	size_t closed_zero;
 #ifdef GOC__TSAN
 	/*
 	 * TSan builds: the hand-off edge between the waiter's thread and whoever
@@ -357,22 +386,25 @@ typedef struct goc__waitq {
 } goc__waitq;
 
 /*
- * TSan builds: the edges the channel lock no longer gives (chan.c). Queue:
- * the owner publishes its history on w before queuing it. Exchange: an
- * unbuffered claimer takes the owner's history and gives its own. Give: a
- * closer gives its history. Take: the woken owner takes what was given.
- * Nothing in other builds.
+ * TSan builds: the edges the channel lock no longer gives (chan.c). Give
+ * (a release that replaces what w carried): the owner publishes its
+ * history on w before queuing it; an unbuffered claimer gives its own after
+ * the element's copy, a closer its own. Take: that claimer takes the
+ * owner's history before the copy; the woken owner takes what was given.
+ * Close release/acquire: close publishes its history on ch->tsan_close, an
+ * unbuffered receive that finds the channel closed takes it. Nothing in
+ * other builds.
  */
 #ifdef GOC__TSAN
-void goc__tsan_waiter_queue(goc__waiter *w);
-void goc__tsan_waiter_exchange(goc__waiter *w);
 void goc__tsan_waiter_give(goc__waiter *w);
 void goc__tsan_waiter_take(goc__waiter *w);
+void goc__tsan_close_release(goc_chan *ch);
+void goc__tsan_close_acquire(goc_chan *ch);
 #else
-static inline void goc__tsan_waiter_queue(goc__waiter *w) { (void)w; }
-static inline void goc__tsan_waiter_exchange(goc__waiter *w) { (void)w; }
 static inline void goc__tsan_waiter_give(goc__waiter *w) { (void)w; }
 static inline void goc__tsan_waiter_take(goc__waiter *w) { (void)w; }
+static inline void goc__tsan_close_release(goc_chan *ch) { (void)ch; }
+static inline void goc__tsan_close_acquire(goc_chan *ch) { (void)ch; }
 #endif
 
 /* Queue w at the tail of q. The channel's mu is held. */

@@ -13,19 +13,24 @@
  * runtime locks are to Go's race detector. Its atomics run private
  * (GOC__TSAN_PRIVATE: no sync, no access checks; a waker may touch the
  * lock after its peer's call returned and freed the channel, see ring.c's
- * busy), so an unlock orders nothing before the next lock: two operations that both took a channel's lock are
- * not ordered by it, which Go does not promise either. While it is held TSan
- * checks no memory access (GOC__TSAN_UNCHECKED, a per-thread count, so
- * nested locks work): what it guards is libgoc's bookkeeping (wait queues,
- * waiters, closed flags), which other threads reach through the lock alone.
- * The edges Go's memory model promises are published explicitly on every
- * path (chan.c, ring.c, select.c). User mutexes keep TSan's checks: this is
- * not one.
+ * busy), so an unlock orders nothing before the next lock: two operations
+ * that both took a channel's lock are not ordered by it, which Go does not
+ * promise either. While a thread holds one or more of these locks TSan
+ * checks no memory access (GOC__TSAN_UNCHECKED, begun by the outermost lock
+ * and ended by the last unlock): what they guard is libgoc's bookkeeping
+ * (wait queues, waiters, closed flags), which other threads reach through
+ * the lock alone. The user's element memory is another matter: its copies
+ * under a lock (a hand-off to or from a parked peer) go through
+ * goc__elem_copy(), which TSan checks all the same, as Go's race detector
+ * checks a channel operation's element. The edges Go's memory model
+ * promises are published explicitly on every path (chan.c, ring.c,
+ * select.c). User mutexes keep TSan's checks: this is not one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +39,16 @@
 
 /* Spins before a contended lock yields: about Go's 4 x 30 PAUSE. */
 #define GOC__LOCK_SPINS 128
+
+#ifdef GOC__TSAN
+/*
+ * TSan builds: how many of these locks the thread holds. Written only with
+ * TSan ignoring accesses, so that no read of it can race: the tasks that
+ * share a pooled thread run as TSan fibers, unordered with one another
+ * (see goc__task).
+ */
+static _Thread_local unsigned locks_held;
+#endif
 
 static int usable_cpus;
 static pthread_once_t usable_cpus_once = PTHREAD_ONCE_INIT;
@@ -108,17 +123,60 @@ void goc__lock_acquire(goc__lock *lock)
 		while (atomic_exchange_explicit(&lock->state, 2, memory_order_acquire) != 0)
 			goc__futex_wait_until(&lock->state, 2, GOC_FOREVER);
 	}
-taken:
+taken:;
+#ifdef GOC__TSAN
+	bool outermost = locks_held++ == 0;
+#endif
 	GOC__TSAN_PRIVATE_END();
-	GOC__TSAN_UNCHECKED_BEGIN();
+#ifdef GOC__TSAN
+	if (outermost)
+		GOC__TSAN_UNCHECKED_BEGIN();
+#endif
 }
 
 void goc__lock_release(goc__lock *lock)
 {
-	GOC__TSAN_UNCHECKED_END();
 	GOC__TSAN_PRIVATE_BEGIN();
+#ifdef GOC__TSAN
+	bool last = --locks_held == 0;
+#endif
 	/* Release: publishes what we wrote under the lock. 2: someone sleeps. */
 	if (atomic_exchange_explicit(&lock->state, 0, memory_order_release) == 2)
 		goc__futex_wake(&lock->state, 1);
 	GOC__TSAN_PRIVATE_END();
+#ifdef GOC__TSAN
+	if (last)
+		GOC__TSAN_UNCHECKED_END();
+#endif
 }
+
+#ifdef GOC__TSAN
+/*
+ * Copy src to dst, or zero dst (src NULL), with TSan checking the accesses.
+ * Under a lock they go unchecked exactly once (the outermost lock, or the
+ * fiber of ring.c's hand_over(), which a lock holder enters and which
+ * begins its own): lift that for the copy alone.
+ */
+static void elem_move(void *dst, const void *src, size_t n)
+{
+	bool held = locks_held != 0;
+	if (held)
+		GOC__TSAN_UNCHECKED_END();
+	if (src)
+		memcpy(dst, src, n);
+	else
+		memset(dst, 0, n);
+	if (held)
+		GOC__TSAN_UNCHECKED_BEGIN();
+}
+
+void goc__elem_copy(void *dst, const void *src, size_t n)
+{
+	elem_move(dst, src, n);
+}
+
+void goc__elem_zero(void *dst, size_t n)
+{
+	elem_move(dst, NULL, n);
+}
+#endif

@@ -74,6 +74,8 @@
  * queued, chan.c), does the operation (acquiring and releasing the slot's
  * stamp), and gives the result to the waiter, who takes it once woken, as
  * Go's runtime acquires on a blocked goroutine's behalf (raceacquireg).
+ * The element copies are checked on every path, under ch->mu and in that
+ * fiber too (goc__elem_copy(), lock.c), as Go's race detector checks them.
  * ch->busy orders nothing for TSan either (it would order goc_chan_free()
  * after every waker): what a waker does after its publish runs private.
  *
@@ -82,7 +84,6 @@
  */
 #define _GNU_SOURCE
 #include <sched.h>
-#include <string.h>
 
 #include "goc_internal.h"
 
@@ -274,7 +275,10 @@ static goc_status hand_over(goc_chan *ch, goc_dir dir, goc__waiter *w, goc__wait
 	/*
 	 * On the waiter's behalf (see the top): a fresh fiber, made with sync
 	 * ignored so that it inherits nothing from us, entered and left without
-	 * sync. Its accesses go unchecked (the thread's stack is ours).
+	 * sync. Its accesses go unchecked (the thread's stack is ours), but for
+	 * the element's copy (goc__elem_copy()), between the waiter's take and
+	 * give: ordered after what the waiter did before it queued, and before
+	 * what it does once woken.
 	 */
 	void *self = __tsan_get_current_fiber();
 	GOC__TSAN_NOSYNC_BEGIN();
@@ -377,7 +381,7 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 				/* Acquire: the receive that emptied this slot a lap ago happens-before this send completes. */
 				(void)atomic_load_explicit(stamp, memory_order_acquire);
 				if (ch->elem_size)
-					memcpy(elem_of(ch, pos), elem, ch->elem_size);
+					goc__elem_copy(elem_of(ch, pos), elem, ch->elem_size);
 				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
 				uint64_t next = flagged ? next_pos(ch, pos) : 0;
 				/* Release: the element goes to its receiver. */
@@ -434,7 +438,7 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 				/* Acquire: the send of this element happens-before this receive completes. */
 				(void)atomic_load_explicit(stamp, memory_order_acquire);
 				if (elem && ch->elem_size)
-					memcpy(elem, elem_of(ch, pos), ch->elem_size);
+					goc__elem_copy(elem, elem_of(ch, pos), ch->elem_size);
 				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
 				uint64_t next = flagged ? next_pos(ch, pos + ch->one_lap) : 0;
 				/* Release: the emptied slot goes to its next sender, a lap later. */
@@ -461,7 +465,7 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 					/* Acquire: the close happens-before this receive reports it. */
 					(void)atomic_load_explicit(&ch->tail, memory_order_acquire);
 					if (elem && ch->elem_size)
-						memset(elem, 0, ch->elem_size);
+						goc__elem_zero(elem, ch->elem_size);
 					return GOC_CLOSED;
 				}
 				if (obs)

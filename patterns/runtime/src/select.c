@@ -36,11 +36,13 @@
  * ThreadSanitizer: the channel locks order nothing (lock.c), so a locked
  * poll is ordered with other operations only through what its case does:
  * a buffered case through its ring's slots (ring.c), an unbuffered one
- * through the hand-off edge on the peer's waiter (exchanged by whoever
- * completes the case, chan.c) or the channel's close edge. A queued select
- * releases its history on each of its waiters (for the claimer) and, woken
- * with its case done, acquires what the claimer left on the waiter of the
- * case that fired; woken to retry, or timed out, it acquires nothing.
+ * through the hand-off edge on the peer's waiter (taken before the
+ * element's copy and given after it by whoever completes the case,
+ * hand_off()) or the channel's close edge. The copies of elements are
+ * checked, locks held or not (goc__elem_copy()). A queued select releases
+ * its history on each of its waiters (for the claimer) and, woken with its
+ * case done, acquires what the claimer left on the waiter of the case that
+ * fired; woken to retry, or timed out, it acquires nothing.
  *
  * See chan.c for the claim protocol. Lock order: channel locks in ascending
  * address order; a ring operation in a locked poll takes no lock itself.
@@ -83,12 +85,6 @@
 /* Looks after which a select that never saw all its cases blocked at once still gives up. */
 #define GOC__SELECT_LOOKS 64
 
-static void copy_elem(void *dst, const void *src, size_t size)
-{
-	if (dst && size)
-		memcpy(dst, src, size);
-}
-
 static void lock_all(goc_chan **locks, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -129,6 +125,25 @@ static void shuffle(size_t *order, size_t n)
 }
 
 /*
+ * Complete claimed waiter w's unbuffered case with one copy from src to
+ * dst, one of them w's element (dst NULL: a receive that drops the value),
+ * and chain w onto *wake. TSan: the copy is checked (goc__elem_copy()), so
+ * it takes the owner's history first (ordered after what the owner did to
+ * its element before it queued) and gives ours after (what the owner does
+ * once woken is ordered after it): the hand-off orders both sides, as Go's.
+ */
+static void hand_off(goc__waiter *w, void *dst, const void *src, size_t size, goc__waiter **wake)
+{
+	goc__tsan_waiter_take(w);
+	if (dst && size)
+		goc__elem_copy(dst, src, size);
+	goc__tsan_waiter_give(w);
+	w->result = GOC_OK;
+	w->next = *wake;
+	*wake = w;
+}
+
+/*
  * Try case c on its unbuffered channel, whose lock is held. Returns GOC_OK
  * or GOC_CLOSED when it proceeded (GOC_CLOSED for a send: the caller
  * panics), GOC_WOULDBLOCK when it cannot yet. A peer whose blocked op it
@@ -143,30 +158,19 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 			return GOC_CLOSED;
 		/* A queued receiver: hand the value over directly. */
 		if ((w = goc__waitq_claim(ch, &ch->recvq))) {
-			copy_elem(w->elem, c->elem, ch->elem_size);
-			goc__tsan_waiter_exchange(w);
-			w->result = GOC_OK;
-			w->next = *wake;
-			*wake = w;
+			hand_off(w, w->elem, c->elem, ch->elem_size, wake);
 			return GOC_OK;
 		}
 		return GOC_WOULDBLOCK;
 	}
 	if ((w = goc__waitq_claim(ch, &ch->sendq))) {
-		copy_elem(c->elem, w->elem, ch->elem_size);
-		goc__tsan_waiter_exchange(w);
-		w->result = GOC_OK;
-		w->next = *wake;
-		*wake = w;
+		hand_off(w, c->elem, w->elem, ch->elem_size, wake);
 		return GOC_OK;
 	}
 	if (ch->closed) {
-#ifdef GOC__TSAN
-		/* Acquire: the close happens-before this receive reports it. */
-		(void)atomic_load_explicit(&ch->tsan_close, memory_order_acquire);
-#endif
+		goc__tsan_close_acquire(ch); /* the close happens-before this receive reports it */
 		if (c->elem && ch->elem_size)
-			memset(c->elem, 0, ch->elem_size);
+			goc__elem_zero(c->elem, ch->elem_size);
 		return GOC_CLOSED;
 	}
 	return GOC_WOULDBLOCK;
@@ -567,7 +571,9 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 				size_t i = order[k];
 				goc_chan *ch = cases[i].ch;
 				waiters[i] = (goc__waiter){ .op = &op, .elem = cases[i].elem, .case_index = i };
-				goc__tsan_waiter_queue(&waiters[i]);
+				if (cases[i].dir == GOC_RECV && ch->cap == 0)
+					waiters[i].closed_zero = ch->elem_size;
+				goc__tsan_waiter_give(&waiters[i]); /* our history, for the claimer */
 				goc__waitq_push(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
 			}
 			/*
@@ -645,6 +651,13 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 		if (st != GOC_WOULDBLOCK) {
 			/* The case was completed by the waker (or closed): take its edge. */
 			goc__tsan_waiter_take(&waiters[fired]);
+			/*
+			 * A close ended our unbuffered receive: its zero value, written
+			 * here, not by the closer, so that TSan checks it as this
+			 * receive's write, and the closer touches no memory of ours.
+			 */
+			if (st == GOC_CLOSED && cases[fired].elem && waiters[fired].closed_zero)
+				goc__elem_zero(cases[fired].elem, waiters[fired].closed_zero);
 			goto done;
 		}
 		/*
@@ -677,10 +690,12 @@ out:
 goc_status goc_select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen)
 {
 	GOC__CHAOS();
+#ifdef GOC__TSAN
 	/* As goc_chan_send(): a send case reads the channel, for TSan (close writes it). */
 	for (size_t i = 0; i < ncases; i++)
 		if (cases[i].ch && cases[i].dir == GOC_SEND)
 			GOC__TSAN_SEND_READ(cases[i].ch);
+#endif
 	goc_status st = goc__select(cases, ncases, deadline, chosen, GOC__SELECT);
 	GOC__CHAOS();
 	return st;

@@ -38,6 +38,23 @@
  *                          send k + cap, not before this send: the sender
  *                          that completes a parked peer's case must not
  *                          take the peer's history.
+ *   race_control send-races-parked-recv
+ *                          main parks in goc_chan_recv() on an unbuffered
+ *                          channel; a task sends &handed_v to it while
+ *                          another task writes handed_v. The sender copies
+ *                          handed_v into main's element under the channel
+ *                          lock: that read is checked all the same, as Go's
+ *                          race detector checks a send's element.
+ *   race_control recv-races-parked-send
+ *                          main parks in goc_chan_send(&parked_v) on an
+ *                          unbuffered channel; a task receives, copying
+ *                          parked_v out of main's element under the lock,
+ *                          while another task writes parked_v.
+ *   race_control close-races-parked-recv
+ *                          main parks in goc_chan_recv(&closed_dst) on an
+ *                          unbuffered channel; a task closes it while
+ *                          another writes closed_dst: the receive's zero
+ *                          value is a write of closed_dst.
  *
  * And their properly synchronized twins, which must stay clean (ctest
  * fails them on any TSan report):
@@ -52,6 +69,23 @@
  *                          capacity 1, parking; main receives twice
  *                          (the first receive hands the parked element
  *                          into the ring) and reads y.
+ *   race_control send-to-parked-recv
+ *                          main writes handed_dst, then parks receiving
+ *                          into it; a task writes handed_v and sends it:
+ *                          the sender's copy comes after main's write, and
+ *                          main's read of handed_dst after the copy.
+ *   race_control recv-from-parked-send
+ *                          main writes parked_v, sends it and parks, then
+ *                          writes parked_v again; a task receives it: the
+ *                          receiver's copy comes between main's two writes.
+ *   race_control close-to-parked-recv
+ *                          main writes closed_dst, parks receiving into it,
+ *                          and reads the zero value after a task's close.
+ *
+ * A control that needs a peer parked waits until its waiter is queued on
+ * the channel (wait_parked(): white-box, read under the channel lock, which
+ * orders nothing for TSan), not for a while: on a slow machine a sleep may
+ * end before the peer parks, and the operation would take the fast path.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -63,9 +97,27 @@
 #include <unistd.h>
 
 #include "goc/goc.h"
+#include "goc_internal.h"
 
 /* reuse: tries until the second task lands on the first one's thread (it normally does at once). */
 #define REUSE_ATTEMPTS 20
+
+/*
+ * Wait until a waiter of direction dir is queued on ch: the operation that
+ * follows finds a parked peer. Read under the channel lock, which orders
+ * nothing for TSan and hides nothing (lock.c): the poll is timing only.
+ */
+static void wait_parked(goc_chan *ch, goc_dir dir)
+{
+	for (;;) {
+		goc__lock_acquire(&ch->mu);
+		bool queued = (dir == GOC_SEND ? ch->sendq.head : ch->recvq.head) != NULL;
+		goc__lock_release(&ch->mu);
+		if (queued)
+			return;
+		goc_sleep(100000);
+	}
+}
 
 static int counter;       /* deliberately unguarded */
 static long published;    /* deliberately unguarded */
@@ -124,22 +176,32 @@ static void publish(void *done)
 	goc_chan_send(done, NULL, GOC_FOREVER);
 }
 
+static goc_chan *handed;     /* parked-sends: the receiver's channel */
+static atomic_bool first_sent; /* parked-sends: relaxed, an observation, not an edge */
+
 static void send_first(void *ch)
 {
 	x = 1;
 	goc_chan_send(ch, &(int){ 0 }, GOC_FOREVER);
+	atomic_store_explicit(&first_sent, true, memory_order_relaxed);
 	goc_wg_done(&senders);
 }
 
 static void send_later(void *ch)
 {
-	goc_sleep(50 * 1000000);
+	if (ch == handed) {
+		/* parked-sends: after the first send, once the receiver parked again. */
+		while (!atomic_load_explicit(&first_sent, memory_order_relaxed))
+			goc_sleep(100000);
+		wait_parked(ch, GOC_RECV);
+	} else {
+		goc_sleep(50 * 1000000);
+	}
 	goc_chan_send(ch, &(int){ 0 }, GOC_FOREVER);
 	x = 2;
 	goc_wg_done(&senders);
 }
 
-static goc_chan *handed;     /* parked-sends: the receiver's channel */
 static goc_wg receiver_done; /* parked-sends: the receiver got both */
 
 /* Receives twice, parking each time (the senders come later). */
@@ -196,6 +258,65 @@ static void send_once(void *ch)
 	goc_wg_done(&senders);
 }
 
+/* Deliberately unguarded: the user memory that the parked-peer controls copy. */
+int handed_v, handed_dst, parked_v, closed_dst;
+static goc_wg writer_done; /* the racing writer is done */
+
+static void write_handed_v(void *p)
+{
+	(void)p;
+	handed_v = 2;
+	goc_wg_done(&writer_done);
+}
+
+static void write_parked_v(void *p)
+{
+	(void)p;
+	parked_v = 2;
+	goc_wg_done(&writer_done);
+}
+
+static void write_closed_dst(void *p)
+{
+	(void)p;
+	closed_dst = 2;
+	goc_wg_done(&writer_done);
+}
+
+/* send-*-parked-recv: send &handed_v to main, parked; racing: while a task writes it. */
+static void send_to_parked(void *ch)
+{
+	wait_parked(ch, GOC_RECV);
+	if (handed == ch)
+		goc_go(write_handed_v, NULL);
+	else
+		handed_v = 1;
+	goc_chan_send(ch, &handed_v, GOC_FOREVER);
+	goc_wg_done(&senders);
+}
+
+/* recv-*-parked-send: receive from main, parked on &parked_v; racing: while a task writes it. */
+static void recv_from_parked(void *ch)
+{
+	wait_parked(ch, GOC_SEND);
+	if (handed == ch)
+		goc_go(write_parked_v, NULL);
+	int v = 0;
+	goc_chan_recv(ch, &v, GOC_FOREVER);
+	printf("received %d\n", v);
+	goc_wg_done(&receiver_done);
+}
+
+/* close-*-parked-recv: close main's channel, main parked; racing: while a task writes closed_dst. */
+static void close_parked(void *ch)
+{
+	wait_parked(ch, GOC_RECV);
+	if (handed == ch)
+		goc_go(write_closed_dst, NULL);
+	goc_chan_close(ch);
+	goc_wg_done(&senders);
+}
+
 int main(int argc, char **argv)
 {
 	goc_chan *done = goc_chan_make(0, 2);
@@ -239,7 +360,7 @@ int main(int argc, char **argv)
 		goc_wg_add(&senders, 2);
 		goc_wg_add(&receiver_done, 1);
 		goc_go(receive_twice, handed);
-		goc_sleep(20 * 1000000); /* let it park */
+		wait_parked(handed, GOC_RECV);
 		goc_go(send_first, handed);
 		goc_go(send_later, handed);
 		goc_wg_wait(&senders, GOC_FOREVER);
@@ -273,7 +394,7 @@ int main(int argc, char **argv)
 		goc_wg_add(&senders, 1);
 		goc_wg_add(&receiver_done, 1);
 		goc_go(write_recv, ch);
-		goc_sleep(20 * 1000000); /* let it park */
+		wait_parked(ch, GOC_RECV);
 		goc_go(send_write, ch);
 		goc_wg_wait(&senders, GOC_FOREVER);
 		goc_wg_wait(&receiver_done, GOC_FOREVER);
@@ -286,7 +407,7 @@ int main(int argc, char **argv)
 		goc_wg_init(&receiver_done);
 		goc_wg_add(&receiver_done, 1);
 		goc_go(recv_read, ch);
-		goc_sleep(20 * 1000000); /* let it park */
+		wait_parked(ch, GOC_RECV);
 		goc_go(write_send, ch);
 		goc_wg_wait(&receiver_done, GOC_FOREVER);
 		goc_wg_destroy(&receiver_done);
@@ -296,7 +417,7 @@ int main(int argc, char **argv)
 		goc_wg_init(&senders);
 		goc_wg_add(&senders, 1);
 		goc_go(fill_then_send, ch);
-		goc_sleep(20 * 1000000); /* let it park on the full ring */
+		wait_parked(ch, GOC_SEND); /* on the full ring */
 		int a = 0, b = 0;
 		goc_chan_recv(ch, &a, GOC_FOREVER);
 		goc_chan_recv(ch, &b, GOC_FOREVER);
@@ -304,10 +425,74 @@ int main(int argc, char **argv)
 		goc_wg_wait(&senders, GOC_FOREVER);
 		goc_wg_destroy(&senders);
 		goc_chan_free(ch);
+	} else if (argc == 2 && (strcmp(argv[1], "send-races-parked-recv") == 0 ||
+	                         strcmp(argv[1], "send-to-parked-recv") == 0)) {
+		bool racing = strcmp(argv[1], "send-races-parked-recv") == 0;
+		goc_chan *ch = goc_chan_make(sizeof(int), 0);
+		if (racing)
+			handed = ch; /* tells send_to_parked() to race */
+		goc_wg_init(&senders);
+		goc_wg_init(&writer_done);
+		goc_wg_add(&senders, 1);
+		goc_wg_add(&writer_done, racing);
+		goc_go(send_to_parked, ch);
+		handed_dst = -1; /* after the task's start: only the hand-off orders it before the copy */
+		goc_chan_recv(ch, &handed_dst, GOC_FOREVER);
+		if (!racing)
+			printf("handed_dst = %d\n", handed_dst);
+		goc_wg_wait(&senders, GOC_FOREVER);
+		goc_wg_wait(&writer_done, GOC_FOREVER);
+		goc_wg_destroy(&senders);
+		goc_wg_destroy(&writer_done);
+		goc_chan_free(ch);
+	} else if (argc == 2 && (strcmp(argv[1], "recv-races-parked-send") == 0 ||
+	                         strcmp(argv[1], "recv-from-parked-send") == 0)) {
+		bool racing = strcmp(argv[1], "recv-races-parked-send") == 0;
+		goc_chan *ch = goc_chan_make(sizeof(int), 0);
+		if (racing)
+			handed = ch; /* tells recv_from_parked() to race */
+		goc_wg_init(&receiver_done);
+		goc_wg_init(&writer_done);
+		goc_wg_add(&receiver_done, 1);
+		goc_wg_add(&writer_done, racing);
+		goc_go(recv_from_parked, ch);
+		if (!racing)
+			parked_v = 1; /* after the task's start: only the hand-off orders it before the copy */
+		goc_chan_send(ch, &parked_v, GOC_FOREVER);
+		if (!racing)
+			parked_v = 3; /* the receiver's copy must come before this */
+		goc_wg_wait(&receiver_done, GOC_FOREVER);
+		goc_wg_wait(&writer_done, GOC_FOREVER);
+		goc_wg_destroy(&receiver_done);
+		goc_wg_destroy(&writer_done);
+		goc_chan_free(ch);
+	} else if (argc == 2 && (strcmp(argv[1], "close-races-parked-recv") == 0 ||
+	                         strcmp(argv[1], "close-to-parked-recv") == 0)) {
+		bool racing = strcmp(argv[1], "close-races-parked-recv") == 0;
+		goc_chan *ch = goc_chan_make(sizeof(int), 0);
+		if (racing)
+			handed = ch; /* tells close_parked() to race */
+		goc_wg_init(&senders);
+		goc_wg_init(&writer_done);
+		goc_wg_add(&senders, 1);
+		goc_wg_add(&writer_done, racing);
+		goc_go(close_parked, ch);
+		if (!racing)
+			closed_dst = -1; /* after the task's start: the receive's zeroing must come after it */
+		goc_status st = goc_chan_recv(ch, &closed_dst, GOC_FOREVER);
+		if (!racing)
+			printf("%s, closed_dst = %d\n", goc_status_str(st), closed_dst);
+		goc_wg_wait(&senders, GOC_FOREVER);
+		goc_wg_wait(&writer_done, GOC_FOREVER);
+		goc_wg_destroy(&senders);
+		goc_wg_destroy(&writer_done);
+		goc_chan_free(ch);
 	} else {
 		fprintf(stderr, "usage: race_control counter|no-edge|reuse|buffered-sends|parked-sends|"
-		                "close-races-send|waker-gets-nothing|close-after-sends|handoff-to-receiver|"
-		                "handoff-from-sender\n");
+		                "close-races-send|waker-gets-nothing|send-races-parked-recv|"
+		                "recv-races-parked-send|close-races-parked-recv|close-after-sends|"
+		                "handoff-to-receiver|handoff-from-sender|send-to-parked-recv|"
+		                "recv-from-parked-send|close-to-parked-recv\n");
 		return 2;
 	}
 	printf("done %s\n", argv[1]);
