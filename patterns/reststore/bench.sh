@@ -55,6 +55,8 @@ port=""
 start() {
 	local cmd
 	if [[ $1 == go ]]; then cmd=("$go_server"); else cmd=("$c_server" --store "$1"); fi
+	# Not the last server's line: the new one truncates the file only once it runs.
+	rm -f "$tmp/out" "$tmp/err"
 	"${cmd[@]}" --port 0 >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	for _ in $(seq 100); do
@@ -62,7 +64,7 @@ start() {
 		sleep 0.05
 	done
 	port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/out")
-	[[ -n $port ]] || { echo "bench.sh: $1 printed no listening line" >&2; exit 1; }
+	[[ -n $port ]] || { echo "bench.sh: $1 printed no listening line" >&2; cat "$tmp/err" >&2 2>/dev/null; exit 1; }
 }
 
 # stop: SIGTERM; sets status to the exit status.
