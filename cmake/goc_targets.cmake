@@ -19,18 +19,35 @@ function(goc_add_pattern name)
   goc_add_pattern_test(${name} ${name}_test LABELS ${ARG_TEST_LABELS})
 endfunction()
 
-# goc_add_pattern_test(<pattern> <test> [LABELS <label>...])
+# A sanitizer's report in a test's output fails the test, whatever its exit
+# status (a UBSan "runtime error:" does not change it, nor does a report in
+# a child process the test only reads from).
+set(GOC_SANITIZER_FAIL_REGEX
+  "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+
+# goc_add_pattern_test(<pattern> <test> [NAME <ctest name>] [LABELS <label>...]
+#                      [ARGS <arg>...] [LIBS <library>...])
 #   another CMocka test of a pattern, from <test>.c (e.g. a stress test,
-#   which the tsan-stress preset repeats 20 times when labelled stress).
+#   which the tsan-stress preset repeats 20 times when labelled stress),
+#   linked with goc_<pattern>, goc_test_support and LIBS. The ctest entry
+#   (NAME, default <test>) runs it with ARGS; call again with another NAME
+#   and ARGS to run the same executable differently. A sanitizer report in
+#   its output fails it (GOC_SANITIZER_FAIL_REGEX).
 function(goc_add_pattern_test pattern test)
   if(NOT BUILD_TESTING)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "LABELS" ${ARGN})
-  add_executable(${test} ${test}.c)
-  target_link_libraries(${test} PRIVATE goc_${pattern} goc_test_support)
-  add_test(NAME ${test} COMMAND ${test})
-  set_tests_properties(${test} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 240)
+  cmake_parse_arguments(ARG "" "NAME" "LABELS;ARGS;LIBS" ${ARGN})
+  if(NOT ARG_NAME)
+    set(ARG_NAME ${test})
+  endif()
+  if(NOT TARGET ${test})
+    add_executable(${test} ${test}.c)
+    target_link_libraries(${test} PRIVATE goc_${pattern} goc_test_support ${ARG_LIBS})
+  endif()
+  add_test(NAME ${ARG_NAME} COMMAND ${test} ${ARG_ARGS})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 240
+    FAIL_REGULAR_EXPRESSION "${GOC_SANITIZER_FAIL_REGEX}")
 endfunction()
 
 # goc_add_smoke_test(<target> <name> <arg>...)
@@ -47,7 +64,7 @@ function(goc_add_smoke_test target name)
     LABELS bench-smoke
     TIMEOUT 120
     PASS_REGULAR_EXPRESSION "\"check\":"
-    FAIL_REGULAR_EXPRESSION "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|panic: ")
+    FAIL_REGULAR_EXPRESSION "${GOC_SANITIZER_FAIL_REGEX}|panic: ")
 endfunction()
 
 # goc_add_usage_test(<target> <name> <expected message regex> <arg>...)

@@ -144,6 +144,13 @@ probe_parse_status probe_parse_args(probe_cli *cli, int argc, char *const argv[]
 			}
 			if (!opt)
 				return parse_error(err, errlen, "unknown flag '%.*s'", (int)namelen, arg);
+			if (opt->kind == PROBE_OPT_FLAG) {
+				if (eq)
+					return parse_error(err, errlen, "%s takes no value", opt->name);
+				*opt->b = true;
+				opt->given = true;
+				continue;
+			}
 			const char *value;
 			if (eq) {
 				value = eq + 1;
@@ -189,15 +196,21 @@ void probe_help(const probe_cli *cli)
 			width = n;
 	}
 	for (size_t i = 0; i < cli->nopts; i++) {
-		int n = (int)(strlen(cli->opts[i].name) + 1 + strlen(cli->opts[i].metavar));
+		int n = (int)strlen(cli->opts[i].name);
+		if (cli->opts[i].kind != PROBE_OPT_FLAG)
+			n += 1 + (int)strlen(cli->opts[i].metavar);
 		if (n > width)
 			width = n;
 	}
 
 	printf("%s - %s\n\nusage: %s%s", cli->prog, cli->summary, cli->prog,
 	       cli->workloads ? " WORKLOAD" : "");
-	for (size_t i = 0; i < cli->nopts; i++)
-		printf(" [%s %s]", cli->opts[i].name, cli->opts[i].metavar);
+	for (size_t i = 0; i < cli->nopts; i++) {
+		if (cli->opts[i].kind == PROBE_OPT_FLAG)
+			printf(" [%s]", cli->opts[i].name);
+		else
+			printf(" [%s %s]", cli->opts[i].name, cli->opts[i].metavar);
+	}
 	printf("\n");
 
 	if (cli->workloads) {
@@ -209,7 +222,10 @@ void probe_help(const probe_cli *cli)
 	for (size_t i = 0; i < cli->nopts; i++) {
 		const probe_opt *o = &cli->opts[i];
 		char flag[128];
-		snprintf(flag, sizeof flag, "%s %s", o->name, o->metavar);
+		if (o->kind == PROBE_OPT_FLAG)
+			snprintf(flag, sizeof flag, "%s", o->name);
+		else
+			snprintf(flag, sizeof flag, "%s %s", o->name, o->metavar);
 		printf("  %-*s  %s", width, flag, o->help);
 		if (o->kind == PROBE_OPT_STRING && o->choices) {
 			printf(" (one of:");
@@ -490,12 +506,14 @@ int probe_describe_format(const probe_cli *cli, char *buf, size_t len)
 		out(&o, "%s{\"flag\":", i ? "," : "");
 		out_string(&o, opt->name);
 		out(&o, ",\"metavar\":");
-		out_string(&o, opt->metavar);
+		out_string(&o, opt->metavar ? opt->metavar : "");
 		out(&o, ",\"help\":");
 		out_string(&o, opt->help);
 		if (opt->kind == PROBE_OPT_UINT) {
 			out(&o, ",\"kind\":\"uint\",\"default\":%" PRIu64 ",\"min\":%" PRIu64
 			    ",\"max\":%" PRIu64, *opt->u, opt->min, opt->max);
+		} else if (opt->kind == PROBE_OPT_FLAG) {
+			out(&o, ",\"kind\":\"flag\",\"default\":%s", *opt->b ? "true" : "false");
 		} else {
 			out(&o, ",\"kind\":\"string\",\"default\":");
 			out_string(&o, *opt->s);

@@ -49,23 +49,27 @@ uint64_t probe_peak_rss_kb(void);
 
 typedef enum probe_opt_kind {
 	PROBE_OPT_UINT,   /* a non-negative decimal integer in [min, max] */
-	PROBE_OPT_STRING  /* any string, or one of `choices` when that is set */
+	PROBE_OPT_STRING, /* any string, or one of `choices` when that is set */
+	PROBE_OPT_FLAG    /* `--name` alone, no value: sets *b to true */
 } probe_opt_kind;
 
 /*
- * One `--name VALUE` option (also accepted as `--name=VALUE`). The target
- * fills in the description and the default (in *u or *s); probe_parse()
- * overwrites the value and sets `given` when the option appears.
+ * One `--name VALUE` option (also accepted as `--name=VALUE`), or a flag
+ * `--name` that takes no value (`--name=VALUE` is then an error). The
+ * target fills in the description and the default (in *u, *s or *b);
+ * probe_parse() overwrites the value and sets `given` when the option
+ * appears.
  */
 typedef struct probe_opt {
 	const char *name;            /* with its dashes: "--size" */
-	const char *metavar;         /* in --help: "N", "V" */
+	const char *metavar;         /* in --help: "N", "V"; NULL for a flag */
 	const char *help;            /* one line for --help */
 	probe_opt_kind kind;
 	uint64_t *u;                 /* PROBE_OPT_UINT: the value */
 	uint64_t min, max;           /* PROBE_OPT_UINT: accepted range */
 	const char **s;              /* PROBE_OPT_STRING: the value */
 	const char *const *choices;  /* PROBE_OPT_STRING: NULL-terminated, or NULL for any */
+	bool *b;                     /* PROBE_OPT_FLAG: the value, true once given */
 	bool given;                  /* out: the option was on the command line */
 } probe_opt;
 
@@ -123,7 +127,8 @@ void probe_help(const probe_cli *cli);
  *    "options":[{"flag":"--variant","metavar":"V","help":"...","kind":"string",
  *                "default":"merge-tasks","choices":["merge-tasks","merge-select"]},
  *               {"flag":"--cap","metavar":"N","help":"...","kind":"uint",
- *                "default":128,"min":0,"max":1048576}]}
+ *                "default":128,"min":0,"max":1048576},
+ *               {"flag":"--log","metavar":"","help":"...","kind":"flag","default":false}]}
  * "workloads" is [] for a target without one; "choices" is absent when any
  * string goes. Defaults are the values held before parsing. Like
  * probe_format(): writes at most len bytes (NUL-terminated when len > 0) and

@@ -6,6 +6,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -118,6 +119,44 @@ static void test_describe_exact(void **state)
 	char small[8];
 	assert_int_equal(probe_describe_format(&f->cli, small, sizeof small), n);
 	assert_int_equal(strlen(small), sizeof small - 1);
+}
+
+/* A flag: `--log` alone sets it; a value is an error; --describe says "flag". */
+static void test_parse_flag_without_value_set(void **state)
+{
+	(void)state;
+	bool log = false;
+	uint64_t port = 80;
+	probe_opt opts[] = {
+		{ .name = "--log", .help = "log", .kind = PROBE_OPT_FLAG, .b = &log },
+		{ .name = "--port", .metavar = "N", .help = "port", .kind = PROBE_OPT_UINT, .u = &port,
+		  .max = 65535 },
+	};
+	probe_cli cli = { .prog = "t", .summary = "test", .opts = opts, .nopts = 2 };
+	char err[256];
+	char *none[] = { "t", "--port", "8" };
+	assert_int_equal(probe_parse_args(&cli, 3, none, err, sizeof err), PROBE_PARSE_OK);
+	assert_false(log);
+	assert_false(opts[0].given);
+	char buf[512];
+	int n = probe_describe_format(&cli, buf, sizeof buf);
+	assert_string_equal(buf,
+		"{\"prog\":\"t\",\"summary\":\"test\",\"workloads\":[],\"options\":["
+		"{\"flag\":\"--log\",\"metavar\":\"\",\"help\":\"log\",\"kind\":\"flag\",\"default\":false},"
+		"{\"flag\":\"--port\",\"metavar\":\"N\",\"help\":\"port\",\"kind\":\"uint\",\"default\":8,\"min\":0,\"max\":65535}]}");
+	assert_int_equal(n, (int)strlen(buf));
+	/* The flag does not swallow the argument after it. */
+	char *given[] = { "t", "--log", "--port", "9" };
+	assert_int_equal(probe_parse_args(&cli, 4, given, err, sizeof err), PROBE_PARSE_OK);
+	assert_true(log);
+	assert_true(opts[0].given);
+	assert_true(port == 9);
+	char *valued[] = { "t", "--log=yes" };
+	assert_int_equal(probe_parse_args(&cli, 2, valued, err, sizeof err), PROBE_PARSE_ERROR);
+	assert_string_equal(err, "--log takes no value");
+	char *positional[] = { "t", "--log", "yes" };
+	assert_int_equal(probe_parse_args(&cli, 3, positional, err, sizeof err), PROBE_PARSE_ERROR);
+	assert_string_equal(err, "unexpected argument 'yes'");
 }
 
 static void test_parse_unknown_flag_error(void **state)
@@ -247,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup(test_parse_help_anywhere_help, setup_cli),
 		cmocka_unit_test_setup(test_parse_describe_alone_describe, setup_cli),
 		cmocka_unit_test_setup(test_describe_exact, setup_cli),
+		cmocka_unit_test(test_parse_flag_without_value_set),
 		cmocka_unit_test_setup(test_parse_unknown_flag_error, setup_cli),
 		cmocka_unit_test_setup(test_parse_bad_number_error, setup_cli),
 		cmocka_unit_test_setup(test_parse_out_of_range_error, setup_cli),

@@ -6,14 +6,17 @@
 #
 # Points: get1-c1, get1-c16, get1-c64, get1-c256 (GET /users/1, one user
 # stored), list1000 (GET /users with 1,000 users, -c64), post (the POST mix,
-# -c64), rss (peak RSS per stored user after 100,000 creates). Servers: rwlock,
-# mutex, sharded, actor (build/release's reststore --store NAME) and go
-# (build/go/reststore). Each round starts every server afresh in turn, warms
-# it up for 1 s, then measures: requests/s, p50/p99 latency (wrk, through
-# wrk/report.lua), server CPU per request (utime+stime from /proc/PID/stat
-# across the measured run), peak RSS (VmHWM) and the exit status after
-# SIGTERM (non-zero fails the point). One JSON line per measurement goes to
-# stdout; a table of medians follows on stderr.
+# -c64), rss (resident set growth per stored user: VmRSS after 100,000
+# creates minus VmRSS with one user). Servers: rwlock, mutex, sharded, actor
+# (build/release's reststore --store NAME) and go (build/go/reststore). Each
+# round starts every server afresh in turn, warms it up for 1 s, then
+# measures: requests/s, p50/p99 latency (wrk, through wrk/report.lua),
+# server CPU per request (utime+stime from /proc/PID/stat across the
+# measured run), peak RSS (VmHWM) and the exit status after SIGTERM. One
+# JSON line per measurement goes to stdout; a table of medians follows on
+# stderr ('-' where a point has no such figure). A measurement fails on a
+# non-zero exit status, a socket error or a non-2xx answer; the table
+# counts the failures, and the script then exits 1.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +33,7 @@ while (($#)); do
 		--duration) duration=$2; shift 2 ;;
 		--point) points+=("$2"); shift 2 ;;
 		--server) servers+=("$2"); shift 2 ;;
-		-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -52,6 +55,8 @@ port=""
 start() {
 	local cmd
 	if [[ $1 == go ]]; then cmd=("$go_server"); else cmd=("$c_server" --store "$1"); fi
+	# Not the last server's line: the new one truncates the file only once it runs.
+	rm -f "$tmp/out" "$tmp/err"
 	"${cmd[@]}" --port 0 >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	for _ in $(seq 100); do
@@ -59,7 +64,7 @@ start() {
 		sleep 0.05
 	done
 	port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/out")
-	[[ -n $port ]] || { echo "bench.sh: $1 printed no listening line" >&2; exit 1; }
+	[[ -n $port ]] || { echo "bench.sh: $1 printed no listening line" >&2; cat "$tmp/err" >&2 2>/dev/null; exit 1; }
 }
 
 # stop: SIGTERM; sets status to the exit status.
@@ -75,10 +80,12 @@ hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$pid/status"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
 
 # create N: N users exactly up to 1,000 (one curl, one connection), and at
-# least N beyond (wrk's POST script for a second at a time).
+# least N beyond (wrk's POST script for a second at a time). Gives up when
+# a round adds no user (the server stopped taking them).
 create() {
-	local n=$1 have=0
+	local n=$1 have=0 before
 	while ((have < n)); do
+		before=$have
 		if ((n - have <= 1000)); then
 			local urls=()
 			for _ in $(seq $((n - have))); do urls+=("http://127.0.0.1:$port/users"); done
@@ -86,7 +93,12 @@ create() {
 		else
 			wrk -t1 -c8 -d1s -s "$here/wrk/post.lua" "http://127.0.0.1:$port/users" >/dev/null
 		fi
-		have=$(curl -s "http://127.0.0.1:$port/health" | sed 's/.*"users":\([0-9]*\).*/\1/')
+		have=$(curl -s "http://127.0.0.1:$port/health" | sed -n 's/.*"users":\([0-9]*\).*/\1/p')
+		have=${have:-0}
+		if ((have <= before)); then
+			echo "bench.sh: creating users stopped at $have of $n" >&2
+			exit 1
+		fi
 	done
 }
 
@@ -103,10 +115,10 @@ measure() {
 			create 1
 			before=$(rss_kb)
 			create 100000
-			after=$(hwm_kb)
+			after=$(rss_kb)
 			users=$(curl -s "http://127.0.0.1:$port/health" | sed 's/.*"users":\([0-9]*\).*/\1/')
 			stop
-			printf '{"server":"%s","point":"rss","round":%d,"users":%d,"rss_before_kb":%d,"hwm_kb":%d,"bytes_per_user":%.0f,"exit":%d}\n' \
+			printf '{"server":"%s","point":"rss","round":%d,"users":%d,"rss_before_kb":%d,"rss_after_kb":%d,"bytes_per_user":%.0f,"exit":%d}\n' \
 				"$srv" "$round" "$users" "$before" "$after" "$(awk -v a="$after" -v b="$before" -v u="$users" 'BEGIN{print (a-b)*1024/u}')" "$status"
 			return
 			;;
@@ -146,17 +158,29 @@ done
 
 # Medians per server and point.
 {
-	printf '%-9s %-8s %9s %10s %8s %8s %7s %s\n' point server 'req/s' 'cpu us/req' 'p50 us' 'p99 us' 'B/user' 'exit!=0'
+	printf '%-9s %-8s %9s %10s %8s %8s %7s %s\n' point server 'req/s' 'cpu us/req' 'p50 us' 'p99 us' 'B/user' 'failed'
 	sort -t'"' -k8,8 -k4,4 "$results" | awk -F'[:,{}"]+' '
 	function med(s,   a, n, i, j, t) {
 		n = split(s, a, " ")
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	# The median of the values a point has, or "-" when it has none.
+	function cell(s, f) { return s == "" ? "-" : sprintf(f, med(s)) }
+	function add(k, name, arr) { if (name in v) arr[k] = arr[k] " " v[name] }
 	{ for (i = 2; i < NF; i += 2) v[$i] = $(i + 1)
 	  k = v["point"] " " v["server"]; if (!(k in seen)) { seen[k] = 1; keys[++nk] = k }
-	  rps[k] = rps[k] " " v["rps"]; cpu[k] = cpu[k] " " v["cpu_us_per_req"]; p50[k] = p50[k] " " v["p50_us"]
-	  p99[k] = p99[k] " " v["p99_us"]; bpu[k] = bpu[k] " " v["bytes_per_user"]; bad[k] += (v["exit"] != 0) + (v["errors"] > 0)
+	  add(k, "rps", rps); add(k, "cpu_us_per_req", cpu); add(k, "p50_us", p50)
+	  add(k, "p99_us", p99); add(k, "bytes_per_user", bpu)
+	  bad[k] += (v["exit"] != 0 || v["errors"] > 0 || v["non2xx"] > 0)
 	  delete v }
 	END { for (i = 1; i <= nk; i++) { k = keys[i]; split(k, pk, " ")
-	  printf "%-9s %-8s %9.0f %10.2f %8.0f %8.0f %7.0f %d\n", pk[1], pk[2], med(rps[k]), med(cpu[k]), med(p50[k]), med(p99[k]), med(bpu[k]), bad[k] } }'
+	  printf "%-9s %-8s %9s %10s %8s %8s %7s %d\n", pk[1], pk[2], cell(rps[k], "%.0f"), cell(cpu[k], "%.2f"),
+	    cell(p50[k], "%.0f"), cell(p99[k], "%.0f"), cell(bpu[k], "%.0f"), bad[k] } }'
 } >&2
+
+# Any failed measurement fails the run.
+failed=$(grep -cE '"exit":[1-9]|"errors":[1-9]|"non2xx":[1-9]' "$results" || true)
+if ((failed > 0)); then
+	echo "bench.sh: $failed measurement(s) failed (non-zero exit, socket errors or non-2xx answers)" >&2
+	exit 1
+fi

@@ -45,7 +45,8 @@
 
 /* ---- buffers and the JSON writer ---- */
 
-bool goc_buf_reserve(goc_buf *b, size_t n)
+/* Make room for n more bytes; false (and nomem) when out of memory. */
+static bool buf_reserve(goc_buf *b, size_t n)
 {
 	if (b->nomem)
 		return false;
@@ -71,7 +72,7 @@ bool goc_buf_reserve(goc_buf *b, size_t n)
 
 void goc_buf_append(goc_buf *b, const void *p, size_t n)
 {
-	if (n == 0 || !goc_buf_reserve(b, n))
+	if (n == 0 || !buf_reserve(b, n))
 		return;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -134,7 +135,7 @@ static char *json_string_put(char *dst, const char *s, size_t n)
 void goc_json_append_string(goc_buf *b, const char *s, size_t n)
 {
 	size_t need = json_string_size(s, n);
-	if (!goc_buf_reserve(b, need))
+	if (!buf_reserve(b, need))
 		return;
 	char *end = json_string_put(b->data + b->len, s, n);
 	b->len = (size_t)(end - b->data);
@@ -243,7 +244,10 @@ static bool umap_grow(umap *m)
 	return true;
 }
 
-/* Insert r (its id is new and larger than any deleted one's neighbours allow). */
+/*
+ * Insert r, whose id no slot holds: at the end, or a few slots before it
+ * when creates reached this stripe out of id order (the sharded store).
+ */
 static bool umap_insert(umap *m, record *r)
 {
 	if (!umap_grow(m))
@@ -317,7 +321,7 @@ static void umap_append_users(const umap *m, goc_buf *out, bool *first)
 
 static void umap_list(const umap *m, goc_buf *out)
 {
-	if (!goc_buf_reserve(out, umap_json_bytes(m) + m->live + 2))
+	if (!buf_reserve(out, umap_json_bytes(m) + m->live + 2))
 		return;
 	bool first = true;
 	out->data[out->len++] = '[';
@@ -327,7 +331,12 @@ static void umap_list(const umap *m, goc_buf *out)
 
 /* ---- the store ---- */
 
-/* The actor's mailbox: one request, answered on its reply channel. */
+/*
+ * The actor's mailbox holds pointers to requests on their callers' stacks.
+ * The actor writes the answer into the request, then marks it done; the
+ * caller waits on `done` and reads the answer (goc_wg_done() happens-before
+ * the goc_wg_wait() it releases returns).
+ */
 typedef enum actor_op { OP_CREATE, OP_GET, OP_UPDATE, OP_DELETE, OP_LIST, OP_LEN } actor_op;
 
 typedef struct actor_req {
@@ -335,10 +344,10 @@ typedef struct actor_req {
 	int64_t id;           /* GET, UPDATE, DELETE; CREATE's answer */
 	record *rec;          /* CREATE, UPDATE: taken by the actor on OK */
 	size_t tail_len;      /* CREATE */
-	goc_buf *out;         /* GET, LIST: the actor appends here */
+	goc_buf *out;         /* CREATE (may be NULL), GET, LIST: the actor appends here */
 	size_t len;           /* LEN's answer */
 	goc_store_result res; /* the answer */
-	goc_chan *reply;      /* element: char; one send per request */
+	goc_wg done;          /* 1 while the actor has the request; it calls goc_wg_done() */
 } actor_req;
 
 typedef struct shard {
@@ -364,26 +373,23 @@ struct goc_store {
 };
 
 static const char *const kind_names[] = { "rwlock", "mutex", "sharded", "actor" };
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == GOC_STORE_KIND_COUNT,
+               "a name for every store kind");
 
 const char *goc_store_kind_name(goc_store_kind kind)
 {
-	return (unsigned)kind < 4 ? kind_names[kind] : NULL;
+	return (unsigned)kind < GOC_STORE_KIND_COUNT ? kind_names[kind] : NULL;
 }
 
 bool goc_store_kind_parse(const char *name, goc_store_kind *kind)
 {
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < GOC_STORE_KIND_COUNT; i++) {
 		if (strcmp(name, kind_names[i]) == 0) {
 			*kind = (goc_store_kind)i;
 			return true;
 		}
 	}
 	return false;
-}
-
-goc_store_kind goc_store_kind_of(const goc_store *s)
-{
-	return s->kind;
 }
 
 /* The actor: the only code that touches s->map; it runs until the mailbox closes. */
@@ -396,10 +402,14 @@ static void actor_main(void *arg)
 		switch (rq->op) {
 		case OP_CREATE:
 			record_finish(rq->rec, s->next_id + 1, rq->tail_len);
-			if (umap_insert(&s->map, rq->rec))
+			if (umap_insert(&s->map, rq->rec)) {
 				rq->id = ++s->next_id;
-			else
+				/* The caller reserved the room: this append cannot fail. */
+				if (rq->out)
+					goc_buf_append(rq->out, rq->rec->json, rq->rec->len);
+			} else {
 				rq->res = GOC_STORE_NOMEM;
+			}
 			break;
 		case OP_GET: {
 			const record *r = umap_get(&s->map, rq->id);
@@ -432,82 +442,34 @@ static void actor_main(void *arg)
 			rq->len = s->map.live;
 			break;
 		}
-		char done = 1;
-		goc_chan_send(rq->reply, &done, GOC_FOREVER);
+		/* The last touch of rq: once done, the caller may return and pop it. */
+		goc_wg_done(&rq->done);
 	}
 	goc_wg_done(&s->actor_done);
 }
 
 /*
- * Reply channels (capacity 1, so the actor never waits for its caller to be
- * back in recv). A thread keeps one for the task that first used it there,
- * freed when the thread exits. Under the m:n task backend several tasks
- * share a thread, and one of them may be blocked on its reply while another
- * runs: a caller that is not the channel's owner gets a fresh channel for
- * the call.
+ * Send rq to the actor and wait for its answer. Neither can fail while the
+ * store is in use: the mailbox closes only in goc_store_free(), after every
+ * call, and nothing bounds the wait; any other status is a broken store.
  */
-typedef struct reply_cache {
-	uint64_t owner; /* goc_task_id() of the task it belongs to */
-	goc_chan *ch;
-} reply_cache;
-
-static pthread_key_t reply_key;
-static pthread_once_t reply_key_once = PTHREAD_ONCE_INIT;
-
-static void reply_cache_free(void *p)
-{
-	reply_cache *rc = p;
-	goc_chan_free(rc->ch);
-	free(rc);
-}
-
-static void reply_key_make(void)
-{
-	PT(pthread_key_create(&reply_key, reply_cache_free));
-}
-
-/* A reply channel for this call; *fresh says the caller must free it. */
-static goc_chan *reply_chan(bool *fresh)
-{
-	PT(pthread_once(&reply_key_once, reply_key_make));
-	uint64_t me = goc_task_id();
-	reply_cache *rc = pthread_getspecific(reply_key);
-	*fresh = false;
-	if (rc && rc->owner == me)
-		return rc->ch;
-	goc_chan *ch = goc_chan_make(1, 1);
-	if (!ch || rc) {
-		*fresh = ch != NULL;
-		return ch;
-	}
-	rc = malloc(sizeof *rc);
-	if (!rc || pthread_setspecific(reply_key, rc) != 0) {
-		free(rc);
-		*fresh = true;
-		return ch;
-	}
-	*rc = (reply_cache){ me, ch };
-	return ch;
-}
-
-/* Send rq to the actor and wait for its answer. */
 static goc_store_result actor_call(goc_store *s, actor_req *rq)
 {
-	bool fresh;
-	rq->reply = reply_chan(&fresh);
-	if (!rq->reply)
-		return GOC_STORE_NOMEM;
-	goc_chan_send(s->mailbox, &rq, GOC_FOREVER);
-	char done;
-	goc_chan_recv(rq->reply, &done, GOC_FOREVER);
-	if (fresh)
-		goc_chan_free(rq->reply);
+	goc_wg_init(&rq->done);
+	goc_wg_add(&rq->done, 1);
+	goc_status st = goc_chan_send(s->mailbox, &rq, GOC_FOREVER);
+	if (st != GOC_OK)
+		goc_panic("reststore: send to the actor: %s", goc_status_str(st));
+	st = goc_wg_wait(&rq->done, GOC_FOREVER);
+	if (st != GOC_OK)
+		goc_panic("reststore: wait for the actor: %s", goc_status_str(st));
+	goc_wg_destroy(&rq->done);
 	return rq->res;
 }
 
 goc_store *goc_store_make(goc_store_kind kind, unsigned shards)
 {
-	if ((unsigned)kind >= 4)
+	if ((unsigned)kind >= GOC_STORE_KIND_COUNT)
 		return NULL;
 	goc_store *s = calloc(1, sizeof *s);
 	if (!s)
@@ -580,28 +542,61 @@ void goc_store_free(goc_store *s)
 	free(s);
 }
 
-/* Lock the whole-map stores for reading or writing. */
-static void lock_map(goc_store *s, bool write)
-{
-	if (s->kind == GOC_STORE_MUTEX)
-		PT(pthread_mutex_lock(&s->mu));
-	else if (write)
-		PT(pthread_rwlock_wrlock(&s->rw));
-	else
-		PT(pthread_rwlock_rdlock(&s->rw));
-}
-
-static void unlock_map(goc_store *s)
-{
-	if (s->kind == GOC_STORE_MUTEX)
-		PT(pthread_mutex_unlock(&s->mu));
-	else
-		PT(pthread_rwlock_unlock(&s->rw));
-}
-
 static shard *shard_of(goc_store *s, int64_t id)
 {
 	return &s->shards[(uint64_t)id % s->nshards];
+}
+
+/*
+ * Lock the map that holds user `id` and return it: the one map of the
+ * rwlock store (shared for a read, exclusive for a write) or the mutex
+ * store, or id's stripe of the sharded store. Not for the actor store.
+ */
+static umap *map_lock(goc_store *s, int64_t id, bool write)
+{
+	switch (s->kind) {
+	case GOC_STORE_RWLOCK:
+		if (write)
+			PT(pthread_rwlock_wrlock(&s->rw));
+		else
+			PT(pthread_rwlock_rdlock(&s->rw));
+		return &s->map;
+	case GOC_STORE_MUTEX:
+		PT(pthread_mutex_lock(&s->mu));
+		return &s->map;
+	case GOC_STORE_SHARDED: {
+		shard *sh = shard_of(s, id);
+		PT(pthread_mutex_lock(&sh->mu));
+		return &sh->map;
+	}
+	case GOC_STORE_ACTOR:
+		break;
+	}
+	goc_panic("reststore: map_lock on the actor store");
+}
+
+/* Undo map_lock(s, id, ...). */
+static void map_unlock(goc_store *s, int64_t id)
+{
+	if (s->kind == GOC_STORE_RWLOCK)
+		PT(pthread_rwlock_unlock(&s->rw));
+	else if (s->kind == GOC_STORE_MUTEX)
+		PT(pthread_mutex_unlock(&s->mu));
+	else
+		PT(pthread_mutex_unlock(&shard_of(s, id)->mu));
+}
+
+/* The sharded store: every stripe, in index order (the lock order). */
+static void shards_lock_all(goc_store *s)
+{
+	for (unsigned i = 0; i < s->nshards; i++)
+		PT(pthread_mutex_lock(&s->shards[i].mu));
+}
+
+static void shards_unlock_all(goc_store *s)
+{
+	for (unsigned i = s->nshards; i-- > 0;)
+		PT(pthread_mutex_unlock(&s->shards[i].mu));
 }
 
 goc_store_result goc_store_create(goc_store *s, const char *name, size_t name_len,
@@ -611,59 +606,45 @@ goc_store_result goc_store_create(goc_store *s, const char *name, size_t name_le
 	record *r = record_prepare(name, name_len, email, email_len, &tail_len);
 	if (!r)
 		return GOC_STORE_NOMEM;
-	/* Reserve the answer's room first: once the user is in, the answer cannot fail. */
-	if (out && !goc_buf_reserve(out, ID_PREFIX_MAX + tail_len)) {
+	/*
+	 * Reserve the answer's room first: once the user is in, the answer
+	 * cannot fail. It is copied from r while the store cannot yet hand r to
+	 * another caller (under the lock, or by the actor), who may replace or
+	 * delete it at once.
+	 */
+	if (out && !buf_reserve(out, ID_PREFIX_MAX + tail_len)) {
 		free(r);
 		return GOC_STORE_NOMEM;
 	}
 	goc_store_result res = GOC_STORE_OK;
 	int64_t got = 0;
-	switch (s->kind) {
-	case GOC_STORE_RWLOCK:
-	case GOC_STORE_MUTEX:
-		lock_map(s, true);
-		record_finish(r, s->next_id + 1, tail_len);
-		if (umap_insert(&s->map, r))
-			got = ++s->next_id;
-		else
-			res = GOC_STORE_NOMEM;
-		unlock_map(s);
-		break;
-	case GOC_STORE_SHARDED: {
-		/* The id is spent even if the insert fails: ids are never reused. */
-		got = atomic_fetch_add(&s->sharded_last_id, 1) + 1;
-		record_finish(r, got, tail_len);
-		shard *sh = shard_of(s, got);
-		PT(pthread_mutex_lock(&sh->mu));
-		if (!umap_insert(&sh->map, r))
-			res = GOC_STORE_NOMEM;
-		PT(pthread_mutex_unlock(&sh->mu));
-		break;
-	}
-	case GOC_STORE_ACTOR: {
-		actor_req rq = { .op = OP_CREATE, .rec = r, .tail_len = tail_len };
+	if (s->kind == GOC_STORE_ACTOR) {
+		actor_req rq = { .op = OP_CREATE, .rec = r, .tail_len = tail_len, .out = out };
 		res = actor_call(s, &rq);
 		got = rq.id;
-		break;
-	}
+	} else {
+		bool sharded = s->kind == GOC_STORE_SHARDED;
+		/* The sharded id is spent even if the insert fails: ids are never reused. */
+		if (sharded) {
+			got = atomic_fetch_add(&s->sharded_last_id, 1) + 1;
+			record_finish(r, got, tail_len);
+		}
+		umap *m = map_lock(s, got, true);
+		if (!sharded)
+			record_finish(r, s->next_id + 1, tail_len);
+		if (umap_insert(m, r)) {
+			if (!sharded)
+				got = ++s->next_id;
+			if (out)
+				goc_buf_append(out, r->json, r->len);
+		} else {
+			res = GOC_STORE_NOMEM;
+		}
+		map_unlock(s, got);
 	}
 	if (res != GOC_STORE_OK) {
 		free(r);
 		return res;
-	}
-	/*
-	 * r is the store's now, and another caller may replace or delete it at
-	 * once: render the answer again from the caller's strings, not from r.
-	 */
-	if (out) {
-		char prefix[ID_PREFIX_MAX];
-		int n = snprintf(prefix, sizeof prefix, "{\"id\":%" PRId64 ",", got);
-		goc_buf_append(out, prefix, (size_t)n);
-		goc_buf_append(out, "\"name\":", 7);
-		goc_json_append_string(out, name, name_len);
-		goc_buf_append(out, ",\"email\":", 9);
-		goc_json_append_string(out, email, email_len);
-		goc_buf_append(out, "}", 1);
 	}
 	if (id)
 		*id = got;
@@ -673,34 +654,17 @@ goc_store_result goc_store_create(goc_store *s, const char *name, size_t name_le
 goc_store_result goc_store_get(goc_store *s, int64_t id, goc_buf *out)
 {
 	goc_store_result res = GOC_STORE_OK;
-	switch (s->kind) {
-	case GOC_STORE_RWLOCK:
-	case GOC_STORE_MUTEX: {
-		lock_map(s, false);
-		const record *r = umap_get(&s->map, id);
-		if (r)
-			goc_buf_append(out, r->json, r->len);
-		else
-			res = GOC_STORE_NOT_FOUND;
-		unlock_map(s);
-		break;
-	}
-	case GOC_STORE_SHARDED: {
-		shard *sh = shard_of(s, id);
-		PT(pthread_mutex_lock(&sh->mu));
-		const record *r = umap_get(&sh->map, id);
-		if (r)
-			goc_buf_append(out, r->json, r->len);
-		else
-			res = GOC_STORE_NOT_FOUND;
-		PT(pthread_mutex_unlock(&sh->mu));
-		break;
-	}
-	case GOC_STORE_ACTOR: {
+	if (s->kind == GOC_STORE_ACTOR) {
 		actor_req rq = { .op = OP_GET, .id = id, .out = out };
 		res = actor_call(s, &rq);
-		break;
-	}
+	} else {
+		const umap *m = map_lock(s, id, false);
+		const record *r = umap_get(m, id);
+		if (r)
+			goc_buf_append(out, r->json, r->len);
+		else
+			res = GOC_STORE_NOT_FOUND;
+		map_unlock(s, id);
 	}
 	if (res == GOC_STORE_OK && out->nomem)
 		res = GOC_STORE_NOMEM;
@@ -715,7 +679,7 @@ goc_store_result goc_store_update(goc_store *s, int64_t id, const char *name, si
 	if (!r)
 		return GOC_STORE_NOMEM;
 	record_finish(r, id, tail_len);
-	if (out && !goc_buf_reserve(out, r->len)) {
+	if (out && !buf_reserve(out, r->len)) {
 		free(r);
 		return GOC_STORE_NOMEM;
 	}
@@ -725,27 +689,15 @@ goc_store_result goc_store_update(goc_store *s, int64_t id, const char *name, si
 		goc_buf_append(out, r->json, r->len);
 	record *old = NULL;
 	goc_store_result res = GOC_STORE_OK;
-	switch (s->kind) {
-	case GOC_STORE_RWLOCK:
-	case GOC_STORE_MUTEX:
-		lock_map(s, true);
-		old = umap_replace(&s->map, r);
-		unlock_map(s);
-		break;
-	case GOC_STORE_SHARDED: {
-		shard *sh = shard_of(s, id);
-		PT(pthread_mutex_lock(&sh->mu));
-		old = umap_replace(&sh->map, r);
-		PT(pthread_mutex_unlock(&sh->mu));
-		break;
-	}
-	case GOC_STORE_ACTOR: {
+	if (s->kind == GOC_STORE_ACTOR) {
 		actor_req rq = { .op = OP_UPDATE, .rec = r };
 		res = actor_call(s, &rq);
 		if (res == GOC_STORE_OK)
 			return res; /* the actor freed the old record */
-		break;
-	}
+	} else {
+		umap *m = map_lock(s, id, true);
+		old = umap_replace(m, r);
+		map_unlock(s, id);
 	}
 	if (res == GOC_STORE_OK && !old)
 		res = GOC_STORE_NOT_FOUND;
@@ -761,26 +713,13 @@ goc_store_result goc_store_update(goc_store *s, int64_t id, const char *name, si
 
 goc_store_result goc_store_delete(goc_store *s, int64_t id)
 {
-	record *old = NULL;
-	switch (s->kind) {
-	case GOC_STORE_RWLOCK:
-	case GOC_STORE_MUTEX:
-		lock_map(s, true);
-		old = umap_remove(&s->map, id);
-		unlock_map(s);
-		break;
-	case GOC_STORE_SHARDED: {
-		shard *sh = shard_of(s, id);
-		PT(pthread_mutex_lock(&sh->mu));
-		old = umap_remove(&sh->map, id);
-		PT(pthread_mutex_unlock(&sh->mu));
-		break;
-	}
-	case GOC_STORE_ACTOR: {
+	if (s->kind == GOC_STORE_ACTOR) {
 		actor_req rq = { .op = OP_DELETE, .id = id };
 		return actor_call(s, &rq);
 	}
-	}
+	umap *m = map_lock(s, id, true);
+	record *old = umap_remove(m, id);
+	map_unlock(s, id);
 	if (!old)
 		return GOC_STORE_NOT_FOUND;
 	free(old);
@@ -790,15 +729,14 @@ goc_store_result goc_store_delete(goc_store *s, int64_t id)
 /* The sharded list: every stripe held (in index order), merged by id. */
 static void sharded_list(goc_store *s, goc_buf *out)
 {
-	for (unsigned i = 0; i < s->nshards; i++)
-		PT(pthread_mutex_lock(&s->shards[i].mu));
+	shards_lock_all(s);
 	size_t bytes = 2, live = 0;
 	for (unsigned i = 0; i < s->nshards; i++) {
 		bytes += umap_json_bytes(&s->shards[i].map);
 		live += s->shards[i].map.live;
 	}
 	size_t *pos = calloc(s->nshards, sizeof *pos);
-	if (pos && goc_buf_reserve(out, bytes + live)) {
+	if (pos && buf_reserve(out, bytes + live)) {
 		out->data[out->len++] = '[';
 		bool first = true;
 		int64_t last = 0;
@@ -840,20 +778,21 @@ static void sharded_list(goc_store *s, goc_buf *out)
 	} else {
 		out->nomem = true;
 	}
-	for (unsigned i = s->nshards; i-- > 0;)
-		PT(pthread_mutex_unlock(&s->shards[i].mu));
+	shards_unlock_all(s);
 	free(pos);
 }
+
 
 goc_store_result goc_store_list(goc_store *s, goc_buf *out)
 {
 	switch (s->kind) {
 	case GOC_STORE_RWLOCK:
-	case GOC_STORE_MUTEX:
-		lock_map(s, false);
-		umap_list(&s->map, out);
-		unlock_map(s);
+	case GOC_STORE_MUTEX: {
+		const umap *m = map_lock(s, 0, false);
+		umap_list(m, out);
+		map_unlock(s, 0);
 		break;
+	}
 	case GOC_STORE_SHARDED:
 		sharded_list(s, out);
 		break;
@@ -874,22 +813,19 @@ size_t goc_store_len(goc_store *s)
 	switch (s->kind) {
 	case GOC_STORE_RWLOCK:
 	case GOC_STORE_MUTEX:
-		lock_map(s, false);
-		n = s->map.live;
-		unlock_map(s);
+		n = map_lock(s, 0, false)->live;
+		map_unlock(s, 0);
 		break;
 	case GOC_STORE_SHARDED:
-		for (unsigned i = 0; i < s->nshards; i++)
-			PT(pthread_mutex_lock(&s->shards[i].mu));
+		shards_lock_all(s);
 		for (unsigned i = 0; i < s->nshards; i++)
 			n += s->shards[i].map.live;
-		for (unsigned i = s->nshards; i-- > 0;)
-			PT(pthread_mutex_unlock(&s->shards[i].mu));
+		shards_unlock_all(s);
 		break;
 	case GOC_STORE_ACTOR: {
 		actor_req rq = { .op = OP_LEN };
-		if (actor_call(s, &rq) == GOC_STORE_OK)
-			n = rq.len;
+		actor_call(s, &rq); /* OP_LEN cannot fail */
+		n = rq.len;
 		break;
 	}
 	}

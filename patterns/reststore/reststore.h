@@ -14,9 +14,10 @@
  *   GOC_STORE_SHARDED  N maps (lock stripes), a user in shard id % N, each
  *                      behind its own mutex; ids from one atomic counter.
  *   GOC_STORE_ACTOR    one libgoc task owns the map and nothing else touches
- *                      it; callers send it a request carrying a reply
- *                      channel and wait for the answer ("share memory by
- *                      communicating").
+ *                      it; callers send it a request (on their stack)
+ *                      and wait on the request's WaitGroup, which the actor
+ *                      marks done once it wrote the answer ("share memory
+ *                      by communicating").
  *
  * A user is kept as its JSON encoding, {"id":N,"name":"...","email":"..."},
  * rendered once when it is created or replaced, so a read is a copy.
@@ -49,8 +50,6 @@ typedef struct goc_buf {
 
 /* Append n bytes (sets nomem and appends nothing when out of memory). */
 void goc_buf_append(goc_buf *b, const void *p, size_t n);
-/* Make room for n more bytes; false (and nomem) when out of memory. */
-bool goc_buf_reserve(goc_buf *b, size_t n);
 /* Free the bytes and empty the buffer. */
 void goc_buf_free(goc_buf *b);
 
@@ -68,6 +67,9 @@ typedef enum goc_store_kind {
 	GOC_STORE_SHARDED,
 	GOC_STORE_ACTOR,
 } goc_store_kind;
+
+/* How many kinds there are: they are 0 .. GOC_STORE_KIND_COUNT - 1. */
+#define GOC_STORE_KIND_COUNT 4
 
 /* "rwlock", "mutex", "sharded", "actor"; NULL for anything else. */
 const char *goc_store_kind_name(goc_store_kind kind);
@@ -90,7 +92,6 @@ typedef enum goc_store_result {
 goc_store *goc_store_make(goc_store_kind kind, unsigned shards);
 /* Stop the actor (if any) and free the store and its users. NULL: no-op. */
 void goc_store_free(goc_store *s);
-goc_store_kind goc_store_kind_of(const goc_store *s);
 
 /*
  * Create a user with the next id. On GOC_STORE_OK the user's JSON is
@@ -108,7 +109,7 @@ goc_store_result goc_store_update(goc_store *s, int64_t id, const char *name, si
 goc_store_result goc_store_delete(goc_store *s, int64_t id);
 /* Append a JSON array of every user, ordered by id, to `out`. */
 goc_store_result goc_store_list(goc_store *s, goc_buf *out);
-/* How many users there are now (a snapshot). */
+/* How many users there are now (a snapshot); it cannot fail. */
 size_t goc_store_len(goc_store *s);
 
 /*

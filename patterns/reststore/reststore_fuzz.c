@@ -5,13 +5,17 @@
  * server calls them, minus the socket.
  *
  * An input is: one byte choosing the method and the store, a path up to the
- * first '\n', and the rest as the body. Besides what the sanitizers catch,
- * it checks what the API promises: a status from the API's list, a body
- * that is valid JSON (empty only for 204), Allow on every 405, a 201 or 200
- * answer that carries the name and email it was sent; the id parser agrees
- * with a reference; and the writer turns any valid UTF-8 string into JSON
- * that reads back to the same bytes. A broken promise aborts (a crash to
- * libFuzzer).
+ * first '\n', and the rest as the body. Every input meets the same store:
+ * users 1..3 and nothing else (a store an input changed is made afresh), so
+ * an input's outcome does not depend on the ones before it. Besides what
+ * the sanitizers catch, it checks what the API promises: a status from the
+ * API's list, a body that is valid JSON (empty only for 204), Allow on every
+ * 405, a 201 or 200 answer that carries the name and email it was sent (and
+ * the id: 4 for a create, the path's for a replace); the id parser agrees
+ * with a reference on the segment after /users/, and a 400 for a user's
+ * GET, HEAD or DELETE means exactly that it refused it; and the writer
+ * turns any valid UTF-8 string into JSON that reads back to the same bytes.
+ * A broken promise aborts (a crash to libFuzzer).
  *
  * Build: the fuzz preset (cmake --preset fuzz && cmake --build build/fuzz
  * --target reststore_fuzz); run: build/fuzz/patterns/reststore/reststore_fuzz
@@ -32,7 +36,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static goc_store *stores[4];
+static goc_store *stores[GOC_STORE_KIND_COUNT];
 
 #define CHECK(cond)                                                                     \
 	do {                                                                                \
@@ -42,17 +46,24 @@ static goc_store *stores[4];
 		}                                                                               \
 	} while (0)
 
+#define SEED_USERS 3
+
+/* Store kind k as every input finds it: users 1..SEED_USERS, next id SEED_USERS + 1. */
+static void store_reset(int k)
+{
+	goc_store_free(stores[k]);
+	stores[k] = goc_store_make((goc_store_kind)k, 4);
+	CHECK(stores[k]);
+	for (int i = 0; i < SEED_USERS; i++)
+		CHECK(goc_store_create(stores[k], "seed", 4, "s@x", 3, NULL, NULL) == GOC_STORE_OK);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	for (int k = 0; k < 4; k++) {
-		stores[k] = goc_store_make((goc_store_kind)k, 4);
-		CHECK(stores[k]);
-		/* Users 1..3 exist; the fuzzer's creates are deleted again. */
-		for (int i = 0; i < 3; i++)
-			CHECK(goc_store_create(stores[k], "seed", 4, "s@x", 3, NULL, NULL) == GOC_STORE_OK);
-	}
+	for (int k = 0; k < GOC_STORE_KIND_COUNT; k++)
+		store_reset(k);
 	return 0;
 }
 
@@ -103,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	const char *method = methods[data[0] & 7];
-	goc_store *s = stores[(data[0] >> 3) & 3];
+	int kind = (data[0] >> 3) % GOC_STORE_KIND_COUNT;
+	goc_store *s = stores[kind];
 	const char *rest = (const char *)data + 1;
 	size_t rest_len = size - 1;
 	const char *nl = memchr(rest, '\n', rest_len);
@@ -118,11 +130,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (body_len)
 		memcpy(body_copy, body, body_len);
 
-	/* The id parser against the reference. */
+	/*
+	 * The id parser against the reference, on what the router gives it:
+	 * the segment after /users/ (the whole path when there is none).
+	 */
+	bool user_path = strncmp(path, "/users/", 7) == 0;
+	const char *seg = user_path ? path + 7 : path;
 	int64_t a = -1, b = -1;
-	bool pa = goc_rest_parse_id(path, strlen(path), &a);
-	bool pb = ref_parse_id(path, strlen(path), &b);
+	bool pa = goc_rest_parse_id(seg, strlen(seg), &a);
+	bool pb = ref_parse_id(seg, strlen(seg), &b);
 	CHECK(pa == pb && (!pa || a == b));
+	bool id_route = user_path && !strchr(seg, '/');
 
 	goc_rest_request req = { method, path, body_copy, body_len };
 	goc_rest_response resp = { 0 };
@@ -130,6 +148,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned st = resp.status;
 	CHECK(st == 200 || st == 201 || st == 204 || st == 400 || st == 404 || st == 405);
 	CHECK((st == 405) == (resp.allow != NULL));
+	/* A user's GET, HEAD or DELETE fails with 400 exactly when the id is refused. */
+	bool no_body_method = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+	                      strcmp(method, "DELETE") == 0;
+	if (id_route && no_body_method)
+		CHECK((st == 400) == !pb);
+	/* Seed users are found; no other id is. */
+	if (id_route && no_body_method && pb)
+		CHECK(st == ((b >= 1 && b <= SEED_USERS) ? (strcmp(method, "DELETE") == 0 ? 204u : 200u)
+		                                         : 404u));
 	if (st == 204) {
 		CHECK(resp.body.len == 0);
 	} else {
@@ -147,13 +174,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      memcmp(json_string_value(email), ub.email, ub.email_len) == 0);
 			goc_user_body_free(&ub);
 			json_int_t id = json_integer_value(json_object_get(v, "id"));
-			CHECK(id >= 1);
-			if (st == 201)
-				CHECK(goc_store_delete(s, id) == GOC_STORE_OK);
+			CHECK(id == (st == 201 ? SEED_USERS + 1 : b));
 		}
 		json_decref(v);
 	}
 	goc_buf_free(&resp.body);
+	/* An input that changed the store leaves the next one a fresh store. */
+	if (st == 201 || st == 204 || (st == 200 && strcmp(method, "PUT") == 0))
+		store_reset(kind);
 
 	/* The writer over the body's bytes. */
 	if (body_len)

@@ -29,7 +29,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -46,6 +45,7 @@
 
 #include <microhttpd.h>
 
+#include "probe.h"
 #include "reststore.h"
 
 #define PROG "reststore"
@@ -99,24 +99,17 @@ typedef struct server {
 typedef struct req_state {
 	goc_buf body;
 	uint64_t rid;
-	int64_t start_ns;
+	int64_t start_ns; /* --log only */
 	bool answered;    /* a response is queued */
 	bool too_large;   /* a body without Content-Length went over --max-body */
-	size_t drained;   /* bytes of it dropped since */
+	size_t drained;   /* bytes of a body dropped (too large, or rate limited) */
 	bool limited;     /* the rate limiter said no; Retry-After seconds below */
 	unsigned retry_after;
 	unsigned status;  /* what we answered (for the log) */
 	size_t bytes;     /* body bytes we answered */
-	char method[16];
+	char method[16];  /* --log only */
 	char *path;       /* malloc'd copy, --log only */
 } req_state;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- rate limiting: a token bucket per client address ---- */
 
@@ -158,7 +151,7 @@ static bool rate_take(server *sv, const struct sockaddr *sa, unsigned *retry)
 	rate_stripe *st = &sv->rate[h % RATE_STRIPES];
 	bucket *b = &st->slots[(h / RATE_STRIPES) % RATE_SLOTS_PER_STRIPE];
 	double rate = sv->opt.rate;
-	int64_t now = now_ns();
+	int64_t now = probe_now_ns();
 	bool ok;
 	pthread_mutex_lock(&st->mu);
 	if (!b->used || memcmp(b->addr, key, 16) != 0) {
@@ -259,12 +252,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		*con_cls = st;
 		atomic_fetch_add(&sv->in_flight, 1);
-		st->start_ns = now_ns();
 		/* relaxed: unique ids are all we need. */
 		st->rid = atomic_fetch_add_explicit(&sv->next_rid, 1, memory_order_relaxed) + 1;
-		snprintf(st->method, sizeof st->method, "%s", method);
-		if (sv->opt.log)
+		if (sv->opt.log) { /* what only the access log needs */
+			st->start_ns = probe_now_ns();
+			snprintf(st->method, sizeof st->method, "%s", method);
 			st->path = strdup(url);
+		}
 		if (sv->rate) {
 			const union MHD_ConnectionInfo *ci =
 			    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -280,17 +274,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (st->limited) {
-			*upload_data_size = 0;
-			return MHD_YES;
-		}
-		if (st->too_large || *upload_data_size > sv->opt.max_body - st->body.len) {
-			/*
-			 * libmicrohttpd 0.9.75 takes no response in the middle of a
-			 * body: drop what comes, up to DRAIN_LIMIT, and answer 413 at
-			 * its end; a body longer than that loses its connection.
-			 */
-			st->too_large = true;
+		/*
+		 * libmicrohttpd 0.9.75 takes no response in the middle of a body:
+		 * a body we will not keep (rate limited, or over --max-body) is
+		 * dropped as it comes, up to DRAIN_LIMIT, and answered (429 or
+		 * 413) at its end; a body longer than that loses its connection.
+		 */
+		if (st->limited || st->too_large ||
+		    *upload_data_size > sv->opt.max_body - st->body.len) {
+			if (!st->limited)
+				st->too_large = true;
 			goc_buf_free(&st->body);
 			st->drained += *upload_data_size;
 			if (st->drained > DRAIN_LIMIT)
@@ -351,7 +344,7 @@ static void log_request(const req_state *st)
 	const char *path = st->path ? st->path : "";
 	log_string(&line, path);
 	n = snprintf(head, sizeof head, ",\"status\":%u,\"bytes\":%zu,\"duration_us\":%.1f}\n",
-	             st->status, st->bytes, (double)(now_ns() - st->start_ns) / 1e3);
+	             st->status, st->bytes, (double)(probe_now_ns() - st->start_ns) / 1e3);
 	goc_buf_append(&line, head, (size_t)n);
 	if (!line.nomem) {
 		ssize_t w = write(STDERR_FILENO, line.data, line.len);
@@ -378,11 +371,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_sub(&sv->in_flight, 1);
 }
 
-/*
- * Decode %HH in a path or query value, as the default does, except %00: a
- * NUL would cut the C string short ("/users/1%00x" would read as user 1),
- * so it stays as the three characters it was and fails like any bad id.
- */
 /* The value of hex digit c, or -1. */
 static int hexval(char c)
 {
@@ -395,6 +383,11 @@ static int hexval(char c)
 	return -1;
 }
 
+/*
+ * Decode %HH in a path or query value, as the default does, except %00: a
+ * NUL would cut the C string short ("/users/1%00x" would read as user 1),
+ * so it stays as the three characters it was and fails like any bad id.
+ */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
@@ -416,102 +409,71 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- the command line ---- */
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-	        "usage: " PROG " [options]\n"
-	        "The users REST API (GET/POST /users, GET/PUT/DELETE /users/{id}, GET /health)\n"
-	        "over HTTP/1.1. Prints 'listening on http://HOST:PORT' once it accepts;\n"
-	        "SIGINT or SIGTERM stop it gracefully (exit 0).\n"
-	        "\n"
-	        "  --host ADDR          address to listen on (default 127.0.0.1)\n"
-	        "  --port N             port (default 8080; 0 picks a free one)\n"
-	        "  --store KIND         rwlock|mutex|sharded|actor (default rwlock)\n"
-	        "  --shards N           stripes of the sharded store (default 16)\n"
-	        "  --max-body BYTES     largest request body (default 65536, below 1048576)\n"
-	        "  --threads N          server threads (default: the number of CPUs)\n"
-	        "  --max-conns N        open connections at most (default 1000)\n"
-	        "  --idle-timeout SECS  close a connection idle this long (default 10)\n"
-	        "  --log                one JSON access log line per request, to stderr\n"
-	        "  --rate N             N requests per second per client address (token\n"
-	        "                       bucket, burst N); over it: 429 with Retry-After\n"
-	        "  --help               this text\n");
-}
+static const char *const store_names[] = { "rwlock", "mutex", "sharded", "actor", NULL };
+_Static_assert(sizeof store_names / sizeof store_names[0] == GOC_STORE_KIND_COUNT + 1,
+               "a --store choice for every store kind");
 
-static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, a, b);
-	fprintf(stderr, "\n");
-	exit(2);
-}
-
-static unsigned long parse_uint(const char *flag, const char *v, unsigned long min,
-                                unsigned long max)
-{
-	int64_t x;
-	if (!goc_rest_parse_id(v, strlen(v), &x))
-		usage_error("%s: '%s' is not a non-negative integer", flag, v);
-	if ((uint64_t)x < min || (uint64_t)x > max)
-		usage_error("%s: %s is out of range", flag, v);
-	return (unsigned long)x;
-}
-
+/* The options, through the probe library's parser: it prints --help, and a bad command line exits 2. */
 static void parse_args(int argc, char **argv, options *o)
 {
-	enum { O_HOST = 256, O_PORT, O_STORE, O_SHARDS, O_MAXBODY, O_THREADS, O_MAXCONNS,
-		   O_IDLE, O_LOG, O_RATE, O_HELP };
-	static const struct option longs[] = {
-		{ "host", required_argument, NULL, O_HOST },
-		{ "port", required_argument, NULL, O_PORT },
-		{ "store", required_argument, NULL, O_STORE },
-		{ "shards", required_argument, NULL, O_SHARDS },
-		{ "max-body", required_argument, NULL, O_MAXBODY },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "max-conns", required_argument, NULL, O_MAXCONNS },
-		{ "idle-timeout", required_argument, NULL, O_IDLE },
-		{ "log", no_argument, NULL, O_LOG },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	*o = (options){ .host = "127.0.0.1", .port = 8080, .store = GOC_STORE_RWLOCK,
-		            .max_body = DEFAULT_MAX_BODY, .threads = cpus > 0 ? (unsigned)cpus : 2,
-		            .max_conns = 1000, .idle_timeout = 10 };
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
-		switch (ch) {
-		case O_HOST: o->host = optarg; break;
-		case O_PORT: o->port = (unsigned)parse_uint("--port", optarg, 0, 65535); break;
-		case O_STORE:
-			if (!goc_store_kind_parse(optarg, &o->store))
-				usage_error("--store: unknown value '%s'%s", optarg,
-				            " (rwlock, mutex, sharded or actor)");
-			break;
-		case O_SHARDS: o->shards = (unsigned)parse_uint("--shards", optarg, 1, 4096); break;
-		case O_MAXBODY:
-			o->max_body = parse_uint("--max-body", optarg, 1, BODY_LIMIT - 1);
-			break;
-		case O_THREADS: o->threads = (unsigned)parse_uint("--threads", optarg, 1, 1024); break;
-		case O_MAXCONNS:
-			o->max_conns = (unsigned)parse_uint("--max-conns", optarg, 1, 1000000);
-			break;
-		case O_IDLE:
-			o->idle_timeout = (unsigned)parse_uint("--idle-timeout", optarg, 0, 86400);
-			break;
-		case O_LOG: o->log = true; break;
-		case O_RATE: o->rate = (double)parse_uint("--rate", optarg, 1, 100000000); break;
-		case O_HELP: usage(stdout); exit(0);
-		case ':': usage_error("%s needs a value%s", argv[optind - 1], "");
-		default: usage_error("unknown flag '%s'%s", argv[optind - 1], "");
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'%s", argv[optind], "");
-	if (o->shards && o->store != GOC_STORE_SHARDED)
-		usage_error("--shards applies to --store sharded only%s%s", "", "");
+	const char *store = "rwlock";
+	uint64_t port = 8080, shards = 16, max_body = DEFAULT_MAX_BODY, rate = 0,
+	         threads = cpus > 0 ? (uint64_t)cpus : 2, max_conns = 1000, idle = 10;
+	*o = (options){ .host = "127.0.0.1" };
+	enum { O_HOST, O_PORT, O_STORE, O_SHARDS, O_MAXBODY, O_THREADS, O_MAXCONNS, O_IDLE,
+		   O_LOG, O_RATE, O_COUNT };
+	probe_opt opts[O_COUNT] = {
+		[O_HOST] = { .name = "--host", .metavar = "ADDR", .kind = PROBE_OPT_STRING,
+		             .s = &o->host, .help = "address to listen on (default 127.0.0.1)" },
+		[O_PORT] = { .name = "--port", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &port,
+		             .max = 65535, .help = "port (default 8080; 0 picks a free one)" },
+		[O_STORE] = { .name = "--store", .metavar = "KIND", .kind = PROBE_OPT_STRING, .s = &store,
+		              .choices = store_names, .help = "the store design (default rwlock)" },
+		[O_SHARDS] = { .name = "--shards", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &shards,
+		               .min = 1, .max = 4096,
+		               .help = "stripes of the sharded store (default 16)" },
+		[O_MAXBODY] = { .name = "--max-body", .metavar = "BYTES", .kind = PROBE_OPT_UINT,
+		                .u = &max_body, .min = 1, .max = BODY_LIMIT - 1,
+		                .help = "largest request body (default 65536, below 1048576)" },
+		[O_THREADS] = { .name = "--threads", .metavar = "N", .kind = PROBE_OPT_UINT,
+		                .u = &threads, .min = 1, .max = 1024,
+		                .help = "server threads (default: the number of CPUs)" },
+		[O_MAXCONNS] = { .name = "--max-conns", .metavar = "N", .kind = PROBE_OPT_UINT,
+		                 .u = &max_conns, .min = 1, .max = 1000000,
+		                 .help = "open connections at most (default 1000)" },
+		[O_IDLE] = { .name = "--idle-timeout", .metavar = "SECS", .kind = PROBE_OPT_UINT,
+		             .u = &idle, .max = 86400,
+		             .help = "close a connection idle this long (default 10)" },
+		[O_LOG] = { .name = "--log", .kind = PROBE_OPT_FLAG, .b = &o->log,
+		            .help = "one JSON access log line per request, to stderr" },
+		[O_RATE] = { .name = "--rate", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &rate,
+		             .min = 1, .max = 100000000,
+		             .help = "N requests per second per client address (token bucket, burst N); "
+		                     "over it: 429 with Retry-After (default: no limit)" },
+	};
+	probe_cli cli = {
+		.prog = PROG,
+		.summary = "the users REST API (GET/POST /users, GET/PUT/DELETE /users/{id}, "
+		           "GET /health) over HTTP/1.1",
+		.opts = opts,
+		.nopts = O_COUNT,
+		.epilog = "A server, not a batch target: instead of a JSON line it prints\n"
+		          "'listening on http://HOST:PORT' once it accepts; SIGINT or SIGTERM stop\n"
+		          "it gracefully (exit 0).",
+	};
+	probe_parse(&cli, argc, argv);
+	if (!goc_store_kind_parse(store, &o->store))
+		probe_usage_error("--store: unknown value '%s'", store); /* the choices prevent it */
+	if (opts[O_SHARDS].given && o->store != GOC_STORE_SHARDED)
+		probe_usage_error("--shards applies to --store sharded only");
+	o->port = (unsigned)port;
+	o->shards = opts[O_SHARDS].given ? (unsigned)shards : 0;
+	o->max_body = (size_t)max_body;
+	o->threads = (unsigned)threads;
+	o->max_conns = (unsigned)max_conns;
+	o->idle_timeout = (unsigned)idle;
+	o->rate = (double)rate;
 }
 
 /* A non-blocking listening socket on addr; -1 with errno set on failure. */
@@ -544,8 +506,12 @@ static void stop_listening(int lfd)
 	struct sockaddr_in lo = { .sin_family = AF_INET };
 	lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int idle = listen_on((struct sockaddr *)&lo, sizeof lo, 1);
-	if (idle < 0)
-		return; /* keep accepting; the drain below still ends */
+	if (idle < 0) {
+		/* Keep accepting; the drain below still ends, within SHUTDOWN_WAIT_MS. */
+		fprintf(stderr, PROG ": no stand-in listener (%s): still accepting while in-flight "
+		                "requests finish\n", strerror(errno));
+		return;
+	}
 	if (dup2(idle, lfd) < 0)
 		fprintf(stderr, PROG ": dup2: %s\n", strerror(errno));
 	close(idle);
@@ -572,7 +538,7 @@ int main(int argc, char **argv)
 		sslen = sizeof *s6;
 		v6 = true;
 	} else {
-		usage_error("--host: '%s' is not an IP address%s", sv.opt.host, "");
+		probe_usage_error("--host: '%s' is not an IP address", sv.opt.host);
 	}
 
 	/*
@@ -628,10 +594,16 @@ int main(int argc, char **argv)
 	}
 	struct sockaddr_storage bound;
 	socklen_t blen = sizeof bound;
-	unsigned port = sv.opt.port;
-	if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
-		port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-		                                         : ((struct sockaddr_in *)&bound)->sin_port);
+	if (getsockname(lfd, (struct sockaddr *)&bound, &blen) != 0) {
+		/* Without it, --port 0 would announce port 0: fail instead. */
+		fprintf(stderr, PROG ": getsockname: %s\n", strerror(errno));
+		MHD_stop_daemon(d); /* closes lfd */
+		goc_store_free(sv.store);
+		rate_free(sv.rate);
+		return 1;
+	}
+	unsigned port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+	                                                  : ((struct sockaddr_in *)&bound)->sin_port);
 	if (v6)
 		printf("listening on http://[%s]:%u\n", host, port);
 	else
@@ -643,8 +615,8 @@ int main(int argc, char **argv)
 		;
 	atomic_store(&sv.stopping, true);
 	stop_listening(lfd);
-	int64_t until = now_ns() + (int64_t)SHUTDOWN_WAIT_MS * 1000000;
-	while (atomic_load(&sv.in_flight) > 0 && now_ns() < until) {
+	int64_t until = probe_now_ns() + (int64_t)SHUTDOWN_WAIT_MS * 1000000;
+	while (atomic_load(&sv.in_flight) > 0 && probe_now_ns() < until) {
 		struct timespec ts = { 0, 2000000 };
 		nanosleep(&ts, NULL);
 	}

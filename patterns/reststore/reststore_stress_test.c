@@ -39,6 +39,7 @@ typedef struct worker {
 	int64_t *ids;     /* n: the ids this worker created */
 	long errors;      /* what went wrong, for the test thread to assert */
 	long order_errors;
+	long json_errors; /* a create or get that answered other JSON than the user's */
 } worker;
 
 /*
@@ -62,9 +63,17 @@ static void *worker_main(void *arg)
 			w->order_errors++; /* one caller's ids increase */
 		last = id;
 		w->ids[i] = id;
+		/* Create and get both answer exactly the user as created. */
+		char want[192];
+		int wl = snprintf(want, sizeof want, "{\"id\":%" PRId64 ",\"name\":\"%s\",\"email\":\"%s\"}",
+		                  id, name, email);
+		if (out.len != (size_t)wl || memcmp(out.data, want, (size_t)wl) != 0)
+			w->json_errors++;
 		goc_buf_free(&out);
 		if (goc_store_get(w->s, id, &out) != GOC_STORE_OK)
 			w->errors++;
+		if (out.len != (size_t)wl || memcmp(out.data, want, (size_t)wl) != 0)
+			w->json_errors++;
 		goc_buf_free(&out);
 		if (i % 16 == 0) {
 			if (goc_store_list(w->s, &out) != GOC_STORE_OK)
@@ -104,6 +113,7 @@ static void store_concurrency(goc_store_kind kind)
 	for (int i = 0; i < THREADS; i++) {
 		assert_int_equal(w[i].errors, 0);
 		assert_int_equal(w[i].order_errors, 0);
+		assert_int_equal(w[i].json_errors, 0);
 	}
 	/* Ids: THREADS * n distinct, exactly 1..THREADS*n. */
 	int64_t total = (int64_t)THREADS * n;

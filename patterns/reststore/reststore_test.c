@@ -312,12 +312,17 @@ static void test_router_mutex_every_status(void **state) { (void)state; router_c
 static void test_router_sharded_every_status(void **state) { (void)state; router_checks(GOC_STORE_SHARDED); }
 static void test_router_actor_every_status(void **state) { (void)state; router_checks(GOC_STORE_ACTOR); }
 
-/* Tombstones are compacted away without losing users or order. */
+/*
+ * Tombstones are compacted away without losing users or order. One stripe
+ * for the sharded store, so that its map, like the others', fills its
+ * 1,024 slots and compacts (900 tombstones outnumber 124 users) rather
+ * than grow.
+ */
 static void test_store_delete_most_then_list_ordered(void **state)
 {
 	(void)state;
 	for (size_t k = 0; k < NKINDS; k++) {
-		goc_store *s = goc_store_make(kinds[k], 3);
+		goc_store *s = goc_store_make(kinds[k], 1);
 		for (int i = 0; i < 1000; i++)
 			assert_int_equal(goc_store_create(s, "n", 1, "e", 1, NULL, NULL), GOC_STORE_OK);
 		for (int64_t id = 1; id <= 1000; id++)

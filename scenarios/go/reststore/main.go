@@ -4,13 +4,23 @@
 // sync.RWMutex and an id counter under the same lock, encoding/json for
 // bodies and answers.
 //
-// The same API, statuses and error bodies as the C server, so that a load
-// generator does the same work against both: GET/POST /users (the list
-// ordered by id), GET/PUT/DELETE /users/{id}, GET /health; 400 invalid
-// JSON / name and email required / invalid user ID, 404, 405 with Allow,
-// 413 over --max-body (http.MaxBytesReader). It is the tutorial's design,
-// not a hardened server: no rate limiting, no idle timeout beyond net/http's
-// defaults.
+// The same API, statuses and error bodies as the C server for the requests
+// a load generator sends, so that both do the same work: GET/POST /users
+// (the list ordered by id), GET/PUT/DELETE /users/{id}, GET /health; 400
+// invalid JSON / name and email required / invalid user ID, 404, 405 with
+// Allow, 413 over --max-body (http.MaxBytesReader); an X-Request-Id header
+// (a decimal counter from 1) on every answer, as the C server sends. It is
+// the tutorial's design, not a hardened server: no rate limiting, no idle
+// timeout beyond net/http's defaults. Where encoding/json differs from the
+// C server's strict parser and writer, the answers differ:
+//   - duplicate keys: accepted (the last one wins); C answers 400;
+//   - invalid UTF-8 in a string: replaced by U+FFFD and accepted; C: 400;
+//   - \u0000 in a string: accepted; C: 400 (a C string cannot hold it);
+//   - a body of just null: 400 name and email required (it decodes to an
+//     empty userInput); C: 400 invalid JSON (the top level must be an object);
+//   - every JSON answer ends with a newline (json.Encoder); C's do not;
+//   - <, > and & in names and emails are written as \u003c, \u003e,
+//     \u0026 (json.Encoder's HTML escaping); C writes them as they are.
 //
 // The same command line where it applies (--host, --port, --store rwlock,
 // --max-body, --threads as GOMAXPROCS, --log) and the same first line on
@@ -36,6 +46,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -236,6 +247,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// requestID gives every answer an X-Request-Id: 1, 2, 3, ... in the order
+// requests arrive, as the C server numbers them. The id is in the request's
+// context for the access log.
+type ridKey struct{}
+
+func requestID(next http.Handler) http.Handler {
+	var last uint64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rid := atomic.AddUint64(&last, 1)
+		w.Header().Set("X-Request-Id", strconv.FormatUint(rid, 10))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ridKey{}, rid)))
+	})
+}
+
 func accessLog(next http.Handler) http.Handler {
 	logger := log.New(os.Stderr, "", 0)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +268,8 @@ func accessLog(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		line, _ := json.Marshal(map[string]interface{}{
-			"ts": float64(time.Now().UnixNano()) / 1e9, "method": r.Method, "path": r.URL.Path,
+			"ts": float64(time.Now().UnixNano()) / 1e9, "rid": r.Context().Value(ridKey{}),
+			"method": r.Method, "path": r.URL.Path,
 			"status": sw.status, "bytes": sw.bytes,
 			"duration_us": float64(time.Since(start).Nanoseconds()) / 1e3,
 		})
@@ -300,8 +326,9 @@ func main() {
 	})
 	var handler http.Handler = mux
 	if *logOn {
-		handler = accessLog(mux)
+		handler = accessLog(handler)
 	}
+	handler = requestID(handler)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(*host, strconv.Itoa(*port)))
 	if err != nil {
