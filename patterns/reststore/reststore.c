@@ -34,15 +34,6 @@
 #include "goc/task.h"
 #include "goc/wg.h"
 
-#define PT(call)                                                                              \
-	do {                                                                                      \
-		int pt_rc_ = (call);                                                                  \
-		if (pt_rc_ != 0) {                                                                    \
-			fprintf(stderr, "reststore: %s: %s\n", #call, strerror(pt_rc_));                \
-			abort();                                                                          \
-		}                                                                                     \
-	} while (0)
-
 /* ---- buffers and the JSON writer ---- */
 
 /* Make room for n more bytes; false (and nomem) when out of memory. */
@@ -477,10 +468,10 @@ goc_store *goc_store_make(goc_store_kind kind, unsigned shards)
 	s->kind = kind;
 	switch (kind) {
 	case GOC_STORE_RWLOCK:
-		PT(pthread_rwlock_init(&s->rw, NULL));
+		GOC_PT(pthread_rwlock_init(&s->rw, NULL));
 		break;
 	case GOC_STORE_MUTEX:
-		PT(pthread_mutex_init(&s->mu, NULL));
+		GOC_PT(pthread_mutex_init(&s->mu, NULL));
 		break;
 	case GOC_STORE_SHARDED:
 		s->nshards = shards ? shards : 16;
@@ -490,7 +481,7 @@ goc_store *goc_store_make(goc_store_kind kind, unsigned shards)
 			return NULL;
 		}
 		for (unsigned i = 0; i < s->nshards; i++)
-			PT(pthread_mutex_init(&s->shards[i].mu, NULL));
+			GOC_PT(pthread_mutex_init(&s->shards[i].mu, NULL));
 		atomic_init(&s->sharded_last_id, 0);
 		break;
 	case GOC_STORE_ACTOR:
@@ -519,15 +510,15 @@ void goc_store_free(goc_store *s)
 		return;
 	switch (s->kind) {
 	case GOC_STORE_RWLOCK:
-		PT(pthread_rwlock_destroy(&s->rw));
+		GOC_PT(pthread_rwlock_destroy(&s->rw));
 		break;
 	case GOC_STORE_MUTEX:
-		PT(pthread_mutex_destroy(&s->mu));
+		GOC_PT(pthread_mutex_destroy(&s->mu));
 		break;
 	case GOC_STORE_SHARDED:
 		for (unsigned i = 0; i < s->nshards; i++) {
 			umap_destroy(&s->shards[i].map);
-			PT(pthread_mutex_destroy(&s->shards[i].mu));
+			GOC_PT(pthread_mutex_destroy(&s->shards[i].mu));
 		}
 		free(s->shards);
 		break;
@@ -557,16 +548,16 @@ static umap *map_lock(goc_store *s, int64_t id, bool write)
 	switch (s->kind) {
 	case GOC_STORE_RWLOCK:
 		if (write)
-			PT(pthread_rwlock_wrlock(&s->rw));
+			GOC_PT(pthread_rwlock_wrlock(&s->rw));
 		else
-			PT(pthread_rwlock_rdlock(&s->rw));
+			GOC_PT(pthread_rwlock_rdlock(&s->rw));
 		return &s->map;
 	case GOC_STORE_MUTEX:
-		PT(pthread_mutex_lock(&s->mu));
+		GOC_PT(pthread_mutex_lock(&s->mu));
 		return &s->map;
 	case GOC_STORE_SHARDED: {
 		shard *sh = shard_of(s, id);
-		PT(pthread_mutex_lock(&sh->mu));
+		GOC_PT(pthread_mutex_lock(&sh->mu));
 		return &sh->map;
 	}
 	case GOC_STORE_ACTOR:
@@ -579,24 +570,24 @@ static umap *map_lock(goc_store *s, int64_t id, bool write)
 static void map_unlock(goc_store *s, int64_t id)
 {
 	if (s->kind == GOC_STORE_RWLOCK)
-		PT(pthread_rwlock_unlock(&s->rw));
+		GOC_PT(pthread_rwlock_unlock(&s->rw));
 	else if (s->kind == GOC_STORE_MUTEX)
-		PT(pthread_mutex_unlock(&s->mu));
+		GOC_PT(pthread_mutex_unlock(&s->mu));
 	else
-		PT(pthread_mutex_unlock(&shard_of(s, id)->mu));
+		GOC_PT(pthread_mutex_unlock(&shard_of(s, id)->mu));
 }
 
 /* The sharded store: every stripe, in index order (the lock order). */
 static void shards_lock_all(goc_store *s)
 {
 	for (unsigned i = 0; i < s->nshards; i++)
-		PT(pthread_mutex_lock(&s->shards[i].mu));
+		GOC_PT(pthread_mutex_lock(&s->shards[i].mu));
 }
 
 static void shards_unlock_all(goc_store *s)
 {
 	for (unsigned i = s->nshards; i-- > 0;)
-		PT(pthread_mutex_unlock(&s->shards[i].mu));
+		GOC_PT(pthread_mutex_unlock(&s->shards[i].mu));
 }
 
 goc_store_result goc_store_create(goc_store *s, const char *name, size_t name_len,
