@@ -145,7 +145,7 @@ int cmd_baseline(const goc_globals *g, int argc, char **argv)
 		goto done;
 	}
 
-	if (!bench_have_hyperfine())
+	if (!bench_have_tools(groups, ngroups))
 		goto done;
 	/* A new baseline replaces an earlier one. */
 	json_t *kept = json_array(), *p;
@@ -157,7 +157,7 @@ int cmd_baseline(const goc_globals *g, int argc, char **argv)
 	                    go_version ? json_string(go_version) : json_string("unknown (go not on PATH)"));
 	bench_run r = { .g = g, .dir = dir, .results = results, .tty = isatty(2), .started = now_monotonic_s(),
 	                .next_invocation = next_invocation(results) };
-	fprintf(stderr, "goc baseline go: %zu hyperfine invocations -> %s/results.json\n", ngroups, dir);
+	fprintf(stderr, "goc baseline go: %zu point%s -> %s/results.json\n", ngroups, ngroups == 1 ? "" : "s", dir);
 	bench_catch_signals();
 	bool complete = bench_run_groups(&r, groups, ngroups);
 	bench_save(&r);

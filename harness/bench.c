@@ -65,12 +65,15 @@ static const char bench_usage[] =
 	"                 [--tests JUNIT.xml] [--dry-run]\n\n"
 	"Run scenarios on the release build's targets: each point of each scenario's\n"
 	"matrix is one hyperfine invocation with every variant as a command; every\n"
-	"run's JSON line is checked. Writes results/<run-id>/results.json (see\n"
+	"run's JSON line is checked. A server scenario's point (one with a request)\n"
+	"starts each variant's server afresh per run and loads it with wrk instead\n"
+	"(scenarios/README.md). Writes results/<run-id>/results.json (see\n"
 	"results/README.md) after every point and points results/latest at the run.\n\n"
 	"  --suite S          every scenario in suite S (smoke, default, full, ...)\n"
 	"  SCENARIO...        these scenarios, by name (goc list)\n"
 	"  --with go          add each point's Go twin (the built Go baseline) to the same\n"
-	"                     hyperfine invocation, so C and Go are measured back to back\n"
+	"                     hyperfine invocation (or server runs), so C and Go are measured\n"
+	"                     back to back\n"
 	"  --runs N           timed runs per command, 3..1000 (default: the scenario's)\n"
 	"  --warmup N         warm-up runs per command, 0..100 (default: the scenario's)\n"
 	"  --timeout SECONDS  kill a run after this long, 1..86400 (default: the scenario's)\n"
@@ -231,8 +234,6 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		goc_err("--tests: %s", err);
 		goto done;
 	}
-	if (!dry && !bench_have_hyperfine())
-		goto done;
 	for (size_t i = 0; i < nchosen; i++) {
 		size_t first = ngroups;
 		bench_expand(chosen[i], suite, "c", catalog_find(&cat, chosen[i]->target)->path, &chosen[i]->variants, &ov,
@@ -240,6 +241,8 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		if (with_go && chosen[i]->go && add_go_twins(g, chosen[i], suite, &ov, groups + first) != 0)
 			goto done;
 	}
+	if (!dry && !bench_have_tools(groups, ngroups))
+		goto done;
 	if (dry) {
 		for (size_t i = 0; i < ngroups; i++)
 			for (size_t c = 0; c < groups[i].n; c++) {
@@ -284,8 +287,8 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 	bench_save(&r);
 	if (results_set_latest(g->results, full_id, err, sizeof err) != 0)
 		goc_warn("%s", err);
-	fprintf(stderr, "goc bench: run %s: %zu scenario%s, %zu hyperfine invocations -> %s/results.json\n",
-	        full_id, nchosen, nchosen == 1 ? "" : "s", ngroups, r.dir);
+	fprintf(stderr, "goc bench: run %s: %zu scenario%s, %zu point%s -> %s/results.json\n",
+	        full_id, nchosen, nchosen == 1 ? "" : "s", ngroups, ngroups == 1 ? "" : "s", r.dir);
 
 	bench_catch_signals();
 	bool complete = bench_run_groups(&r, groups, ngroups);

@@ -32,6 +32,7 @@ typedef struct bench_group {
 	bench_cmd *cmds;
 	size_t n;
 	uint64_t runs, warmup, timeout;
+	uint64_t seconds;        /* a server scenario's measured load per run */
 	char *label;             /* "workerpool-square job=square workers=4" */
 } bench_group;
 
@@ -67,11 +68,28 @@ void bench_catch_signals(void);
 void bench_set_finished(json_t *results);
 void bench_save(bench_run *r);
 
+/* Whether Ctrl-C or SIGTERM came (bench_catch_signals()). */
+bool bench_interrupted(void);
+
+/* A point's JSON with what its command is (id, scenario, knobs, argv, runs...), no figures yet. */
+json_t *bench_point_new(const bench_cmd *c, const bench_group *grp);
+
+/* Append a failure of run `run` (-1: not of one run) to failures; rec may be NULL. */
+struct samples_record;
+void bench_add_failure(json_t *failures, long run, bool warm, const char *what, const struct samples_record *rec,
+                       const char *msg);
+
+/*
+ * A server scenario's group (bench_server.c): every run of each command,
+ * interleaved, under wrk. Returns grp->n new points (a malloc'd array).
+ */
+json_t **bench_server_points(bench_run *r, const bench_group *grp, size_t inv);
+
 /* Run every group, appending points to r->results. False when interrupted. */
 bool bench_run_groups(bench_run *r, bench_group *groups, size_t ng);
 
-/* Whether hyperfine is on PATH (else a message). */
-bool bench_have_hyperfine(void);
+/* Whether the groups' tools are on PATH: hyperfine, and wrk for a server's (else a message). */
+bool bench_have_tools(const bench_group *groups, size_t n);
 
 /* Read the scenario files (else a message, and non-zero). */
 int bench_load_scenarios(const goc_globals *g, scenario_set *set);

@@ -62,6 +62,7 @@ void bench_expand(const scenario *s, const char *suite, const char *impl, const 
 		g->runs = ov->runs ? ov->runs : scenario_setting_for(&s->runs, suite, NULL);
 		g->warmup = ov->warmup != UINT64_MAX ? ov->warmup : scenario_setting_for(&s->warmup, suite, NULL);
 		g->timeout = ov->timeout ? ov->timeout : scenario_setting_for(&s->timeout, suite, NULL);
+		g->seconds = scenario_setting_for(&s->seconds, suite, NULL);
 		/* The knob values of point p: the last knob varies fastest. */
 		char **values = xcalloc(s->nknobs ? s->nknobs : 1, sizeof *values);
 		strbuf label = { 0 }, knobs = { 0 };
@@ -90,8 +91,14 @@ void bench_expand(const scenario *s, const char *suite, const char *impl, const 
 			if (s->workload)
 				add_arg(c, s->workload);
 			if (c->variant) {
-				add_arg(c, "--variant");
+				char *flag = xasprintf("--%s", s->variant_option);
+				add_arg(c, flag);
 				add_arg(c, c->variant);
+				free(flag);
+			}
+			if (s->method) {
+				add_arg(c, "--port");
+				add_arg(c, "0");
 			}
 			if (has_size) {
 				char *text = xasprintf("%llu", (unsigned long long)size);
@@ -100,6 +107,8 @@ void bench_expand(const scenario *s, const char *suite, const char *impl, const 
 				free(text);
 			}
 			for (size_t k = 0; k < s->nknobs; k++) {
+				if (s->method && strcmp(s->knobs[k].name, SCENARIO_CONNECTIONS) == 0)
+					continue; /* wrk's */
 				char *flag = xasprintf("--%s", s->knobs[k].name);
 				add_arg(c, flag);
 				add_arg(c, values[k]);
@@ -168,6 +177,11 @@ static volatile sig_atomic_t interrupted;
 static void on_signal(int sig)
 {
 	interrupted = sig;
+}
+
+bool bench_interrupted(void)
+{
+	return interrupted != 0;
 }
 
 void bench_catch_signals(void)
@@ -278,8 +292,8 @@ static int run_hyperfine(bench_run *r, const bench_group *grp, size_t inv, char 
 	return status;
 }
 
-static void add_failure(json_t *failures, long run, bool warm, const char *what, const samples_record *rec,
-                        const char *msg)
+void bench_add_failure(json_t *failures, long run, bool warm, const char *what, const samples_record *rec,
+                       const char *msg)
 {
 	json_t *f = json_object();
 	json_object_set_new(f, "run", run >= 0 ? json_integer(run) : json_null());
@@ -291,11 +305,8 @@ static void add_failure(json_t *failures, long run, bool warm, const char *what,
 	json_array_append_new(failures, f);
 }
 
-/* The JSON point of command c of invocation inv, judged from its files. */
-static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t ci, const samples_command *hf,
-                         const char *hf_error)
+json_t *bench_point_new(const bench_cmd *c, const bench_group *grp)
 {
-	const bench_cmd *c = &grp->cmds[ci];
 	const scenario *s = c->s;
 	json_t *p = json_object();
 	json_object_set_new(p, "id", json_string(c->id));
@@ -318,12 +329,21 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 	json_object_set_new(p, "warmup", json_integer((json_int_t)grp->warmup));
 	json_object_set_new(p, "runs", json_integer((json_int_t)grp->runs));
 	json_object_set_new(p, "timeout_s", json_integer((json_int_t)grp->timeout));
+	return p;
+}
 
+/* The JSON point of command c of invocation inv, judged from its files. */
+static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t ci, const samples_command *hf,
+                         const char *hf_error)
+{
+	const bench_cmd *c = &grp->cmds[ci];
+	const scenario *s = c->s;
+	json_t *p = bench_point_new(c, grp);
 	json_t *failures = json_array();
 	json_t *wall = json_array(), *nsop = json_array(), *rss = json_array(), *lines = json_array();
 	json_t *ops = json_null(), *check = json_null();
 	if (hf_error) {
-		add_failure(failures, -1, false, "hyperfine", NULL, hf_error);
+		bench_add_failure(failures, -1, false, "hyperfine", NULL, hf_error);
 	} else {
 		for (size_t k = 0; k < hf->ntimes; k++)
 			json_array_append_new(wall, json_real(hf->times[k]));
@@ -340,7 +360,7 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 		samples_record rec;
 		char msg[512];
 		if (samples_parse_record(ln, &rec, msg, sizeof msg) != 0) {
-			add_failure(failures, run, warm, "bad output", NULL, msg);
+			bench_add_failure(failures, run, warm, "bad output", NULL, msg);
 			continue;
 		}
 		samples_line tl;
@@ -352,7 +372,7 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 			samples_free_line(&tl);
 		}
 		if (what) {
-			add_failure(failures, run, warm, what, &rec, msg);
+			bench_add_failure(failures, run, warm, what, &rec, msg);
 		} else {
 			if (json_is_null(ops)) {
 				ops = json_integer((json_int_t)tl.ops);
@@ -372,7 +392,7 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 		char msg[256];
 		snprintf(msg, sizeof msg, "%zu run records in %s, expected %llu (warm-up and timed)", nrec, path,
 		         (unsigned long long)(grp->warmup + grp->runs));
-		add_failure(failures, -1, false, "hyperfine", NULL, msg);
+		bench_add_failure(failures, -1, false, "hyperfine", NULL, msg);
 	}
 	free(text);
 	free(path);
@@ -420,7 +440,64 @@ static void progress(bench_run *r, size_t gi, size_t ng, const bench_group *grp)
 	sb_free(&eta);
 }
 
-/* Run every group, appending points to r->results. Returns false when interrupted. */
+/* The points of a hyperfine group: run it, then judge each command from its files. */
+static json_t **hyperfine_points(bench_run *r, const bench_group *grp, size_t inv)
+{
+	char err[512] = "";
+	int status = run_hyperfine(r, grp, inv, err, sizeof err);
+	if (interrupted)
+		return NULL;
+	char *hf_error = NULL;
+	samples_command *hf = NULL;
+	size_t nhf = 0;
+	char *logpath = xasprintf("%s/hyperfine/%03zu.log", r->dir, inv);
+	if (status == -1) {
+		hf_error = xstrdup(err);
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char *how = describe_status(status);
+		char *log = file_read(logpath, NULL);
+		hf_error = xasprintf("hyperfine failed (%s): %.300s", how, log ? log : "");
+		free(how);
+		free(log);
+	} else {
+		char *json_path = xasprintf("%s/hyperfine/%03zu.json", r->dir, inv);
+		char *text = file_read(json_path, NULL);
+		if (!text || samples_parse_hyperfine(text, &hf, &nhf, err, sizeof err) != 0)
+			hf_error = xasprintf("%s: %s", json_path, text ? err : strerror(errno));
+		else if (nhf != grp->n)
+			hf_error = xasprintf("%s: %zu results for %zu commands", json_path, nhf, grp->n);
+		free(text);
+		free(json_path);
+	}
+	free(logpath);
+	json_t **points = xcalloc(grp->n, sizeof *points);
+	for (size_t c = 0; c < grp->n; c++)
+		points[c] = judge_cmd(r, grp, inv, c, hf_error ? NULL : &hf[c], hf_error);
+	samples_free_hyperfine(hf, nhf);
+	free(hf_error);
+	return points;
+}
+
+/* A point's line on the terminal: its median (ns/op, or requests/s for a server) or its first failure. */
+static void print_point(const bench_group *grp, const bench_cmd *c, const json_t *p)
+{
+	bool ok = strcmp(jstr(p, "status"), "ok") == 0;
+	char figure[64];
+	if (c->s->method) {
+		size_t n;
+		double *v = results_samples(p, "requests_per_s", &n), m = 0;
+		if (v && stats_median(v, n, &m) != STATS_OK)
+			m = 0;
+		free(v);
+		snprintf(figure, sizeof figure, "%12.0f req/s", m);
+	} else {
+		snprintf(figure, sizeof figure, "%12.1f ns/op", point_median(p));
+	}
+	fprintf(stderr, "  %-8s %-2s %-14s %s  %s%s%s\n", ok ? "ok" : "FAILED", c->impl, jstr(p, "variant"), figure,
+	        grp->label, ok ? "" : ": ",
+	        ok ? "" : jstr(json_array_get(json_object_get(p, "failures"), 0), "message"));
+}
+
 bool bench_run_groups(bench_run *r, bench_group *groups, size_t ng)
 {
 	for (size_t i = 0; i < ng; i++)
@@ -430,56 +507,31 @@ bool bench_run_groups(bench_run *r, bench_group *groups, size_t ng)
 		bench_group *grp = &groups[gi];
 		size_t inv = r->next_invocation++;
 		progress(r, gi, ng, grp);
-		char err[512] = "";
-		int status = run_hyperfine(r, grp, inv, err, sizeof err);
-		if (interrupted)
-			break;
-		char *hf_error = NULL;
-		samples_command *hf = NULL;
-		size_t nhf = 0;
-		char *logpath = xasprintf("%s/hyperfine/%03zu.log", r->dir, inv);
-		if (status == -1) {
-			hf_error = xstrdup(err);
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			char *how = describe_status(status);
-			char *log = file_read(logpath, NULL);
-			hf_error = xasprintf("hyperfine failed (%s): %.300s", how, log ? log : "");
-			free(how);
-			free(log);
-		} else {
-			char *json_path = xasprintf("%s/hyperfine/%03zu.json", r->dir, inv);
-			char *text = file_read(json_path, NULL);
-			if (!text || samples_parse_hyperfine(text, &hf, &nhf, err, sizeof err) != 0)
-				hf_error = xasprintf("%s: %s", json_path, text ? err : strerror(errno));
-			else if (nhf != grp->n)
-				hf_error = xasprintf("%s: %zu results for %zu commands", json_path, nhf, grp->n);
-			free(text);
-			free(json_path);
-		}
-		free(logpath);
+		json_t **ps = grp->cmds[0].s->method ? bench_server_points(r, grp, inv) : hyperfine_points(r, grp, inv);
 		if (r->tty)
 			fprintf(stderr, "\r\033[K");
-		for (size_t c = 0; c < grp->n; c++) {
-			json_t *p = judge_cmd(r, grp, inv, c, hf_error ? NULL : &hf[c], hf_error);
-			bool ok = strcmp(jstr(p, "status"), "ok") == 0;
-			if (!ok)
+		/* An interrupted group is dropped whole: its figures are partial. */
+		for (size_t c = 0; ps && c < grp->n; c++) {
+			if (interrupted) {
+				json_decref(ps[c]);
+				continue;
+			}
+			if (strcmp(jstr(ps[c], "status"), "ok") != 0)
 				r->failed_points++;
-			fprintf(stderr, "  %-8s %-2s %-14s %12.1f ns/op  %s%s%s\n", ok ? "ok" : "FAILED", grp->cmds[c].impl,
-			        jstr(p, "variant"), point_median(p), grp->label,
-			        ok ? "" : ": ",
-			        ok ? "" : jstr(json_array_get(json_object_get(p, "failures"), 0), "message"));
-			json_array_append_new(points, p);
+			print_point(grp, &grp->cmds[c], ps[c]);
+			json_array_append_new(points, ps[c]);
 		}
+		free(ps);
+		if (interrupted)
+			break;
 		r->runs_done += grp->n * (grp->runs + grp->warmup);
-		samples_free_hyperfine(hf, nhf);
-		free(hf_error);
 		bench_save(r);
 	}
 	return !interrupted;
 }
 
 /* hyperfine must be there before a run starts, or every point would fail. */
-bool bench_have_hyperfine(void)
+static bool have_hyperfine(void)
 {
 	char *argv[] = { "hyperfine", "--version", NULL };
 	char *version = run_first_line(argv);
@@ -503,3 +555,29 @@ int bench_load_scenarios(const goc_globals *g, scenario_set *set)
 }
 
 
+
+/* wrk must be there before a server scenario runs, or its every point would fail. */
+static bool have_wrk(void)
+{
+	char *argv[] = { "wrk", "--version", NULL };
+	strbuf out = { 0 };
+	int status;
+	char err[256];
+	/* wrk --version prints its version and usage and exits 1: that it ran is enough. */
+	bool ran = run_capture(argv, 4096, &out, NULL, &status, err, sizeof err) == 0 && strstr(sb_str(&out), "wrk");
+	sb_free(&out);
+	if (!ran)
+		goc_err("wrk is not installed or does not run (Debian: apt-get install wrk; scripts/run and scripts/test "
+		        "install it)");
+	return ran;
+}
+
+bool bench_have_tools(const bench_group *groups, size_t n)
+{
+	bool servers = false, programs = false;
+	for (size_t i = 0; i < n; i++) {
+		servers = servers || groups[i].cmds[0].s->method;
+		programs = programs || !groups[i].cmds[0].s->method;
+	}
+	return (!programs || have_hyperfine()) && (!servers || have_wrk());
+}

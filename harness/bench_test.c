@@ -6,7 +6,8 @@
  * recorded as such without stopping the rest; a bad scenario must stop
  * everything before anything runs; Ctrl-C must keep the finished points.
  *
- * GOC_BIN and GOC_FAKE_TARGET (set by CMake) name the two executables.
+ * GOC_BIN, GOC_FAKE_TARGET and GOC_FAKE_SERVER (testdata/fake_server.c; set by
+ * CMake) name the executables.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -52,7 +53,8 @@ static int setup(void **state)
 	mkdir_p(s->build, 0755);
 	mkdir_p(s->scenarios, 0755);
 	char *manifest = xasprintf("%s/goc-targets.ini", s->build);
-	char *text = xasprintf("[targets]\nfake = %s\n", getenv("GOC_FAKE_TARGET"));
+	char *text = xasprintf("[targets]\nfake = %s\nfake_server = %s\n", getenv("GOC_FAKE_TARGET"),
+	                       getenv("GOC_FAKE_SERVER"));
 	write_file(manifest, text);
 	free(manifest);
 	free(text);
@@ -174,6 +176,72 @@ static void test_bench_each_failure_recorded_rest_run(void **state)
 	/* The summary names the failures. */
 	assert_non_null(strstr(sb_str(&err), "FAILED"));
 	assert_non_null(strstr(sb_str(&err), "6 failed"));
+	sb_free(&out);
+	sb_free(&err);
+}
+
+/*
+ * A server scenario: every run starts the server, loads it with wrk and
+ * stops it; each way a server can fail is recorded against its point, and
+ * the rest run.
+ */
+static void test_bench_server_failures_recorded(void **state)
+{
+	scratch *s = *state;
+	scenario_file(s, "fake.ini",
+	              "[srv]\ntarget = fake_server\nvariants = ok, exit-1, crash, hang, no-line, status-500\n"
+	              "suites = t\nrequest = GET /x\nknob.connections = 2\nruns = 3\nwarmup = 0\nseconds = 1\n"
+	              "timeout = 2\n");
+	strbuf out = { 0 }, err = { 0 };
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 1);
+	json_t *run = load_latest(s);
+	assert_int_equal(json_array_size(json_object_get(run, "points")), 6);
+
+	json_t *ok = point(run, "ok");
+	assert_string_equal(json_string_value(json_object_get(ok, "status")), "ok");
+	assert_string_equal(json_string_value(json_object_get(ok, "request")), "GET /x");
+	const char *keys[] = { "ns_per_op", "requests_per_s", "cpu_us_per_request", "p50_us", "p99_us", "peak_rss_kb",
+		               "lines" };
+	for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+		assert_int_equal(json_array_size(json_object_get(ok, keys[k])), 3);
+	/* ns per request and requests/s are one figure both ways. */
+	double nsop = json_real_value(json_array_get(json_object_get(ok, "ns_per_op"), 0));
+	double rps = json_real_value(json_array_get(json_object_get(ok, "requests_per_s"), 0));
+	assert_true(rps > 0 && nsop * rps > 0.999e9 && nsop * rps < 1.001e9);
+	/* GET stores nothing: no growth per request. */
+	assert_null(json_object_get(ok, "rss_growth_per_request_b"));
+	/* The server gets --port 0 and no --connections, which is wrk's. */
+	char *argv = json_dumps(json_object_get(ok, "argv"), JSON_COMPACT);
+	assert_non_null(strstr(argv, "\"--variant\",\"ok\",\"--port\",\"0\"]"));
+	free(argv);
+
+	const struct {
+		const char *variant, *what, *message;
+	} want[] = {
+		{ "exit-1", "exit status", "exit status 1 after SIGTERM" },
+		{ "crash", "crashed", "signal 6" },
+		{ "hang", "hung", "still running 2 s after SIGTERM" },
+		{ "no-line", "server", "no 'listening on' line within 2 s" },
+		{ "status-500", "bad answers", "answers outside 2xx/3xx" },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		json_t *p = point(run, want[i].variant);
+		assert_string_equal(json_string_value(json_object_get(p, "status")), "failed");
+		assert_int_equal(json_array_size(json_object_get(p, "failures")), 3);
+		assert_string_equal(first_failure(p, "what"), want[i].what);
+		if (!strstr(first_failure(p, "message"), want[i].message))
+			fail_msg("%s: '%s' does not say '%s'", want[i].variant, first_failure(p, "message"), want[i].message);
+		assert_int_equal(json_array_size(json_object_get(p, "ns_per_op")), 0);
+	}
+	json_decref(run);
+	assert_non_null(strstr(sb_str(&err), "5 failed"));
+	sb_free(&out);
+	sb_free(&err);
+
+	/* A target without --port is no server. */
+	scenario_file(s, "fake.ini", "[srv]\ntarget = fake\nsuites = t\nrequest = GET /x\n");
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);
+	assert_non_null(strstr(sb_str(&err), "fake.ini:4: [srv]: target 'fake' is not a server (it takes no --port)"));
 	sb_free(&out);
 	sb_free(&err);
 }
@@ -355,6 +423,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bench_each_failure_recorded_rest_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bench_bad_scenario_nothing_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bench_server_failures_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bench_interrupted_keeps_finished_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compare_same_run_nothing_slower, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_go_without_go_skipped, setup, teardown),

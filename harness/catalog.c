@@ -265,11 +265,18 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 		}
 	}
 
+	if (s->method && !catalog_target_option(t, "--port")) {
+		snprintf(err, errlen, "%s:%d: [%s]: target '%s' is not a server (it takes no --port)", s->file,
+		         s->request_line, s->name, t->name);
+		return -1;
+	}
 	if (s->variants.n > 0) {
-		const catalog_option *o = catalog_target_option(t, "--variant");
+		char *flag = xasprintf("--%s", s->variant_option);
+		const catalog_option *o = catalog_target_option(t, flag);
+		free(flag);
 		if (!o) {
-			snprintf(err, errlen, "%s:%d: [%s]: target '%s' takes no --variant", s->file, s->variants_line,
-			         s->name, t->name);
+			snprintf(err, errlen, "%s:%d: [%s]: target '%s' takes no --%s", s->file, s->variants_line,
+			         s->name, t->name, s->variant_option);
 			return -1;
 		}
 		for (size_t i = 0; i < s->variants.n; i++) {
@@ -283,6 +290,8 @@ int catalog_check_scenario(catalog *c, const scenario *s, const char *suite, cha
 
 	for (size_t k = 0; k < s->nknobs; k++) {
 		const scenario_knob *kn = &s->knobs[k];
+		if (s->method && strcmp(kn->name, SCENARIO_CONNECTIONS) == 0)
+			continue; /* wrk's, checked as a number by bench */
 		char *flag = xasprintf("--%s", kn->name);
 		const catalog_option *o = catalog_target_option(t, flag);
 		free(flag);

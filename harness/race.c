@@ -14,7 +14,8 @@
  *
  * What it runs: the command after `--`; or the named programs (a path) and
  * scenarios (their smoke-suite command lines on the tsan build's targets);
- * or, with no names, every scenario of the smoke suite.
+ * or, with no names, every scenario of the smoke suite. Server scenarios
+ * are not among them: a server runs until it is stopped.
  */
 #define _GNU_SOURCE
 #include "commands.h"
@@ -60,7 +61,7 @@ static const char usage[] =
 	"What it runs: COMMAND after --, a TSan build of any program; or each NAME,\n"
 	"a path to a program or a scenario (scenarios/*.ini), whose smoke-suite\n"
 	"command lines run on the tsan build's targets; with no NAME, every\n"
-	"scenario of the smoke suite.\n\n"
+	"scenario of the smoke suite but the server ones.\n\n"
 	"  --runs N         runs of each program (default 10)\n"
 	"  --chaos MODE     schedule chaos in libgoc programs (goc/chaos.h): off (default),\n"
 	"                   random or pct, a fresh seed each run; or MODE:SEED (random:0x1f...)\n"
@@ -732,13 +733,17 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 				snprintf(err, sizeof err, "'%s' is neither a program's path nor a scenario (goc list scenarios)",
 				         argv[i]);
 				rc = -1;
+			} else if (s->method) {
+				snprintf(err, sizeof err, "'%s' is a server scenario: goc race runs programs that end "
+				         "(a server's races are for its own tests under TSan)", argv[i]);
+				rc = -1;
 			} else {
 				rc = add_scenario(&ps, &nps, s, &cat, err, sizeof err);
 			}
 		}
 		if (a >= argc)
 			for (size_t i = 0; i < set.n && rc == 0; i++)
-				if (scenario_in_suite(&set.v[i], "smoke"))
+				if (scenario_in_suite(&set.v[i], "smoke") && !set.v[i].method)
 					rc = add_scenario(&ps, &nps, &set.v[i], &cat, err, sizeof err);
 		scenario_set_free(&set);
 		catalog_free(&cat);

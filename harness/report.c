@@ -154,6 +154,7 @@ static void describe_scenario(report *r, rscenario *s)
 		s->has_variants |= p->reference;
 		s->has_go |= p->go;
 		s->has_knobs |= *p->knobs != '\0';
+		s->server |= json_object_get(p->j, "requests_per_s") != NULL;
 		const char *k;
 		json_t *v;
 		json_object_foreach(json_object_get(p->j, "knobs"), k, v) {
@@ -282,6 +283,8 @@ static void md_scenarios(strbuf *md, report *r)
 			sb_printf(md, "\n### %s\n\n", s->name);
 			report_md_summary(md, r, s);
 			report_md_table(md, r, s);
+			if (s->server)
+				report_md_server_table(md, r, s);
 			report_md_chart(md, r, s);
 		}
 	}

@@ -39,6 +39,7 @@ typedef struct rscenario {
 	bool has_variants;         /* some point is the reference variant */
 	bool has_go;
 	bool has_knobs;
+	bool server;               /* a server scenario's: ns/op is wall ns per request, and wrk's figures follow */
 	const char **vary;         /* the knobs that take more than one value (keys in the runs) */
 	size_t nvary;
 	const char *xknob;         /* the first of vary whose values are all numbers, or NULL */
@@ -74,6 +75,7 @@ void report_fmt_ns(char *buf, size_t len, double v);
 void report_fmt_ratio(char *buf, size_t len, double v);
 void report_md_header(strbuf *md, const report *r);
 void report_md_table(strbuf *md, const report *r, const rscenario *s);
+void report_md_server_table(strbuf *md, const report *r, const rscenario *s);
 void report_md_tests(strbuf *md, const report *r);
 
 /* The "what this shows" line of a scenario (report_facts.c). */

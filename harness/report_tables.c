@@ -316,10 +316,9 @@ static void add_go_cells(strbuf *md, const report *r, const rscenario *s, const 
 	}
 }
 
-/* One row: a C point with its Go report_partner's figures, or a Go point no C point pairs with. */
-static void table_row(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
+/* A row's first cells: the host (several runs), the knobs, the variant. */
+static void row_start(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
 {
-	char buf[32];
 	sb_add(md, "|");
 	if (r->nruns > 1)
 		add_cell(md, r->labels[p->src]);
@@ -328,6 +327,13 @@ static void table_row(strbuf *md, const report *r, const rscenario *s, const rpo
 	char *variant = p->go ? xasprintf("%s (Go only)", p->variant) : xstrdup(p->variant);
 	add_cell(md, *variant ? variant : "—");
 	free(variant);
+}
+
+/* One row: a C point with its Go report_partner's figures, or a Go point no C point pairs with. */
+static void table_row(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
+{
+	char buf[32];
+	row_start(md, r, s, p);
 	if (p->ok) {
 		report_fmt_ns(buf, sizeof buf, p->median);
 		add_cell(md, buf);
@@ -357,3 +363,98 @@ void report_md_table(strbuf *md, const report *r, const rscenario *s)
 	}
 }
 
+
+/* ---- a server scenario's figures ---------------------------------------------------------------- */
+
+/* The median of point p's samples `key`; false when it has none. */
+static bool median_of(const rpoint *p, const char *key, double *m)
+{
+	size_t n;
+	double *v = p && p->ok ? results_samples(p->j, key, &n) : NULL;
+	bool ok = v && stats_median(v, n, m) == STATS_OK;
+	free(v);
+	return ok;
+}
+
+/* The server figures, each a median over the runs: what the column says, the key, the scale, the format. */
+static const struct server_col {
+	const char *head, *key;
+	double scale;
+	const char *fmt;
+	bool vs_go;                /* a C/Go ratio column follows when Go ran */
+} server_cols[] = {
+	{ "requests/s", "requests_per_s", 1, "%.0f", true },
+	{ "p50 ms", "p50_us", 1e-3, "%.2f", false },
+	{ "p99 ms", "p99_us", 1e-3, "%.2f", true },
+	{ "CPU µs/request", "cpu_us_per_request", 1, "%.1f", true },
+	{ "peak RSS MiB", "peak_rss_kb", 1.0 / 1024, "%.1f", false },
+	{ "RSS growth B/request", "rss_growth_per_request_b", 1, "%.0f", true },
+};
+#define NSERVER_COLS (sizeof server_cols / sizeof *server_cols)
+
+/*
+ * The figures wrk and /proc gave for each point of a server scenario
+ * (requests/s, latency, the server's CPU time and memory), medians over the
+ * runs, with C/Go ratios where Go ran: the table above compares wall time
+ * per request only.
+ */
+void report_md_server_table(strbuf *md, const report *r, const rscenario *s)
+{
+	strbuf rule = { 0 };
+	sb_add(md, "\nThe servers' own figures, medians over the runs (ns/op above is wall-clock ns per request, "
+	           "1e9 / requests/s; the CPU time is the server's alone, wrk's is not counted). Each C/Go is the "
+	           "figure before it over Go's: above 1 is better for requests/s, below 1 for the others.\n\n|");
+	sb_add(&rule, "|");
+	if (r->nruns > 1) {
+		add_cell(md, "host");
+		sb_add(&rule, "---|");
+	}
+	if (s->has_knobs) {
+		add_cell(md, "knobs");
+		sb_add(&rule, "---|");
+	}
+	add_cell(md, "variant");
+	sb_add(&rule, "---|");
+	bool shown[NSERVER_COLS];
+	for (size_t c = 0; c < NSERVER_COLS; c++) {
+		/* A figure no point recorded (RSS growth, for a GET) gets no column. */
+		shown[c] = false;
+		for (size_t i = 0; i < s->npts && !shown[c]; i++)
+			shown[c] = json_object_get(r->pts[s->pts[i]].j, server_cols[c].key) != NULL;
+		if (!shown[c])
+			continue;
+		add_cell(md, server_cols[c].head);
+		sb_add(&rule, "---|");
+		if (s->has_go && server_cols[c].vs_go) {
+			add_cell(md, "C/Go");
+			sb_add(&rule, "---|");
+		}
+	}
+	sb_printf(md, "\n%s\n", rule.s);
+	sb_free(&rule);
+	for (size_t i = 0; i < s->npts; i++) {
+		const rpoint *p = &r->pts[s->pts[i]];
+		const rpoint *g = p->go ? NULL : report_partner(r, s, p, true, false);
+		if (p->go && report_partner(r, s, p, false, false))
+			continue;
+		row_start(md, r, s, p);
+		for (size_t c = 0; c < NSERVER_COLS; c++) {
+			const struct server_col *col = &server_cols[c];
+			if (!shown[c])
+				continue;
+			char buf[64];
+			double m, gm;
+			bool have = median_of(p, col->key, &m);
+			if (have)
+				snprintf(buf, sizeof buf, col->fmt, m * col->scale);
+			add_cell(md, have ? buf : "—");
+			if (s->has_go && col->vs_go) {
+				bool ratio = have && median_of(g, col->key, &gm) && gm > 0;
+				if (ratio)
+					report_fmt_ratio(buf, sizeof buf, m / gm);
+				add_cell(md, ratio ? buf : "—");
+			}
+		}
+		sb_add(md, "\n");
+	}
+}

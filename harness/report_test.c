@@ -347,6 +347,62 @@ static void test_report_table_figures_match_samples(void **state)
 	json_decref(run);
 }
 
+/* The median of p's samples `key`. */
+static double median_key(const json_t *p, const char *key)
+{
+	size_t n = json_array_size(json_object_get(p, key));
+	double *v = xcalloc(n + 1, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_number_value(json_array_get(json_object_get(p, key), i));
+	qsort(v, n, sizeof *v, cmp_d);
+	assert_true(n > 0);
+	double m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	free(v);
+	return m;
+}
+
+/*
+ * A server scenario's points (GET /users with 1,000 users, four stores and
+ * Go's rwlock): the servers' own table gives each point's medians, and C/Go
+ * ratios where Go ran the same variant; a GET has no RSS growth column.
+ */
+static void test_report_server_figures_match_samples(void **state)
+{
+	scratch *s = *state;
+	const char *names[] = { "server" };
+	generate_ok(s, names, 1);
+	json_t *run = load_fixture("server");
+	char *sec = section(s->md, "reststore-list");
+	const char *servers = strstr(sec, "The servers' own figures");
+	assert_non_null(servers);
+	assert_int_equal(column(servers, "RSS growth B/request"), -1);
+	size_t i, checked = 0;
+	json_t *p;
+	json_array_foreach(json_object_get(run, "points"), i, p) {
+		if (strcmp(jstr(p, "impl"), "c"))
+			continue;
+		const char *cols[] = { "variant" };
+		const char *vals[] = { jstr(p, "variant") };
+		row_t cells;
+		assert_true(find_row(servers, cols, vals, 1, cells));
+		double rps = median_key(p, "requests_per_s");
+		assert_figure(cells[column(servers, "requests/s")], rps);
+		assert_figure(cells[column(servers, "p99 ms")], median_key(p, "p99_us") / 1000);
+		assert_figure(cells[column(servers, "CPU µs/request")], median_key(p, "cpu_us_per_request"));
+		assert_figure(cells[column(servers, "peak RSS MiB")], median_key(p, "peak_rss_kb") / 1024);
+		const json_t *go = find_match(run, p, "go", false, true);
+		int vs_go = column(servers, "C/Go");
+		if (go)
+			assert_figure(cells[vs_go], rps / median_key(go, "requests_per_s"));
+		else
+			assert_string_equal(cells[vs_go], "—");
+		checked++;
+	}
+	assert_int_equal(checked, 4);
+	free(sec);
+	json_decref(run);
+}
+
 static void test_report_failed_point_shows_failure_and_no_number(void **state)
 {
 	scratch *s = *state;
@@ -649,6 +705,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_report_table_figures_match_samples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_relative_between_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_server_figures_match_samples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_failed_point_shows_failure_and_no_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_go_columns_only_where_go_ran, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_two_hosts_merged_name_both, setup, teardown),

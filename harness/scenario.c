@@ -41,6 +41,7 @@ static const struct number_key {
 	{ "runs", offsetof(scenario, runs), 10, 3, 1000 },
 	{ "warmup", offsetof(scenario, warmup), 1, 0, 100 },
 	{ "timeout", offsetof(scenario, timeout), 60, 1, 86400 },
+	{ "seconds", offsetof(scenario, seconds), 5, 1, 3600 },
 };
 #define NNUMBER_KEYS (sizeof number_keys / sizeof number_keys[0])
 
@@ -176,6 +177,10 @@ static void scenario_free(scenario *s)
 	list_free(&s->variants);
 	free(s->reference);
 	free(s->go);
+	free(s->variant_option);
+	free(s->method);
+	free(s->path);
+	free(s->body);
 	list_free(&s->go_variants);
 	list_free(&s->suites);
 	for (size_t i = 0; i < s->nknobs; i++) {
@@ -335,6 +340,26 @@ static int number(parser *p, const struct number_key *nk, scenario *s, const cha
 	return 1;
 }
 
+/* request = METHOD PATH: what wrk sends a server scenario's target. */
+static int request(parser *p, scenario *s, const char *value)
+{
+	static const char *const methods[] = { "GET", "POST", "PUT", "DELETE" };
+	size_t mlen = strcspn(value, " \t");
+	const char *path = value + mlen + strspn(value + mlen, " \t");
+
+	s->request_line = p->lineno;
+	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+		if (strlen(methods[i]) == mlen && strncmp(value, methods[i], mlen) == 0)
+			s->method = strdup(methods[i]);
+	if (!s->method)
+		return fail(p, p->lineno, "request: '%.*s' is not a method (expected GET, POST, PUT or DELETE, then a path)",
+			    (int)mlen, value);
+	if (*path != '/' || path[strcspn(path, " \t")])
+		return fail(p, p->lineno, "request: '%s' is not a path (expected METHOD /PATH, no blanks in the path)", path);
+	s->path = strdup(path);
+	return s->path ? 1 : oom(p);
+}
+
 static int check(parser *p, scenario *s, const char *value)
 {
 	for (size_t i = 0; i < sizeof check_names / sizeof check_names[0]; i++)
@@ -396,14 +421,20 @@ static int on_key(void *user, const char *section, const char *key, const char *
 		return knob(p, s, key, value);
 	if (strcmp(key, "check") == 0)
 		return check(p, s, value);
+	if (strcmp(key, "variant.option") == 0)
+		return word(p, key, value, &s->variant_option);
+	if (strcmp(key, "request") == 0)
+		return request(p, s, value);
+	if (strcmp(key, "body") == 0)
+		return text(p, key, value, &s->body);
 	for (size_t i = 0; i < NNUMBER_KEYS; i++) {
 		size_t len = strlen(number_keys[i].key);
 		if (strncmp(key, number_keys[i].key, len) == 0 && (key[len] == '\0' || key[len] == '.'))
 			return number(p, &number_keys[i], s, key, value);
 	}
 	return fail(p, p->lineno, "unknown key '%s' (expected target, suites, description, workload, "
-		    "variants, reference, go, go.variants, knob.NAME, check, size, runs, warmup or timeout, "
-		    "the last four with an optional .SUITE)", key);
+		    "variants, variant.option, reference, go, go.variants, knob.NAME, check, request, body, size, "
+		    "runs, warmup, timeout or seconds, the last five with an optional .SUITE)", key);
 }
 
 /*
@@ -438,6 +469,31 @@ static int finish_section(parser *p)
 				    s->go_variants.items[i], join(&s->variants, names, sizeof names));
 	if (s->go && !s->go_variants.n && s->variants.n && !copy_list(p, &s->variants, &s->go_variants))
 		return 0;
+	if (s->variant_option && !s->variants.n)
+		return fail(p, seen_line(p, "variant.option"), "variant.option: no variants to pass (expected a variants key)");
+	if (!s->variant_option && !(s->variant_option = strdup("variant")))
+		return oom(p);
+	if (!s->method && s->body)
+		return fail(p, seen_line(p, "body"), "body: not a server scenario (expected a request key with it)");
+	if (!s->method && (s->seconds.given || s->seconds.nby_suite))
+		return fail(p, s->seconds.given ? s->seconds.line : s->seconds.by_suite[0].line,
+			    "seconds: not a server scenario (expected a request key with it)");
+	if (s->method && (s->size.given || s->size.nby_suite))
+		return fail(p, s->size.given ? s->size.line : s->size.by_suite[0].line,
+			    "size: a server scenario's load is timed by seconds (expected no size)");
+	if (s->method && seen_line(p, "check"))
+		return fail(p, seen_line(p, "check"), "check: a server prints no result line (expected no check)");
+	if (s->method && s->workload)
+		return fail(p, s->workload_line, "workload: a server takes none (expected no workload)");
+	for (size_t k = 0; s->method && k < s->nknobs; k++) {
+		const scenario_knob *kn = &s->knobs[k];
+		uint64_t c;
+		for (size_t i = 0; strcmp(kn->name, SCENARIO_CONNECTIONS) == 0 && i < kn->values.n; i++)
+			if (strspn(kn->values.items[i], "0123456789") != strlen(kn->values.items[i]) ||
+			    !probe_parse_u64(kn->values.items[i], &c) || c < 1 || c > 10000)
+				return fail(p, kn->line, "knob.%s: '%s' is not a number of connections (expected 1..10000)",
+					    kn->name, kn->values.items[i]);
+	}
 	for (size_t i = 0; i < NNUMBER_KEYS; i++) {
 		const scenario_setting *st = (const scenario_setting *)((const char *)s + number_keys[i].off);
 		for (size_t j = 0; j < st->nby_suite; j++)

@@ -76,7 +76,21 @@ typedef struct scenario {
 	scenario_setting warmup; /* default 1, range 0..100 */
 	scenario_setting timeout;/* seconds, default 60, range 1..86400 */
 	scenario_check check;
+	char *variant_option;    /* the flag variants go to, without "--": "variant" unless written */
+	/*
+	 * A server scenario (one with a request key): the target serves HTTP,
+	 * and wrk loads it with this request; knob.connections is wrk's, not
+	 * the server's. NULL otherwise.
+	 */
+	char *method;            /* "GET", "POST", "PUT" or "DELETE" */
+	char *path;              /* "/users/1" */
+	int request_line;
+	char *body;              /* the request's body, or NULL */
+	scenario_setting seconds;/* measured load per run, default 5, range 1..3600 */
 } scenario;
+
+/* The knob that sets wrk's connections in a server scenario, not passed to the server. */
+#define SCENARIO_CONNECTIONS "connections"
 
 typedef struct scenario_set {
 	scenario *v;

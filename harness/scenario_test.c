@@ -23,7 +23,7 @@
 
 /* The scenarios of the good directory, in load order: a.ini, then b.ini. */
 static const char *const good_names[] = {
-	"workerpool-square", "chanbench-spsc", "minimal", "boolean-check", "any-check",
+	"workerpool-square", "chanbench-spsc", "minimal", "boolean-check", "any-check", "server",
 };
 #define NGOOD (sizeof good_names / sizeof good_names[0])
 
@@ -229,6 +229,27 @@ static void test_parse_minimal_scenario_gets_defaults(void **state)
 	assert_int_equal(s->timeout.value, 60);
 	assert_int_equal(s->timeout.nby_suite, 0);
 	assert_int_equal(s->check, SCENARIO_CHECK_ANY);
+	assert_string_equal(s->variant_option, "variant");
+	assert_null(s->method);
+	assert_null(s->path);
+	assert_null(s->body);
+	assert_int_equal(s->seconds.value, 5);
+}
+
+static void test_parse_server_scenario_comes_out_as_written(void **state)
+{
+	const scenario *s = find(*state, "server");
+
+	assert_string_equal(s->variant_option, "store");
+	assert_string_equal(s->method, "POST");
+	assert_string_equal(s->path, "/users");
+	assert_int_equal(s->request_line, 23);
+	assert_string_equal(s->body, "{\"name\":\"a b\"}");
+	assert_int_equal(s->nknobs, 1);
+	assert_string_equal(s->knobs[0].name, SCENARIO_CONNECTIONS);
+	assert_list(&s->knobs[0].values, 2, "1", "64");
+	assert_int_equal(scenario_setting_for(&s->seconds, "default", NULL), 2);
+	assert_int_equal(scenario_setting_for(&s->seconds, NULL, NULL), 5);
 }
 
 static void test_parse_check_words_give_each_check(void **state)
@@ -499,8 +520,26 @@ static void test_parse_unknown_key_fails(void **state)
 {
 	expect_error(state, "unknown-key.ini",
 		     "4: [x]: unknown key 'knobs.workers' (expected target, suites, description, workload, "
-		     "variants, reference, go, go.variants, knob.NAME, check, size, runs, warmup or timeout, "
-		     "the last four with an optional .SUITE)");
+		     "variants, variant.option, reference, go, go.variants, knob.NAME, check, request, body, size, "
+		     "runs, warmup, timeout or seconds, the last five with an optional .SUITE)");
+}
+
+static void test_parse_server_keys_refused(void **state)
+{
+	expect_error(state, "server-method.ini",
+		     "5: [x]: request: 'FETCH' is not a method (expected GET, POST, PUT or DELETE, then a path)");
+	expect_error(state, "server-path.ini",
+		     "5: [x]: request: 'users' is not a path (expected METHOD /PATH, no blanks in the path)");
+	expect_error(state, "server-body.ini", "5: [x]: body: not a server scenario (expected a request key with it)");
+	expect_error(state, "server-seconds.ini",
+		     "5: [x]: seconds: not a server scenario (expected a request key with it)");
+	expect_error(state, "server-size.ini",
+		     "6: [x]: size: a server scenario's load is timed by seconds (expected no size)");
+	expect_error(state, "server-check.ini", "6: [x]: check: a server prints no result line (expected no check)");
+	expect_error(state, "server-connections.ini",
+		     "6: [x]: knob.connections: '0' is not a number of connections (expected 1..10000)");
+	expect_error(state, "variant-option.ini",
+		     "5: [x]: variant.option: no variants to pass (expected a variants key)");
 }
 
 static void test_parse_duplicate_key_fails(void **state)
@@ -683,6 +722,8 @@ int main(void)
 		GOOD(test_parse_every_key_comes_out_as_written),
 		GOOD(test_parse_inih_forms_and_bounds_come_out_as_written),
 		GOOD(test_parse_minimal_scenario_gets_defaults),
+		GOOD(test_parse_server_scenario_comes_out_as_written),
+		GOOD(test_parse_server_keys_refused),
 		GOOD(test_parse_check_words_give_each_check),
 		cmocka_unit_test(test_check_name_each_check_gives_its_word),
 		GOOD(test_setting_for_suite_value_wins_over_plain),

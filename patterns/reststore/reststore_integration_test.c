@@ -466,6 +466,30 @@ static void test_round_trip_exact(void **state)
 	assert_int_equal(stop(&s), 0);
 }
 
+/* --users N: users 1..N are there from the start, and the next create is N + 1. */
+static void test_users_seeded(void **state)
+{
+	(void)state;
+	server s = start((const char *const[]){ "--users", "3", NULL });
+	response r = roundtrip(s.port, "GET", "/users", NULL);
+	assert_int_equal(r.status, 200);
+	json_t *got = json_loads(r.body, 0, NULL);
+	assert_int_equal(json_array_size(got), 3);
+	json_t *third = json_array_get(got, 2);
+	assert_int_equal(json_integer_value(json_object_get(third, "id")), 3);
+	assert_string_equal(json_string_value(json_object_get(third, "name")), "user 3");
+	assert_string_equal(json_string_value(json_object_get(third, "email")), "user3@example.com");
+	json_decref(got);
+	response_free(&r);
+	r = roundtrip(s.port, "POST", "/users", "{\"name\":\"a\",\"email\":\"b\"}");
+	assert_int_equal(r.status, 201);
+	got = json_loads(r.body, 0, NULL);
+	assert_int_equal(json_integer_value(json_object_get(got, "id")), 4);
+	json_decref(got);
+	response_free(&r);
+	assert_int_equal(stop(&s), 0);
+}
+
 static void test_keepalive_and_pipelining(void **state)
 {
 	(void)state;
@@ -869,6 +893,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		TEST(test_every_status_code),
 		TEST(test_round_trip_exact),
+		TEST(test_users_seeded),
 		TEST(test_keepalive_and_pipelining),
 		TEST(test_http10),
 		TEST(test_expect_100_continue),

@@ -67,6 +67,7 @@ typedef struct options {
 	unsigned idle_timeout;
 	bool log;
 	double rate;
+	unsigned users;
 } options;
 
 /* One client address's token bucket. */
@@ -419,10 +420,10 @@ static void parse_args(int argc, char **argv, options *o)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *store = "rwlock";
 	uint64_t port = 8080, shards = 16, max_body = DEFAULT_MAX_BODY, rate = 0,
-	         threads = cpus > 0 ? (uint64_t)cpus : 2, max_conns = 1000, idle = 10;
+	         threads = cpus > 0 ? (uint64_t)cpus : 2, max_conns = 1000, idle = 10, users = 0;
 	*o = (options){ .host = "127.0.0.1" };
 	enum { O_HOST, O_PORT, O_STORE, O_SHARDS, O_MAXBODY, O_THREADS, O_MAXCONNS, O_IDLE,
-		   O_LOG, O_RATE, O_COUNT };
+		   O_LOG, O_RATE, O_USERS, O_COUNT };
 	probe_opt opts[O_COUNT] = {
 		[O_HOST] = { .name = "--host", .metavar = "ADDR", .kind = PROBE_OPT_STRING,
 		             .s = &o->host, .help = "address to listen on (default 127.0.0.1)" },
@@ -451,6 +452,10 @@ static void parse_args(int argc, char **argv, options *o)
 		             .min = 1, .max = 100000000,
 		             .help = "N requests per second per client address (token bucket, burst N); "
 		                     "over it: 429 with Retry-After (default: no limit)" },
+		[O_USERS] = { .name = "--users", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &users,
+		              .max = 10000000,
+		              .help = "start with N users, 1..N, named 'user K' <userK@example.com>, "
+		                      "for benchmarks (default 0)" },
 	};
 	probe_cli cli = {
 		.prog = PROG,
@@ -474,6 +479,20 @@ static void parse_args(int argc, char **argv, options *o)
 	o->max_conns = (unsigned)max_conns;
 	o->idle_timeout = (unsigned)idle;
 	o->rate = (double)rate;
+	o->users = (unsigned)users;
+}
+
+/* --users: the store's first n users, through the store's own create. False when out of memory. */
+static bool seed_users(goc_store *st, unsigned n)
+{
+	for (unsigned k = 1; k <= n; k++) {
+		char name[32], email[48];
+		int nl = snprintf(name, sizeof name, "user %u", k);
+		int el = snprintf(email, sizeof email, "user%u@example.com", k);
+		if (goc_store_create(st, name, (size_t)nl, email, (size_t)el, NULL, NULL) != GOC_STORE_OK)
+			return false;
+	}
+	return true;
 }
 
 /* A non-blocking listening socket on addr; -1 with errno set on failure. */
@@ -554,6 +573,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	sv.store = goc_store_make(sv.opt.store, sv.opt.shards);
+	if (sv.store && !seed_users(sv.store, sv.opt.users)) {
+		goc_store_free(sv.store);
+		sv.store = NULL;
+	}
 	if (!sv.store) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;

@@ -23,7 +23,7 @@
 //     \u0026 (json.Encoder's HTML escaping); C writes them as they are.
 //
 // The same command line where it applies (--host, --port, --store rwlock,
-// --max-body, --threads as GOMAXPROCS, --log) and the same first line on
+// --max-body, --threads as GOMAXPROCS, --log, --users) and the same first line on
 // stdout, "listening on http://HOST:PORT". SIGINT or SIGTERM shut it down
 // gracefully (http.Server.Shutdown, bounded at 5 s); exit 0. Only the
 // standard library is used, and nothing newer than Go 1.19.
@@ -290,6 +290,7 @@ func main() {
 	maxBody := fs.Int64("max-body", 64*1024, "largest request body, below 1048576")
 	threads := fs.Int("threads", 0, "GOMAXPROCS (0: the number of CPUs)")
 	logOn := fs.Bool("log", false, "one JSON access log line per request, to stderr")
+	users := fs.Int("users", 0, "start with N users, 1..N, named 'user K' <userK@example.com>, for benchmarks")
 	fs.SetOutput(os.Stderr)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == flag.ErrHelp {
@@ -309,6 +310,9 @@ func main() {
 	if *maxBody < 1 || *maxBody >= 1<<20 {
 		usageError("--max-body: %d is out of range", *maxBody)
 	}
+	if *users < 0 || *users > 10000000 {
+		usageError("--users: %d is out of range (0..10000000)", *users)
+	}
 	if *threads < 0 {
 		usageError("--threads: %d is out of range", *threads)
 	}
@@ -317,6 +321,10 @@ func main() {
 	}
 
 	s := &server{store: newStore(), maxBody: *maxBody}
+	for k := 1; k <= *users; k++ {
+		s.store.users[k] = User{ID: k, Name: fmt.Sprintf("user %d", k), Email: fmt.Sprintf("user%d@example.com", k)}
+	}
+	s.store.nextID = *users + 1
 	mux := http.NewServeMux()
 	mux.HandleFunc("/users", s.users)
 	mux.HandleFunc("/users/", s.user)
