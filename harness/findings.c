@@ -261,7 +261,10 @@ void findings_parse(const char *err_text, const run_end *end, finding_list *out)
 		                  "no CPU used for 2 s: killed";
 		add(out, "deadlock", "every thread blocked", why, strlen(why));
 	} else if (end->timed_out) {
-		char *why = xasprintf("did not exit within %g s and was killed: a deadlock, or a livelock", end->timeout_s);
+		/* A libgoc program answers goc's SIGQUIT with where its tasks are blocked (task.h). */
+		const char *dump = err_text ? strstr(err_text, "SIGQUIT: quit\n") : NULL;
+		char *why = xasprintf("did not exit within %g s and was stopped (SIGQUIT, then SIGKILL): a deadlock, or a "
+		                      "livelock%s%s", end->timeout_s, dump ? "; its tasks at SIGQUIT:\n" : "", dump ? dump : "");
 		add(out, "hang", "", why, strlen(why));
 		free(why);
 	} else if (out->n == before && !(WIFEXITED(end->status) && WEXITSTATUS(end->status) == 0)) {

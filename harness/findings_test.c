@@ -217,6 +217,15 @@ static void test_findings_run_end_when_nothing_else(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].kind, "hang");
 	assert_non_null(strstr(l.v[0].report, "deadlock"));
+	assert_null(strstr(l.v[0].report, "SIGQUIT:"));
+	findings_free(&l);
+
+	/* A libgoc program's answer to SIGQUIT: the hang's report carries the dump. */
+	e = (run_end){ .status = 2 << 8, .timed_out = true, .timeout_s = 5 };
+	findings_parse("working\nSIGQUIT: quit\n\ngoc: 1 live task(s)\ntask 2 [chan receive] on 0x1\n", &e, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].kind, "hang");
+	assert_non_null(strstr(l.v[0].report, "its tasks at SIGQUIT:\nSIGQUIT: quit\n\ngoc: 1 live task(s)\ntask 2 [chan receive]"));
 	findings_free(&l);
 
 	e = (run_end){ .status = SIGKILL, .timed_out = true, .stalled = true, .timeout_s = 5 };

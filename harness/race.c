@@ -21,6 +21,7 @@
 #include "commands.h"
 
 #include <dirent.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
@@ -77,7 +78,10 @@ static const char usage[] =
 	"  -q, --quiet      no progress lines\n\n"
 	"TSAN_OPTIONS from the environment are added after goc's own\n"
 	"(" RACE_TSAN_OPTIONS ").\n"
-	"A run that hangs is not repeated: its program's remaining runs are skipped.\n\n"
+	"A run that hangs is not repeated: its program's remaining runs are skipped.\n"
+	"A run to be killed gets SIGQUIT first, and SIGKILL 2 s later: a libgoc program\n"
+	"(tsan or debug build) answers SIGQUIT with what each task is blocked in, as a\n"
+	"Go program does, and the hang's report carries it.\n\n"
 	"Exit status: 0 clean, 1 something was found, 2 bad command line or\n"
 	"nothing to run, 130 interrupted.\n";
 
@@ -91,6 +95,8 @@ static const char usage[] =
  */
 #define RACE_STALL_MS 2000
 #define RACE_WATCH_MS 200
+/* A run to be killed gets SIGQUIT first, for libgoc's task dump, and SIGKILL this long after. */
+#define RACE_QUIT_GRACE_S 2.0
 
 typedef struct stall {
 	unsigned long long cpu; /* the process's utime + stime when last seen */
@@ -333,7 +339,8 @@ static bool run_program(program *p, unsigned runs, double timeout_s, bool quiet,
 		char *seed = chaos_next(chaos);
 		stall st = { 0 };
 		run_opts o = { .cap = RACE_STDERR_CAP, .tail = false, .timeout_s = timeout_s,
-		               .watch = watch_stall, .watch_arg = &st, .watch_ms = RACE_WATCH_MS };
+		               .watch = watch_stall, .watch_arg = &st, .watch_ms = RACE_WATCH_MS,
+		               .quit_grace_s = RACE_QUIT_GRACE_S };
 		strbuf errt = { 0 };
 		run_end end = { .timeout_s = timeout_s };
 		char why[512];
@@ -759,6 +766,9 @@ int cmd_race(const goc_globals *g, int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* No core files: SIGQUIT's default action would write one for each hung run of a plain program. */
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
 	if (study_trials) {
 		int src = chaos_study(ps, nps, (unsigned)study_trials, (unsigned)runs, (double)timeout_s, quiet, json);
 		programs_free(ps, nps);

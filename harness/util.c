@@ -364,39 +364,47 @@ int run_child(char *const argv[], const run_opts *o, strbuf *out, strbuf *errout
 		return -1;
 	}
 	double deadline = o->timeout_s > 0 ? now_monotonic_s() + o->timeout_s : 0;
+	double kill_at = 0; /* after SIGQUIT: when SIGKILL follows */
+	bool killed = false;
 	struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 	int open_fds = 2;
 	/* Read both streams until both close; past the deadline, kill and keep reading. */
 	double next_watch = o->watch ? now_monotonic_s() + o->watch_ms / 1000.0 : 0;
 	while (open_fds > 0) {
 		int ms = -1;
-		if (deadline > 0) {
-			double left = deadline - now_monotonic_s();
-			if (!*timed_out && left <= 0) {
+		double now = now_monotonic_s();
+		if (!*timed_out && ((deadline > 0 && now >= deadline) ||
+		                    (o->watch && now >= next_watch && o->watch(pid, o->watch_arg)))) {
+			*timed_out = true;
+			if (o->quit_grace_s > 0) {
+				kill(pid, SIGQUIT);
+				kill_at = now + o->quit_grace_s;
+			} else {
 				kill(pid, SIGKILL);
-				*timed_out = true;
+				killed = true;
 			}
-			ms = *timed_out ? 1000 : (int)(left * 1000) + 1;
 		}
+		if (*timed_out && !killed && now >= kill_at) {
+			kill(pid, SIGKILL);
+			killed = true;
+		}
+		if (o->watch && !*timed_out && now >= next_watch)
+			next_watch = now + o->watch_ms / 1000.0;
+		if (killed)
+			ms = 1000;
+		else if (*timed_out)
+			ms = (int)((kill_at - now) * 1000) + 1;
+		else if (deadline > 0)
+			ms = (int)((deadline - now) * 1000) + 1;
 		if (o->watch && !*timed_out) {
-			double now = now_monotonic_s();
-			if (now >= next_watch) {
-				if (o->watch(pid, o->watch_arg)) {
-					kill(pid, SIGKILL);
-					*timed_out = true;
-				}
-				next_watch = now + o->watch_ms / 1000.0;
-			}
 			int until = (int)((next_watch - now) * 1000) + 1;
-			if (!*timed_out && (ms < 0 || until < ms))
+			if (ms < 0 || until < ms)
 				ms = until;
 		}
-		if (*timed_out && ms < 0)
-			ms = 1000;
 		int n = poll(fds, 2, ms);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0 && *timed_out)
+		if (n == 0 && killed)
 			break;  /* killed, but a grandchild keeps a stream open: stop waiting */
 		for (int i = 0; i < 2 && n > 0; i++) {
 			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))

@@ -96,6 +96,12 @@ typedef struct run_opts {
 	bool (*watch)(pid_t pid, void *arg);
 	void *watch_arg;
 	int watch_ms;
+	/*
+	 * When it must be killed: SIGQUIT first (a libgoc program then dumps
+	 * its tasks, as a Go program does), and SIGKILL this many seconds
+	 * later if it still runs. 0: SIGKILL at once.
+	 */
+	double quit_grace_s;
 } run_opts;
 
 /*

@@ -25,9 +25,19 @@
  * sleeps in slices of GOC__DEADLOCK_SLICE_NS and checks after each.
  * GOC_CHECKS=0 in the environment turns the check off (and the leak check
  * at exit).
+ *
+ * SIGQUIT, as in Go, dumps what each task is blocked in and exits with
+ * status 2, for a program that hangs without a deadlock (a thread libgoc
+ * does not know holds the others up): `goc race` sends it before it kills
+ * a hung run, so that the report says where the tasks were. The handler
+ * only sets a flag; the next blocked thread to end a slice prints the dump
+ * (with no thread blocked so, SIGQUIT takes its default action).
+ * It is installed with the first wait with no deadline, and only where
+ * SIGQUIT has its default action: a program's own handler stays.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,9 +104,37 @@ bool goc__checks_on(void)
 	return v;
 }
 
+/* Relaxed: a flag polled each slice, which orders nothing (a lock-free atomic is safe in a handler). */
+static atomic_int quit_asked;
+
+static void on_quit(int sig)
+{
+	atomic_store_explicit(&quit_asked, 1, memory_order_relaxed);
+	/* Nobody waits to dump (every task runs): SIGQUIT's own action, as if we were not here. */
+	if (atomic_load_explicit(&blocked_forever, memory_order_relaxed) == 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
+static void install_quit(void)
+{
+	struct sigaction old;
+	if (sigaction(SIGQUIT, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+		return;
+	struct sigaction sa = { .sa_handler = on_quit };
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGQUIT, &sa, NULL);
+}
+
 int64_t goc__forever_slice(void)
 {
-	return goc__checks_on() ? goc_deadline_after(GOC__DEADLOCK_SLICE_NS) : GOC_FOREVER;
+	if (!goc__checks_on())
+		return GOC_FOREVER;
+	static pthread_once_t quit_once = PTHREAD_ONCE_INIT;
+	GOC_PT(pthread_once(&quit_once, install_quit));
+	return goc_deadline_after(GOC__DEADLOCK_SLICE_NS);
 }
 
 /* The number of threads in the process (/proc/self/stat's 20th field), or -1. */
@@ -197,14 +235,14 @@ void goc__deadlock_check(void)
 	GOC__TSAN_PRIVATE_BEGIN();
 	bool dead = deadlocked();
 	GOC__TSAN_PRIVATE_END();
-	if (!dead)
+	if (!dead && !atomic_load_explicit(&quit_asked, memory_order_relaxed))
 		return;
 	/* One report: a second thread that concludes the same waits for the first's exit. */
 	static atomic_bool reported;
 	if (atomic_exchange(&reported, true))
 		for (;;)
 			pause();
-	fprintf(stderr, "fatal error: all goroutines are asleep - deadlock!\n\n");
+	fprintf(stderr, dead ? "fatal error: all goroutines are asleep - deadlock!\n\n" : "SIGQUIT: quit\n\n");
 	goc_tasks_dump(stderr);
 	fflush(stderr);
 	_exit(2);

@@ -4,7 +4,8 @@
  * "fatal error: all goroutines are asleep - deadlock!", those that only
  * look stuck for a while (a thread libgoc does not know, a task asleep, a
  * pending context deadline) must finish and print "done MODE". A task
- * left blocked at exit must be reported as a leak.
+ * left blocked at exit must be reported as a leak. One that hangs without
+ * a deadlock must answer SIGQUIT with the dump and exit 2.
  */
 #define _DEFAULT_SOURCE
 #include <pthread.h>
@@ -32,6 +33,15 @@ static void *raw_send_later(void *arg)
 	sleep(1);
 	int v = 1;
 	(void)goc_chan_send(ch, &v, GOC_FOREVER);
+	return NULL;
+}
+
+/* A thread libgoc does not know, which never ends: no deadlock can be declared while it lives. */
+static void *raw_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
 	return NULL;
 }
 
@@ -72,8 +82,14 @@ int main(int argc, char **argv)
 		goc_ctx_free(c);
 	} else if (!strcmp(mode, "leak")) { /* finishes, leaving a task blocked: a leak */
 		(void)goc_go(recv_forever, NULL);
+	} else if (!strcmp(mode, "hang")) { /* hangs, not a deadlock: a raw thread never ends; SIGQUIT dumps */
+		pthread_t t;
+		pthread_create(&t, NULL, raw_forever, NULL);
+		(void)goc_go(recv_forever, NULL);
+		fprintf(stderr, "deadlock_control: hanging\n");
+		pthread_join(t, NULL);
 	} else {
-		fprintf(stderr, "usage: deadlock_control send|wg|select-no-cases|raw-thread|task-asleep|ctx-deadline|leak\n");
+		fprintf(stderr, "usage: deadlock_control send|wg|select-no-cases|raw-thread|task-asleep|ctx-deadline|leak|hang\n");
 		return 2;
 	}
 	printf("done %s\n", mode);

@@ -40,7 +40,11 @@
  *   - Task leak: tasks still running 0.2 s after the program's exit()
  *     began are listed on stderr ("goc: task leak: N task(s) still
  *     running at exit", then the dump); the exit status is unchanged.
- * GOC_CHECKS=0 in the environment turns both off. In ThreadSanitizer
+ *   - SIGQUIT: while a thread waits with no deadline, SIGQUIT prints
+ *     "SIGQUIT: quit" and the dump and exits with status 2, as Go does
+ *     (unless the program has a SIGQUIT handler of its own): where a hung
+ *     program's tasks are stuck.
+ * GOC_CHECKS=0 in the environment turns these off. In ThreadSanitizer
  * builds, libgoc's idle threads exit at exit(), so that TSan does not
  * sleep a second there waiting for them.
  *
