@@ -14,7 +14,8 @@
  * signal) runs no destructor and is checked by nothing here.
  *
  * Schedule chaos for programs that do not use libgoc (whose own points,
- * goc/chaos.h, cover those that do): with GOC_CHAOS=random it delays
+ * goc/chaos.h, cover those that do; libgoc says it is there by calling
+ * goc_race_preload_libgoc_present()): with GOC_CHAOS=random it delays
  * threads at pthread_mutex_lock, pthread_mutex_unlock, pthread_create and
  * pthread_join, as libgoc's random mode
  * does, seeded by GOC_CHAOS_SEED and the order threads first arrive. It
@@ -206,10 +207,28 @@ static bool chaos_enabled(void)
 	const char *mode = getenv("GOC_CHAOS");
 	const char *seed = getenv("GOC_CHAOS_SEED");
 	atomic_store_explicit(&chaos_seed, seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL), memory_order_relaxed);
-	/* A libgoc program has its own points (goc/chaos.h). */
-	on = mode && !strcmp(mode, "random") && !dlsym(RTLD_DEFAULT, "goc_chaos_point");
-	atomic_store_explicit(&chaos_on, on, memory_order_release);
-	return on;
+	int unread = -1;
+	on = mode && !strcmp(mode, "random");
+	/* A strong CAS: libgoc's note may have turned chaos off meanwhile, and it stays off. */
+	if (atomic_compare_exchange_strong_explicit(&chaos_on, &unread, on, memory_order_acq_rel, memory_order_acquire) &&
+	    on) {
+		/* Said once, as libgoc says its own: write(2), since stdio may be what called us. */
+		static const char line[] = "goc race: chaos at pthread calls\n";
+		(void)!write(2, line, sizeof line - 1);
+	}
+	return atomic_load_explicit(&chaos_on, memory_order_acquire);
+}
+
+/*
+ * libgoc calls this when it reads its own chaos settings (its chaos.c holds
+ * a weak reference): a libgoc program has its own points (goc/chaos.h),
+ * at every channel operation, so the pthread ones here stop. A libgoc
+ * linked into the program whole is invisible to dlsym; this is not.
+ */
+__attribute__((visibility("default"))) void goc_race_preload_libgoc_present(void);
+void goc_race_preload_libgoc_present(void)
+{
+	atomic_store_explicit(&chaos_on, 0, memory_order_release);
 }
 
 /*

@@ -87,9 +87,19 @@ static int chaos_settings(void)
 	return m;
 }
 
+/*
+ * Defined by goc race's preloaded library (harness/race_preload.c), which
+ * then leaves the chaos of this program to us: a weak reference, resolved
+ * at load time whether libgoc is linked in whole or shared, and NULL
+ * outside goc race.
+ */
+extern void goc_race_preload_libgoc_present(void) __attribute__((weak));
+
 /* Read the environment's settings (chaos.h); the mode is published last. */
 static void chaos_init(void)
 {
+	if (goc_race_preload_libgoc_present)
+		goc_race_preload_libgoc_present();
 	atomic_store_explicit(&chaos_mode, chaos_settings(), memory_order_relaxed);
 }
 
