@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "commands.h"
+#include "results.h"
 #include "scenario.h"
 
 /* One command: a variant of a scenario at one point of its matrix. */
@@ -71,19 +72,14 @@ void bench_save(bench_run *r);
 /* Whether Ctrl-C or SIGTERM came (bench_catch_signals()). */
 bool bench_interrupted(void);
 
-/* A point's JSON with what its command is (id, scenario, knobs, argv, runs...), no figures yet. */
-json_t *bench_point_new(const bench_cmd *c, const bench_group *grp);
-
-/* Append a failure of run `run` (-1: not of one run) to failures; rec may be NULL. */
-struct samples_record;
-void bench_add_failure(json_t *failures, long run, bool warm, const char *what, const struct samples_record *rec,
-                       const char *msg);
+/* Fill *p with what its command is (id, scenario, knobs, argv, runs...), no figures yet. */
+void bench_point_init(results_point *p, const bench_cmd *c, const bench_group *grp);
 
 /*
  * A server scenario's group (bench_server.c): every run of each command,
  * interleaved, under wrk. Returns grp->n new points (a malloc'd array).
  */
-json_t **bench_server_points(bench_run *r, const bench_group *grp, size_t inv);
+results_point *bench_server_points(bench_run *r, const bench_group *grp, size_t inv);
 
 /* Run every group, appending points to r->results. False when interrupted. */
 bool bench_run_groups(bench_run *r, bench_group *groups, size_t ng);

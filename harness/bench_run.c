@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -292,61 +293,42 @@ static int run_hyperfine(bench_run *r, const bench_group *grp, size_t inv, char 
 	return status;
 }
 
-void bench_add_failure(json_t *failures, long run, bool warm, const char *what, const samples_record *rec,
-                       const char *msg)
-{
-	json_t *f = json_object();
-	json_object_set_new(f, "run", run >= 0 ? json_integer(run) : json_null());
-	json_object_set_new(f, "warmup", json_boolean(warm));
-	json_object_set_new(f, "what", json_string(what));
-	json_object_set_new(f, "exit", rec && rec->exited ? json_integer(rec->exit) : json_null());
-	json_object_set_new(f, "signal", rec && !rec->exited ? json_integer(rec->signal) : json_null());
-	json_object_set_new(f, "message", json_string(msg));
-	json_array_append_new(failures, f);
-}
-
-json_t *bench_point_new(const bench_cmd *c, const bench_group *grp)
+void bench_point_init(results_point *p, const bench_cmd *c, const bench_group *grp)
 {
 	const scenario *s = c->s;
-	json_t *p = json_object();
-	json_object_set_new(p, "id", json_string(c->id));
-	json_object_set_new(p, "scenario", json_string(s->name));
-	json_object_set_new(p, "target", json_string(s->target));
-	json_object_set_new(p, "workload", s->workload ? json_string(s->workload) : json_null());
-	json_object_set_new(p, "impl", json_string(c->impl));
-	json_object_set_new(p, "variant", c->variant ? json_string(c->variant) : json_null());
-	json_object_set_new(p, "reference", json_boolean(c->variant && s->reference &&
-	                                                 strcmp(c->variant, s->reference) == 0));
-	json_t *knobs = json_object();
-	for (size_t k = 0; k < s->nknobs; k++)
-		json_object_set_new(knobs, s->knobs[k].name, json_string(c->knob_values[k]));
-	json_object_set_new(p, "knobs", knobs);
-	json_object_set_new(p, "size", c->has_size ? json_integer((json_int_t)c->size) : json_null());
-	json_t *argv = json_array();
+	*p = (results_point){ .id = xstrdup(c->id),
+		              .scenario = xstrdup(s->name),
+		              .target = xstrdup(s->target),
+		              .workload = s->workload ? xstrdup(s->workload) : NULL,
+		              .impl = xstrdup(c->impl),
+		              .variant = c->variant ? xstrdup(c->variant) : NULL,
+		              .reference = c->variant && s->reference && strcmp(c->variant, s->reference) == 0,
+		              .has_size = c->has_size,
+		              .size = c->size,
+		              .warmup = (long long)grp->warmup,
+		              .runs = (long long)grp->runs,
+		              .timeout_s = (long long)grp->timeout };
+	for (size_t k = 0; k < s->nknobs; k++) {
+		results_knob *knob = xappend(&p->knobs, &p->nknobs, sizeof *knob);
+		knob->name = xstrdup(s->knobs[k].name);
+		knob->value = xstrdup(c->knob_values[k]);
+	}
 	for (size_t a = 0; a < c->argc; a++)
-		json_array_append_new(argv, json_string(c->argv[a]));
-	json_object_set_new(p, "argv", argv);
-	json_object_set_new(p, "warmup", json_integer((json_int_t)grp->warmup));
-	json_object_set_new(p, "runs", json_integer((json_int_t)grp->runs));
-	json_object_set_new(p, "timeout_s", json_integer((json_int_t)grp->timeout));
-	return p;
+		*(char **)xappend(&p->argv, &p->argc, sizeof *p->argv) = xstrdup(c->argv[a]);
 }
 
-/* The JSON point of command c of invocation inv, judged from its files. */
-static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t ci, const samples_command *hf,
-                         const char *hf_error)
+/* Point *p of command ci of invocation inv, judged from its files. */
+static void judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t ci, const samples_command *hf,
+                      const char *hf_error, results_point *p)
 {
 	const bench_cmd *c = &grp->cmds[ci];
 	const scenario *s = c->s;
-	json_t *p = bench_point_new(c, grp);
-	json_t *failures = json_array();
-	json_t *wall = json_array(), *nsop = json_array(), *rss = json_array(), *lines = json_array();
-	json_t *ops = json_null(), *check = json_null();
+	bench_point_init(p, c, grp);
 	if (hf_error) {
-		bench_add_failure(failures, -1, false, "hyperfine", NULL, hf_error);
+		results_add_failure(p, -1, false, "hyperfine", NULL, hf_error);
 	} else {
 		for (size_t k = 0; k < hf->ntimes; k++)
-			json_array_append_new(wall, json_real(hf->times[k]));
+			results_series_add(&p->wall_s, hf->times[k]);
 	}
 
 	char *path = xasprintf("%s/samples/%03zu-%zu.jsonl", r->dir, inv, ci);
@@ -360,29 +342,32 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 		samples_record rec;
 		char msg[512];
 		if (samples_parse_record(ln, &rec, msg, sizeof msg) != 0) {
-			bench_add_failure(failures, run, warm, "bad output", NULL, msg);
+			results_add_failure(p, run, warm, "bad output", NULL, msg);
 			continue;
 		}
 		samples_line tl;
 		const char *what = samples_judge(&rec, &e, &tl, msg, sizeof msg);
-		if (!what && !json_is_null(ops) && (json_integer_value(ops) != (json_int_t)tl.ops ||
-		                                    !json_equal(check, tl.check))) {
+		if (!what && p->has_ops && (p->ops != (long long)tl.ops || !json_equal(p->check, tl.check))) {
 			what = "bad output";
 			snprintf(msg, sizeof msg, "ops or check differ from the first run's: %.200s", tl.text);
 			samples_free_line(&tl);
 		}
 		if (what) {
-			bench_add_failure(failures, run, warm, what, &rec, msg);
+			results_add_failure(p, run, warm, what, &rec, msg);
 		} else {
-			if (json_is_null(ops)) {
-				ops = json_integer((json_int_t)tl.ops);
-				check = json_incref(tl.check);
-				json_object_set_new(p, "variant", json_string(c->variant ? c->variant : tl.variant));
+			if (!p->has_ops) {
+				p->has_ops = true;
+				p->ops = (long long)tl.ops;
+				p->check = json_incref(tl.check);
+				free(p->variant);
+				p->variant = xstrdup(c->variant ? c->variant : tl.variant);
 			}
 			if (!warm) {
-				json_array_append_new(nsop, json_real(tl.ns_per_op));
-				json_array_append_new(rss, tl.peak_rss_kb ? json_incref(tl.peak_rss_kb) : json_null());
-				json_array_append_new(lines, json_string(tl.text));
+				results_series_add(&p->ns_per_op, tl.ns_per_op);
+				/* A peak RSS that is not a whole number of kB is no figure. */
+				results_series_add(&p->peak_rss_kb, json_is_integer(tl.peak_rss_kb)
+				                                        ? (double)json_integer_value(tl.peak_rss_kb) : NAN);
+				*(char **)xappend(&p->lines, &p->nlines, sizeof *p->lines) = xstrdup(tl.text);
 			}
 			samples_free_line(&tl);
 		}
@@ -392,33 +377,23 @@ static json_t *judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_
 		char msg[256];
 		snprintf(msg, sizeof msg, "%zu run records in %s, expected %llu (warm-up and timed)", nrec, path,
 		         (unsigned long long)(grp->warmup + grp->runs));
-		bench_add_failure(failures, -1, false, "hyperfine", NULL, msg);
+		results_add_failure(p, -1, false, "hyperfine", NULL, msg);
 	}
 	free(text);
 	free(path);
 
-	bool ok = json_array_size(failures) == 0;
-	json_object_set_new(p, "status", json_string(ok ? "ok" : "failed"));
-	json_object_set_new(p, "failures", failures);
-	json_object_set_new(p, "wall_s", wall);
-	json_object_set_new(p, "ns_per_op", nsop);
-	json_object_set_new(p, "peak_rss_kb", rss);
-	json_object_set_new(p, "ops", ops);
-	json_object_set_new(p, "check", check);
-	json_object_set_new(p, "lines", lines);
-	json_object_set_new(p, "hyperfine", json_sprintf("hyperfine/%03zu.json", inv));
-	json_object_set_new(p, "samples", json_sprintf("samples/%03zu-%zu.jsonl", inv, ci));
-	return p;
+	p->ok = p->nfailures == 0;
+	p->hyperfine = xasprintf("hyperfine/%03zu.json", inv);
+	p->samples = xasprintf("samples/%03zu-%zu.jsonl", inv, ci);
 }
 
-/* The median ns/op of a point, for its progress line; 0 when it has none. */
-static double point_median(const json_t *p)
+/* The median of a series, for a point's progress line; 0 when it has none. */
+static double series_median(const results_series *s)
 {
-	size_t n;
-	double *v = results_samples(p, "ns_per_op", &n), m = 0;
-	if (v && stats_median(v, n, &m) != STATS_OK)
+	const double *v = results_series_values(s);
+	double m = 0;
+	if (v && stats_median(v, s->n, &m) != STATS_OK)
 		m = 0;
-	free(v);
 	return m;
 }
 
@@ -441,7 +416,7 @@ static void progress(bench_run *r, size_t gi, size_t ng, const bench_group *grp)
 }
 
 /* The points of a hyperfine group: run it, then judge each command from its files. */
-static json_t **hyperfine_points(bench_run *r, const bench_group *grp, size_t inv)
+static results_point *hyperfine_points(bench_run *r, const bench_group *grp, size_t inv)
 {
 	char err[512] = "";
 	int status = run_hyperfine(r, grp, inv, err, sizeof err);
@@ -470,56 +445,46 @@ static json_t **hyperfine_points(bench_run *r, const bench_group *grp, size_t in
 		free(json_path);
 	}
 	free(logpath);
-	json_t **points = xcalloc(grp->n, sizeof *points);
+	results_point *points = xcalloc(grp->n, sizeof *points);
 	for (size_t c = 0; c < grp->n; c++)
-		points[c] = judge_cmd(r, grp, inv, c, hf_error ? NULL : &hf[c], hf_error);
+		judge_cmd(r, grp, inv, c, hf_error ? NULL : &hf[c], hf_error, &points[c]);
 	samples_free_hyperfine(hf, nhf);
 	free(hf_error);
 	return points;
 }
 
 /* A point's line on the terminal: its median (ns/op, or requests/s for a server) or its first failure. */
-static void print_point(const bench_group *grp, const bench_cmd *c, const json_t *p)
+static void print_point(const bench_group *grp, const bench_cmd *c, const results_point *p)
 {
-	bool ok = strcmp(jstr(p, "status"), "ok") == 0;
 	char figure[64];
-	if (c->s->method) {
-		size_t n;
-		double *v = results_samples(p, "requests_per_s", &n), m = 0;
-		if (v && stats_median(v, n, &m) != STATS_OK)
-			m = 0;
-		free(v);
-		snprintf(figure, sizeof figure, "%12.0f req/s", m);
-	} else {
-		snprintf(figure, sizeof figure, "%12.1f ns/op", point_median(p));
-	}
-	fprintf(stderr, "  %-8s %-2s %-14s %s  %s%s%s\n", ok ? "ok" : "FAILED", c->impl, jstr(p, "variant"), figure,
-	        grp->label, ok ? "" : ": ",
-	        ok ? "" : jstr(json_array_get(json_object_get(p, "failures"), 0), "message"));
+	if (c->s->method)
+		snprintf(figure, sizeof figure, "%12.0f req/s", series_median(&p->requests_per_s));
+	else
+		snprintf(figure, sizeof figure, "%12.1f ns/op", series_median(&p->ns_per_op));
+	fprintf(stderr, "  %-8s %-2s %-14s %s  %s%s%s\n", p->ok ? "ok" : "FAILED", c->impl, p->variant ? p->variant : "",
+	        figure, grp->label, p->ok ? "" : ": ", p->ok || !p->nfailures ? "" : p->failures[0].message);
 }
 
 bool bench_run_groups(bench_run *r, bench_group *groups, size_t ng)
 {
 	for (size_t i = 0; i < ng; i++)
 		r->runs_total += groups[i].n * (groups[i].runs + groups[i].warmup);
-	json_t *points = json_object_get(r->results, "points");
 	for (size_t gi = 0; gi < ng && !interrupted; gi++) {
 		bench_group *grp = &groups[gi];
 		size_t inv = r->next_invocation++;
 		progress(r, gi, ng, grp);
-		json_t **ps = grp->cmds[0].s->method ? bench_server_points(r, grp, inv) : hyperfine_points(r, grp, inv);
+		results_point *ps = grp->cmds[0].s->method ? bench_server_points(r, grp, inv) : hyperfine_points(r, grp, inv);
 		if (r->tty)
 			fprintf(stderr, "\r\033[K");
 		/* An interrupted group is dropped whole: its figures are partial. */
 		for (size_t c = 0; ps && c < grp->n; c++) {
-			if (interrupted) {
-				json_decref(ps[c]);
-				continue;
+			if (!interrupted) {
+				if (!ps[c].ok)
+					r->failed_points++;
+				print_point(grp, &grp->cmds[c], &ps[c]);
+				results_add_point(r->results, &ps[c]);
 			}
-			if (strcmp(jstr(ps[c], "status"), "ok") != 0)
-				r->failed_points++;
-			print_point(grp, &grp->cmds[c], ps[c]);
-			json_array_append_new(points, ps[c]);
+			results_point_destroy(&ps[c]);
 		}
 		free(ps);
 		if (interrupted)

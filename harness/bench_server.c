@@ -254,17 +254,12 @@ static int run_wrk(const server *sv, const scenario *s, const char *script, cons
 	return rc;
 }
 
-/* The samples of one command of the point, filled run by run. */
-typedef struct server_samples {
-	json_t *failures, *wall, *nsop, *rss, *rps, *cpu, *p50, *p99, *growth, *lines;
-} server_samples;
-
 /*
  * One run of command c (warm-up runs first, then the timed load): its
- * figures appended to *ss, or a failure recorded (nothing when interrupted).
+ * figures appended to point *p, or a failure recorded (nothing when interrupted).
  */
 static void one_run(bench_run *r, const bench_group *grp, size_t inv, size_t ci, long run,
-                    const char *script, server_samples *ss)
+                    const char *script, results_point *p)
 {
 	const bench_cmd *c = &grp->cmds[ci];
 	const scenario *s = c->s;
@@ -277,7 +272,7 @@ static void one_run(bench_run *r, const bench_group *grp, size_t inv, size_t ci,
 	server sv;
 	if (server_start(&sv, c, log, (double)grp->timeout, err, sizeof err) != 0) {
 		if (!bench_interrupted())
-			bench_add_failure(ss->failures, run, false, "server", NULL, err);
+			results_add_failure(p, run, false, "server", NULL, err);
 		free(log);
 		return;
 	}
@@ -324,68 +319,53 @@ static void one_run(bench_run *r, const bench_group *grp, size_t inv, size_t ci,
 		snprintf(err, sizeof err, "%s", requests <= 0 ? "no request was answered" : "no duration or CPU time");
 	}
 	if (what) {
-		bench_add_failure(ss->failures, run, false, what, &rec, err);
+		results_add_failure(p, run, false, what, &rec, err);
 	} else {
 		double n = (double)requests;
-		json_array_append_new(ss->wall, json_real(duration_us / 1e6));
-		json_array_append_new(ss->nsop, json_real(duration_us * 1e3 / n));
-		json_array_append_new(ss->rps, json_real(n / (duration_us / 1e6)));
-		json_array_append_new(ss->cpu, json_real((cpu1 - cpu0) * 1e6 / n));
-		json_array_append_new(ss->p50, json_real(jnum(figures, "p50_us")));
-		json_array_append_new(ss->p99, json_real(jnum(figures, "p99_us")));
-		json_array_append_new(ss->rss, json_integer(hwm));
-		json_array_append_new(ss->growth, json_real((double)(rss1 - rss0) * 1024.0 / n));
-		char *line = json_dumps(figures, JSON_COMPACT);
-		json_array_append_new(ss->lines, json_string(line));
-		free(line);
+		results_series_add(&p->wall_s, duration_us / 1e6);
+		results_series_add(&p->ns_per_op, duration_us * 1e3 / n);
+		results_series_add(&p->requests_per_s, n / (duration_us / 1e6));
+		results_series_add(&p->cpu_us_per_request, (cpu1 - cpu0) * 1e6 / n);
+		results_series_add(&p->p50_us, jnum(figures, "p50_us"));
+		results_series_add(&p->p99_us, jnum(figures, "p99_us"));
+		results_series_add(&p->peak_rss_kb, (double)hwm);
+		/* A GET stores nothing: its growth is noise, so only other requests record it. */
+		if (strcmp(s->method, "GET") != 0)
+			results_series_add(&p->rss_growth_per_request_b, (double)(rss1 - rss0) * 1024.0 / n);
+		*(char **)xappend(&p->lines, &p->nlines, sizeof *p->lines) = json_dumps(figures, JSON_COMPACT);
 	}
 	json_decref(figures);
 	free(log);
 }
 
-json_t **bench_server_points(bench_run *r, const bench_group *grp, size_t inv)
+results_point *bench_server_points(bench_run *r, const bench_group *grp, size_t inv)
 {
-	json_t **points = xcalloc(grp->n, sizeof *points);
-	server_samples *ss = xcalloc(grp->n, sizeof *ss);
-	for (size_t c = 0; c < grp->n; c++)
-		ss[c] = (server_samples){ json_array(), json_array(), json_array(), json_array(), json_array(),
-		                          json_array(), json_array(), json_array(), json_array(), json_array() };
+	results_point *points = xcalloc(grp->n, sizeof *points);
+	for (size_t c = 0; c < grp->n; c++) {
+		const scenario *s = grp->cmds[c].s;
+		results_point *p = &points[c];
+		bench_point_init(p, &grp->cmds[c], grp);
+		p->request = xasprintf("%s %s", s->method, s->path);
+		p->seconds = (long long)grp->seconds;
+		/* Every server figure is recorded, runs or none; RSS growth only for a request that stores. */
+		p->requests_per_s.present = p->cpu_us_per_request.present = p->p50_us.present = p->p99_us.present = true;
+		p->rss_growth_per_request_b.present = strcmp(s->method, "GET") != 0;
+		p->wrk_script = xasprintf("samples/%03zu.lua", inv);
+		p->samples = xasprintf("samples/%03zu-%zu.server.log", inv, c);
+	}
 	char err[512];
 	char *script = write_script(r, grp->cmds[0].s, inv, err, sizeof err);
 	for (uint64_t run = 1; script && run <= grp->runs && !bench_interrupted(); run++)
 		for (size_t c = 0; c < grp->n && !bench_interrupted(); c++)
-			one_run(r, grp, inv, c, (long)run, script, &ss[c]);
+			one_run(r, grp, inv, c, (long)run, script, &points[c]);
 	for (size_t c = 0; c < grp->n; c++) {
-		json_t *p = bench_point_new(&grp->cmds[c], grp);
+		results_point *p = &points[c];
 		if (!script)
-			bench_add_failure(ss[c].failures, -1, false, "wrk", NULL, err);
-		else if (!bench_interrupted() && json_array_size(ss[c].nsop) + json_array_size(ss[c].failures) != grp->runs)
-			bench_add_failure(ss[c].failures, -1, false, "server", NULL, "runs missing");
-		bool ok = json_array_size(ss[c].failures) == 0;
-		json_object_set_new(p, "status", json_string(ok ? "ok" : "failed"));
-		json_object_set_new(p, "seconds", json_integer((json_int_t)grp->seconds));
-		json_object_set_new(p, "request", json_sprintf("%s %s", grp->cmds[c].s->method, grp->cmds[c].s->path));
-		json_object_set_new(p, "failures", ss[c].failures);
-		json_object_set_new(p, "wall_s", ss[c].wall);
-		json_object_set_new(p, "ns_per_op", ss[c].nsop);
-		json_object_set_new(p, "peak_rss_kb", ss[c].rss);
-		json_object_set_new(p, "requests_per_s", ss[c].rps);
-		json_object_set_new(p, "cpu_us_per_request", ss[c].cpu);
-		json_object_set_new(p, "p50_us", ss[c].p50);
-		json_object_set_new(p, "p99_us", ss[c].p99);
-		/* A GET stores nothing: its growth is noise, so only other requests record it. */
-		if (strcmp(grp->cmds[c].s->method, "GET") != 0)
-			json_object_set_new(p, "rss_growth_per_request_b", ss[c].growth);
-		else
-			json_decref(ss[c].growth);
-		json_object_set_new(p, "ops", json_null());
-		json_object_set_new(p, "check", json_null());
-		json_object_set_new(p, "lines", ss[c].lines);
-		json_object_set_new(p, "wrk_script", json_sprintf("samples/%03zu.lua", inv));
-		json_object_set_new(p, "samples", json_sprintf("samples/%03zu-%zu.server.log", inv, c));
-		points[c] = p;
+			results_add_failure(p, -1, false, "wrk", NULL, err);
+		else if (!bench_interrupted() && p->ns_per_op.n + p->nfailures != grp->runs)
+			results_add_failure(p, -1, false, "server", NULL, "runs missing");
+		p->ok = p->nfailures == 0;
 	}
 	free(script);
-	free(ss);
 	return points;
 }

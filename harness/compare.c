@@ -30,14 +30,24 @@ static const char compare_usage[] =
 	"Exit status: 0 nothing slower, 1 some point slower beyond the threshold (or a\n"
 	"run cannot be read), 2 bad command line.\n";
 
-static const json_t *find_point(const json_t *run, const char *id)
+/* The points of a run, read once through results.c. */
+typedef struct cpoints {
+	results_point *v;
+	size_t n;
+} cpoints;
+
+static const results_point *find_point(const cpoints *run, const char *id)
 {
-	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(run, "points"), i, p)
-		if (strcmp(jstr(p, "id"), id) == 0)
-			return p;
+	for (size_t i = 0; i < run->n; i++)
+		if (strcmp(run->v[i].id, id) == 0)
+			return &run->v[i];
 	return NULL;
+}
+
+/* The samples compared: the targets' ns/op or hyperfine's wall time. */
+static const results_series *metric_of(const results_point *p, const char *metric)
+{
+	return strcmp(metric, "wall_s") == 0 ? &p->wall_s : &p->ns_per_op;
 }
 
 static bool parse_fraction(const char *s, double lo, double hi, double *out)
@@ -94,14 +104,22 @@ int cmd_compare(const goc_globals *g, int argc, char **argv)
 	}
 
 	json_t *runs[2] = { NULL, NULL };
+	cpoints pts[2] = { { NULL, 0 }, { NULL, 0 } };
 	char err[1024];
 	for (int i = 0; i < 2; i++) {
 		char *dir = results_resolve(g->results, names[i], err, sizeof err);
 		runs[i] = dir ? results_load(dir, err, sizeof err) : NULL;
+		char why[1024];
+		if (runs[i] && results_read_points(runs[i], &pts[i].v, &pts[i].n, why, sizeof why) != 0) {
+			snprintf(err, sizeof err, "%s/results.json: %s", dir, why);
+			json_decref(runs[i]);
+			runs[i] = NULL;
+		}
 		free(dir);
 		if (!runs[i]) {
 			goc_err("compare: %s", err);
 			json_decref(runs[0]);
+			results_points_free(pts[0].v, pts[0].n);
 			return GOC_EXIT_FAILED;
 		}
 	}
@@ -113,20 +131,16 @@ int cmd_compare(const goc_globals *g, int argc, char **argv)
 
 	size_t nslower = 0, nfaster = 0, nsame = 0, nskipped = 0, nratios = 0;
 	double *ratios = NULL;
-	size_t i;
-	json_t *pa;
-	json_array_foreach(json_object_get(runs[0], "points"), i, pa) {
-		const char *id = jstr(pa, "id");
-		const json_t *pb = find_point(runs[1], id);
-		const char *skip = !pb ? "only in old"
-		                   : strcmp(jstr(pa, "status"), "ok") ? "failed in old"
-		                   : strcmp(jstr(pb, "status"), "ok") ? "failed in new"
-		                                                      : NULL;
-		size_t na = 0, nb = 0;
-		double *a = results_samples(pa, metric, &na);
-		double *b = pb ? results_samples(pb, metric, &nb) : NULL;
+	for (size_t i = 0; i < pts[0].n; i++) {
+		const results_point *pa = &pts[0].v[i];
+		const char *id = pa->id;
+		const results_point *pb = find_point(&pts[1], id);
+		const char *skip = !pb ? "only in old" : !pa->ok ? "failed in old" : !pb->ok ? "failed in new" : NULL;
+		const results_series *sa = metric_of(pa, metric), *sb = pb ? metric_of(pb, metric) : NULL;
+		const double *a = results_series_values(sa);
+		const double *b = pb ? results_series_values(sb) : NULL;
 		stats_compare c;
-		if (!skip && (!a || !b || stats_compare_samples(a, na, b, nb, alpha, threshold, &c) != STATS_OK))
+		if (!skip && (!a || !b || stats_compare_samples(a, sa->n, b, sb->n, alpha, threshold, &c) != STATS_OK))
 			skip = "no samples to compare";
 		if (skip) {
 			printf("%-60s %12s %12s %9s %8s  %s\n", id, "", "", "", "", skip);
@@ -140,12 +154,10 @@ int cmd_compare(const goc_globals *g, int argc, char **argv)
 			if (c.median_a > 0 && c.median_b > 0)
 				*(double *)xappend(&ratios, &nratios, sizeof *ratios) = c.median_b / c.median_a;
 		}
-		free(a);
-		free(b);
 	}
-	json_array_foreach(json_object_get(runs[1], "points"), i, pa) {
-		if (!find_point(runs[0], jstr(pa, "id"))) {
-			printf("%-60s %12s %12s %9s %8s  %s\n", jstr(pa, "id"), "", "", "", "", "only in new");
+	for (size_t i = 0; i < pts[1].n; i++) {
+		if (!find_point(&pts[0], pts[1].v[i].id)) {
+			printf("%-60s %12s %12s %9s %8s  %s\n", pts[1].v[i].id, "", "", "", "", "only in new");
 			nskipped++;
 		}
 	}
@@ -154,6 +166,8 @@ int cmd_compare(const goc_globals *g, int argc, char **argv)
 		printf("%-60s %12s %12s %+8.1f%%\n", "geomean", "", "", (geo - 1) * 100);
 	printf("\n%zu slower, %zu faster, %zu unchanged (~), %zu not compared\n", nslower, nfaster, nsame, nskipped);
 	free(ratios);
+	results_points_free(pts[0].v, pts[0].n);
+	results_points_free(pts[1].v, pts[1].n);
 	json_decref(runs[0]);
 	json_decref(runs[1]);
 	return nslower ? GOC_EXIT_FAILED : GOC_EXIT_OK;

@@ -59,17 +59,17 @@ static const char report_usage[] =
 
 const char *report_knob_value(const rpoint *p, const char *name)
 {
-	const char *v = json_string_value(json_object_get(json_object_get(p->j, "knobs"), name));
-	return v ? v : "";
+	for (size_t k = 0; k < p->pt->nknobs; k++)
+		if (!strcmp(p->pt->knobs[k].name, name))
+			return p->pt->knobs[k].value;
+	return "";
 }
 
-static char *knobs_text(const json_t *knobs)
+static char *knobs_text(const results_point *pt)
 {
 	strbuf b = { 0 };
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)knobs, k, v)
-		sb_printf(&b, "%s%s=%s", b.len ? ", " : "", k, json_string_value(v) ? json_string_value(v) : "?");
+	for (size_t k = 0; k < pt->nknobs; k++)
+		sb_printf(&b, "%s%s=%s", b.len ? ", " : "", pt->knobs[k].name, pt->knobs[k].value);
 	return b.s ? b.s : xstrdup("");
 }
 
@@ -97,10 +97,10 @@ bool report_is_number(const char *s, double *out)
 /* Median and confidence interval of the point's ns/op, when it succeeded. */
 static void measure(rpoint *p)
 {
-	double *v = results_samples(p->j, "ns_per_op", &p->n);
-	p->ok = v && strcmp(jstr(p->j, "status"), "ok") == 0 && stats_median(v, p->n, &p->median) == STATS_OK &&
+	const double *v = results_series_values(&p->pt->ns_per_op);
+	p->n = p->pt->ns_per_op.n;
+	p->ok = v && p->pt->ok && stats_median(v, p->n, &p->median) == STATS_OK &&
 	        stats_median_ci(v, p->n, CI_LEVEL, &p->ci) == STATS_OK;
-	free(v);
 }
 
 static rscenario *scenario_named(report *r, const char *name, const char *target)
@@ -117,18 +117,17 @@ static rscenario *scenario_named(report *r, const char *name, const char *target
 static void read_points(report *r)
 {
 	for (size_t src = 0; src < r->nruns; src++) {
-		size_t i;
-		json_t *j;
-		json_array_foreach(json_object_get(r->runs[src], "points"), i, j) {
+		for (size_t i = 0; i < r->run_npoints[src]; i++) {
+			const results_point *pt = &r->run_points[src][i];
 			rpoint *p = xappend(&r->pts, &r->npts, sizeof *p);
-			p->j = j;
+			p->pt = pt;
 			p->src = src;
-			p->scenario = jstr(j, "scenario");
-			p->target = jstr(j, "target");
-			p->variant = jstr(j, "variant");
-			p->knobs = knobs_text(json_object_get(j, "knobs"));
-			p->go = !strcmp(jstr(j, "impl"), "go");
-			p->reference = json_is_true(json_object_get(j, "reference"));
+			p->scenario = pt->scenario;
+			p->target = pt->target;
+			p->variant = pt->variant ? pt->variant : "";
+			p->knobs = knobs_text(pt);
+			p->go = !strcmp(pt->impl, "go");
+			p->reference = pt->reference;
 			measure(p);
 			rscenario *s = scenario_named(r, p->scenario, p->target);
 			*(size_t *)xappend(&s->pts, &s->npts, sizeof *s->pts) = r->npts - 1;
@@ -154,10 +153,9 @@ static void describe_scenario(report *r, rscenario *s)
 		s->has_variants |= p->reference;
 		s->has_go |= p->go;
 		s->has_knobs |= *p->knobs != '\0';
-		s->server |= json_object_get(p->j, "requests_per_s") != NULL;
-		const char *k;
-		json_t *v;
-		json_object_foreach(json_object_get(p->j, "knobs"), k, v) {
+		s->server |= p->pt->requests_per_s.present;
+		for (size_t kn = 0; kn < p->pt->nknobs; kn++) {
+			const char *k = p->pt->knobs[kn].name;
 			bool listed = false;
 			for (size_t n = 0; n < s->nvary; n++)
 				listed |= !strcmp(s->vary[n], k);
@@ -197,9 +195,19 @@ const rpoint *report_partner(const report *r, const rscenario *s, const rpoint *
 static int load_runs(report *r, const report_options *o, char *err, size_t errlen)
 {
 	r->runs = xcalloc(o->nruns, sizeof *r->runs);
+	r->run_points = xcalloc(o->nruns, sizeof *r->run_points);
+	r->run_npoints = xcalloc(o->nruns, sizeof *r->run_npoints);
 	for (size_t i = 0; i < o->nruns; i++) {
 		char *dir = results_resolve(o->results_root, o->runs[i], err, errlen);
 		json_t *run = dir ? results_load(dir, err, errlen) : NULL;
+		results_point *points = NULL;
+		size_t npoints = 0;
+		char why[1024];
+		if (run && results_read_points(run, &points, &npoints, why, sizeof why) != 0) {
+			snprintf(err, errlen, "%s/results.json: %s", dir, why);
+			json_decref(run);
+			run = NULL;
+		}
 		if (run && !r->first_dir)
 			r->first_dir = xstrdup(dir);
 		free(dir);
@@ -211,9 +219,12 @@ static int load_runs(report *r, const report_options *o, char *err, size_t errle
 			            jstr(json_object_get(r->runs[k], "host"), "hostname"))) {
 				snprintf(err, errlen, "run %s is named twice ('%s')", jstr(run, "run_id"), o->runs[i]);
 				json_decref(run);
+				results_points_free(points, npoints);
 				return GOC_EXIT_USAGE;
 			}
 		}
+		r->run_points[r->nruns] = points;
+		r->run_npoints[r->nruns] = npoints;
 		r->runs[r->nruns++] = run;
 	}
 	return GOC_EXIT_OK;
@@ -242,6 +253,7 @@ static void report_free(report *r)
 {
 	for (size_t i = 0; i < r->nruns; i++) {
 		json_decref(r->runs[i]);
+		results_points_free(r->run_points[i], r->run_npoints[i]);
 		if (r->labels)
 			free(r->labels[i]);
 	}
@@ -254,6 +266,8 @@ static void report_free(report *r)
 	if (r->tmp)
 		rmdir(r->tmp);
 	free(r->runs);
+	free(r->run_points);
+	free(r->run_npoints);
 	free(r->labels);
 	free(r->pts);
 	free(r->scens);

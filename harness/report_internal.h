@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "results.h"
 #include "stats.h"
 #include "util.h"
 
@@ -19,9 +20,9 @@
 
 /* One point of one run, with its median. */
 typedef struct rpoint {
-	const json_t *j;           /* the point, in its run */
+	const results_point *pt;   /* the point, as its run's results.json holds it */
 	size_t src;                /* the run it came from: an index into report.runs */
-	const char *scenario, *target, *variant;
+	const char *scenario, *target, *variant;  /* variant "" when null */
 	char *knobs;               /* "job=square, workers=4"; "" without knobs */
 	bool go;                   /* a Go baseline (impl "go"), else the C target */
 	bool reference;
@@ -47,6 +48,8 @@ typedef struct rscenario {
 
 typedef struct report {
 	json_t **runs;
+	results_point **run_points; /* per run: its points (results_read_points) */
+	size_t *run_npoints;
 	size_t nruns;
 	char **labels;             /* per run: its host, or "host (run id)" when runs share a host */
 	rpoint *pts;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,22 +53,19 @@ static void add_cell(strbuf *b, const char *text)
 /* Why a point has no median: its first failure (what, run, message) and how many more. */
 static char *failure_text(const rpoint *p)
 {
-	if (!strcmp(jstr(p->j, "status"), "ok"))
+	if (p->pt->ok)
 		return xstrdup(p->n ? "no usable ns/op samples" : "no ns/op samples recorded");
-	const json_t *fs = json_object_get(p->j, "failures");
-	const json_t *f = json_array_get(fs, 0);
-	if (!f)
-		return xasprintf("%s (no failure recorded)", *jstr(p->j, "status") ? jstr(p->j, "status") : "failed");
+	if (!p->pt->nfailures)
+		return xstrdup("failed (no failure recorded)");
+	const results_failure *f = &p->pt->failures[0];
 	strbuf b = { 0 };
-	sb_printf(&b, "%s", *jstr(f, "what") ? jstr(f, "what") : "failed");
-	if (json_is_integer(json_object_get(f, "run")))
-		sb_printf(&b, " (%srun %lld)", json_is_true(json_object_get(f, "warmup")) ? "warm-up " : "",
-		          (long long)json_integer_value(json_object_get(f, "run")));
-	const char *msg = jstr(f, "message");
-	if (*msg)
-		sb_printf(&b, ": %.300s", msg);
-	if (json_array_size(fs) > 1)
-		sb_printf(&b, " (and %zu more failed runs)", json_array_size(fs) - 1);
+	sb_printf(&b, "%s", *f->what ? f->what : "failed");
+	if (f->run >= 0)
+		sb_printf(&b, " (%srun %ld)", f->warmup ? "warm-up " : "", f->run);
+	if (*f->message)
+		sb_printf(&b, ": %.300s", f->message);
+	if (p->pt->nfailures > 1)
+		sb_printf(&b, " (and %zu more failed runs)", p->pt->nfailures - 1);
 	return b.s;
 }
 
@@ -366,30 +364,35 @@ void report_md_table(strbuf *md, const report *r, const rscenario *s)
 
 /* ---- a server scenario's figures ---------------------------------------------------------------- */
 
-/* The median of point p's samples `key`; false when it has none. */
-static bool median_of(const rpoint *p, const char *key, double *m)
-{
-	size_t n;
-	double *v = p && p->ok ? results_samples(p->j, key, &n) : NULL;
-	bool ok = v && stats_median(v, n, m) == STATS_OK;
-	free(v);
-	return ok;
-}
-
-/* The server figures, each a median over the runs: what the column says, the key, the scale, the format. */
+/* The server figures, each a median over the runs: what the column says, the samples, the scale, the format. */
 static const struct server_col {
-	const char *head, *key;
+	const char *head;
+	size_t series;             /* offsetof the results_series in results_point */
 	double scale;
 	const char *fmt;
 	bool vs_go;                /* a C/Go ratio column follows when Go ran */
 } server_cols[] = {
-	{ "requests/s", "requests_per_s", 1, "%.0f", true },
-	{ "p50 ms", "p50_us", 1e-3, "%.2f", false },
-	{ "p99 ms", "p99_us", 1e-3, "%.2f", true },
-	{ "CPU µs/request", "cpu_us_per_request", 1, "%.1f", true },
-	{ "peak RSS MiB", "peak_rss_kb", 1.0 / 1024, "%.1f", false },
-	{ "RSS growth B/request", "rss_growth_per_request_b", 1, "%.0f", true },
+	{ "requests/s", offsetof(results_point, requests_per_s), 1, "%.0f", true },
+	{ "p50 ms", offsetof(results_point, p50_us), 1e-3, "%.2f", false },
+	{ "p99 ms", offsetof(results_point, p99_us), 1e-3, "%.2f", true },
+	{ "CPU µs/request", offsetof(results_point, cpu_us_per_request), 1, "%.1f", true },
+	{ "peak RSS MiB", offsetof(results_point, peak_rss_kb), 1.0 / 1024, "%.1f", false },
+	{ "RSS growth B/request", offsetof(results_point, rss_growth_per_request_b), 1, "%.0f", true },
 };
+
+/* Column col's samples of point p. */
+static const results_series *col_series(const rpoint *p, const struct server_col *col)
+{
+	return (const results_series *)(const void *)((const char *)p->pt + col->series);
+}
+
+/* The median of point p's samples of column col; false when it has none. */
+static bool median_of(const rpoint *p, const struct server_col *col, double *m)
+{
+	const results_series *s = p && p->ok ? col_series(p, col) : NULL;
+	const double *v = s ? results_series_values(s) : NULL;
+	return v && stats_median(v, s->n, m) == STATS_OK;
+}
 #define NSERVER_COLS (sizeof server_cols / sizeof *server_cols)
 
 /*
@@ -420,7 +423,7 @@ void report_md_server_table(strbuf *md, const report *r, const rscenario *s)
 		/* A figure no point recorded (RSS growth, for a GET) gets no column. */
 		shown[c] = false;
 		for (size_t i = 0; i < s->npts && !shown[c]; i++)
-			shown[c] = json_object_get(r->pts[s->pts[i]].j, server_cols[c].key) != NULL;
+			shown[c] = col_series(&r->pts[s->pts[i]], &server_cols[c])->present;
 		if (!shown[c])
 			continue;
 		add_cell(md, server_cols[c].head);
@@ -444,12 +447,12 @@ void report_md_server_table(strbuf *md, const report *r, const rscenario *s)
 				continue;
 			char buf[64];
 			double m, gm;
-			bool have = median_of(p, col->key, &m);
+			bool have = median_of(p, col, &m);
 			if (have)
 				snprintf(buf, sizeof buf, col->fmt, m * col->scale);
 			add_cell(md, have ? buf : "—");
 			if (s->has_go && col->vs_go) {
-				bool ratio = have && median_of(g, col->key, &gm) && gm > 0;
+				bool ratio = have && median_of(g, col, &gm) && gm > 0;
 				if (ratio)
 					report_fmt_ratio(buf, sizeof buf, m / gm);
 				add_cell(md, ratio ? buf : "—");
