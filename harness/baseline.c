@@ -44,14 +44,13 @@ static const char baseline_usage[] =
 	"command line, 130 interrupted.\n";
 
 /* The next free hyperfine invocation number of a run. */
-static size_t next_invocation(const json_t *results)
+static size_t next_invocation(const results_point *points, size_t n)
 {
-	size_t next = 0, i;
-	json_t *p;
-	json_array_foreach(json_object_get(results, "points"), i, p) {
-		unsigned long n;
-		if (sscanf(jstr(p, "hyperfine"), "hyperfine/%lu.json", &n) == 1 && n + 1 > next)
-			next = n + 1;
+	size_t next = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long inv;
+		if (points[i].hyperfine && sscanf(points[i].hyperfine, "hyperfine/%lu.json", &inv) == 1 && inv + 1 > next)
+			next = inv + 1;
 	}
 	return next;
 }
@@ -99,6 +98,14 @@ int cmd_baseline(const goc_globals *g, int argc, char **argv)
 	char err[1024];
 	char *dir = results_resolve(g->results, run_name, err, sizeof err);
 	json_t *results = dir ? results_load(dir, err, sizeof err) : NULL;
+	results_point *points = NULL;
+	size_t npoints = 0;
+	char why[1024];
+	if (results && results_read_points(results, &points, &npoints, why, sizeof why) != 0) {
+		snprintf(err, sizeof err, "%s/results.json: %s", dir, why);
+		json_decref(results);
+		results = NULL;
+	}
 	if (!results) {
 		goc_err("%s", err);
 		free(dir);
@@ -147,16 +154,16 @@ int cmd_baseline(const goc_globals *g, int argc, char **argv)
 
 	if (!bench_have_tools(groups, ngroups))
 		goto done;
-	/* A new baseline replaces an earlier one. */
-	json_t *kept = json_array(), *p;
-	json_array_foreach(json_object_get(results, "points"), i, p)
-		if (strcmp(jstr(p, "impl"), "go") != 0)
-			json_array_append(kept, p);
+	/* A new baseline replaces an earlier one; the points kept are kept as they were written. */
+	json_t *kept = json_array();
+	for (size_t k = 0; k < npoints; k++)
+		if (strcmp(points[k].impl, "go") != 0)
+			json_array_append(kept, json_array_get(json_object_get(results, "points"), k));
 	json_object_set_new(results, "points", kept);
 	json_object_set_new(json_object_get(results, "tools"), "go",
 	                    go_version ? json_string(go_version) : json_string("unknown (go not on PATH)"));
 	bench_run r = { .g = g, .dir = dir, .results = results, .tty = isatty(2), .started = now_monotonic_s(),
-	                .next_invocation = next_invocation(results) };
+	                .next_invocation = next_invocation(points, npoints) };
 	fprintf(stderr, "goc baseline go: %zu point%s -> %s/results.json\n", ngroups, ngroups == 1 ? "" : "s", dir);
 	bench_catch_signals();
 	bool complete = bench_run_groups(&r, groups, ngroups);
@@ -169,6 +176,7 @@ int cmd_baseline(const goc_globals *g, int argc, char **argv)
 		rc = r.failed_points ? GOC_EXIT_FAILED : GOC_EXIT_OK;
 	}
 done:
+	results_points_free(points, npoints);
 	bench_groups_free(groups, ngroups);
 	scenario_set_free(&set);
 	json_decref(results);

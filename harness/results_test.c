@@ -144,6 +144,13 @@ static char **strings(size_t *n, const char *const *v, size_t count)
 	return out;
 }
 
+/* Append n values to a series. */
+static void add_values(results_series *s, size_t n, const double *v)
+{
+	for (size_t i = 0; i < n; i++)
+		results_series_add(s, v[i]);
+}
+
 static void add_knob(results_point *p, const char *name, const char *value)
 {
 	results_knob *k = xappend(&p->knobs, &p->nknobs, sizeof *k);
@@ -167,12 +174,9 @@ static void program_point(results_point *p)
 	add_knob(p, "workers", "4");
 	p->argv = strings(&p->argc, argv, 7);
 	p->lines = strings(&p->nlines, lines, 2);
-	results_series_add(&p->wall_s, 0.0871);
-	results_series_add(&p->wall_s, 0.0865);
-	results_series_add(&p->ns_per_op, 71.2);
-	results_series_add(&p->ns_per_op, 70.8);
-	results_series_add(&p->peak_rss_kb, 3712);
-	results_series_add(&p->peak_rss_kb, NAN);
+	add_values(&p->wall_s, 2, (const double[]){ 0.0871, 0.0865 });
+	add_values(&p->ns_per_op, 2, (const double[]){ 71.2, 70.8 });
+	add_values(&p->peak_rss_kb, 2, (const double[]){ 3712, NAN });
 }
 
 /* A server's point (a POST: RSS growth recorded), without size, ops or check. */
@@ -188,14 +192,12 @@ static void server_point(results_point *p)
 	add_knob(p, "connections", "64");
 	p->argv = strings(&p->argc, argv, 5);
 	p->lines = strings(&p->nlines, lines, 1);
-	results_series_add(&p->wall_s, 5.060297);
-	results_series_add(&p->ns_per_op, 34335.96379329063);
-	results_series_add(&p->peak_rss_kb, 6996);
-	results_series_add(&p->requests_per_s, 29123.982248472767);
-	results_series_add(&p->cpu_us_per_request, 22.66312018239062);
-	results_series_add(&p->p50_us, 1303);
-	results_series_add(&p->p99_us, 116276);
-	results_series_add(&p->rss_growth_per_request_b, 0.5);
+	/* Each series of a server, in the order written, with one value. */
+	results_series *series[] = { &p->wall_s, &p->ns_per_op, &p->peak_rss_kb, &p->requests_per_s,
+		                     &p->cpu_us_per_request, &p->p50_us, &p->p99_us, &p->rss_growth_per_request_b };
+	const double values[] = { 5.060297, 34335.96379329063, 6996, 29123.982248472767, 22.66312018239062, 1303, 116276, 0.5 };
+	for (size_t i = 0; i < sizeof series / sizeof *series; i++)
+		add_values(series[i], 1, &values[i]);
 }
 
 /* A failed point: a failure of no run, one that exited, one killed; no variant, no figures. */
