@@ -174,7 +174,7 @@ static int server_stop(server *sv, double wait_s, bool *hung)
 	return status;
 }
 
-/* Field `name` of /proc/PID/FILE ("VmRSS:" in status), in kB; 0 when absent. */
+/* Field `name` of /proc/PID/status ("VmRSS:"), in kB; 0 when absent. */
 static long long proc_kb(pid_t pid, const char *name)
 {
 	char *path = xasprintf("/proc/%d/status", (int)pid);
