@@ -44,7 +44,7 @@
  * case done, acquires what the claimer left on the waiter of the case that
  * fired; woken to retry, or timed out, it acquires nothing.
  *
- * See chan.c for the claim protocol. Lock order: channel locks in ascending
+ * See park.c for the claim protocol. Lock order: channel locks in ascending
  * address order; a ring operation in a locked poll takes no lock itself.
  */
 #define _GNU_SOURCE
@@ -157,13 +157,13 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 		if (ch->closed)
 			return GOC_CLOSED;
 		/* A queued receiver: hand the value over directly. */
-		if ((w = goc__waitq_claim(ch, &ch->recvq))) {
+		if ((w = goc__waitq_claim(&ch->recvq, &ch->sendq))) {
 			hand_off(w, w->elem, c->elem, ch->elem_size, wake);
 			return GOC_OK;
 		}
 		return GOC_WOULDBLOCK;
 	}
-	if ((w = goc__waitq_claim(ch, &ch->sendq))) {
+	if ((w = goc__waitq_claim(&ch->sendq, &ch->recvq))) {
 		hand_off(w, c->elem, w->elem, ch->elem_size, wake);
 		return GOC_OK;
 	}
