@@ -61,6 +61,9 @@
  */
 #define GOC__CHAN_MAX_CAP (UINT64_C(1) << 40)
 
+/* Set once by timer.c (goc_internal.h); NULL until then. */
+void (*goc__chan_free_hook)(goc_chan *ch);
+
 goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 {
 	size_t slot_size = 0;
@@ -104,8 +107,9 @@ void goc_chan_free(goc_chan *ch)
 {
 	if (!ch)
 		return;
-	if (ch->timer)
-		goc__timer_release_chan(ch);
+	/* A hook, not a call: timer.c sits above channels (it sends on them), so they must not call into it. */
+	if (ch->attached)
+		goc__chan_free_hook(ch);
 	/*
 	 * A peer whose move let our last receive (or send) return may still be
 	 * waking waiters or unlocking (see ring.c). Acquire: pairs with its

@@ -526,8 +526,6 @@ size_t goc__ring_len(goc_chan *ch);
 void goc__chan_busy(goc_chan *ch);
 void goc__chan_unbusy(goc_chan *ch);
 
-struct goc__timer;
-
 /*
  * A channel. Unbuffered (cap 0): everything under mu, as in Go's runtime.
  * Buffered: a lock-free ring (ring.c) of `cap` slots, each a 64-bit stamp
@@ -546,7 +544,7 @@ struct goc_chan {
 	 * slot; ring.c). The pointer is immutable.
 	 */
 	unsigned char *ring;
-	struct goc__timer *timer;  /* goc_after()'s timer, set before publication, else NULL */
+	void *attached;            /* what goc__chan_free_hook releases (goc_after()'s timer), set before publication, else NULL */
 	/*
 	 * Buffered: set once by close, next to the fields every operation
 	 * reads, so that a receiver finding the ring empty need not read tail
@@ -582,6 +580,13 @@ struct goc_chan {
 	/* Buffered, atomic (ring.c): the next position to send, | closed, | receivers waiting. */
 	_Alignas(64) _Atomic(uint64_t) tail;
 };
+
+/*
+ * Called by goc_chan_free() for a channel with something attached, to
+ * release it. Set once, by timer.c before it attaches anything (so a
+ * channel that has something attached orders the setting before the call).
+ */
+extern void (*goc__chan_free_hook)(goc_chan *ch);
 
 /*
  * TSan builds: the close's edge (chan.c). Close publishes its history on
@@ -641,8 +646,5 @@ void goc__timer_retire(void);
 /* Whether a timer is pending; how many timer threads are alive (0 or 1). */
 bool goc__timers_pending(void);
 size_t goc__timer_threads(void);
-
-/* Called by goc_chan_free() for a goc_after() channel: stop and release its timer. */
-void goc__timer_release_chan(goc_chan *ch);
 
 #endif /* GOC_INTERNAL_H */
