@@ -504,20 +504,19 @@ static bool select_begin(select_call *s, const goc_case *cases, size_t ncases, i
 		s->locks = (goc_chan **)(s->ready + ncases);
 	}
 	/* The live cases, in index order until the first poll that needs them shuffled. */
-	s->nlive = 0;
-	s->all_buffered = true;
-	s->any_buffered = false;
-	s->shuffled = false;
+	size_t nlive = 0;
+	bool all_buffered = true, any_buffered = false;
 	for (size_t i = 0; i < ncases; i++) {
 		if (cases[i].ch) {
-			s->order[s->nlive++] = i;
-			s->all_buffered = s->all_buffered && cases[i].ch->cap != 0;
-			s->any_buffered = s->any_buffered || cases[i].ch->cap != 0;
+			s->order[nlive++] = i;
+			all_buffered = all_buffered && cases[i].ch->cap != 0;
+			any_buffered = any_buffered || cases[i].ch->cap != 0;
 		}
 	}
-	s->nlocks = 0;
-	s->fired = 0;
-	s->st = GOC_WOULDBLOCK;
+	s->nlive = nlive;
+	s->all_buffered = all_buffered;
+	s->any_buffered = any_buffered;
+	s->shuffled = false;
 	return true;
 }
 
@@ -604,27 +603,30 @@ static select_step poll_lock_free(select_call *s, bool wait)
  */
 static bool queue_and_arm(select_call *s, goc__op *op)
 {
-	*op = (goc__op){ .state = GOC__OP_WAITING, .shares_chan = s->nlocks < s->nlive, .woken = GOC__WAKE_NONE };
-	for (size_t k = 0; k < s->nlive; k++) {
-		size_t i = s->order[k];
-		const goc_case *c = &s->cases[i];
-		s->waiters[i] = (goc__waiter){ .op = op, .elem = c->elem, .case_index = i };
-		if (c->dir == GOC_RECV && c->ch->cap == 0)
-			s->waiters[i].closed_zero = c->ch->elem_size;
-		goc__tsan_waiter_give(&s->waiters[i]); /* our history, for the claimer */
-		goc__waitq_push(case_queue(c), &s->waiters[i]);
+	const goc_case *cases = s->cases;
+	const size_t *order = s->order;
+	size_t nlive = s->nlive;
+	goc__waiter *waiters = s->waiters;
+	*op = (goc__op){ .state = GOC__OP_WAITING, .shares_chan = s->nlocks < nlive, .woken = GOC__WAKE_NONE };
+	for (size_t k = 0; k < nlive; k++) {
+		size_t i = order[k];
+		waiters[i] = (goc__waiter){ .op = op, .elem = cases[i].elem, .case_index = i };
+		if (cases[i].dir == GOC_RECV && cases[i].ch->cap == 0)
+			waiters[i].closed_zero = cases[i].ch->elem_size;
+		goc__tsan_waiter_give(&waiters[i]); /* our history, for the claimer */
+		goc__waitq_push(case_queue(&cases[i]), &waiters[i]);
 	}
 	bool armed = true;
-	for (size_t k = 0; k < s->nlive && armed; k++) {
-		const goc_case *c = &s->cases[s->order[k]];
+	for (size_t k = 0; k < nlive && armed; k++) {
+		const goc_case *c = &cases[order[k]];
 		if (c->ch->cap)
 			armed = goc__ring_arm(c->ch, c->dir);
 	}
 	if (armed)
 		return true;
-	for (size_t k = 0; k < s->nlive; k++) {
-		size_t i = s->order[k];
-		goc__waitq_remove(case_queue(&s->cases[i]), &s->waiters[i]);
+	for (size_t k = 0; k < nlive; k++) {
+		size_t i = order[k];
+		goc__waitq_remove(case_queue(&cases[i]), &waiters[i]);
 	}
 	return false;
 }
@@ -641,10 +643,11 @@ static select_step poll_locked(select_call *s, bool wait, goc__op *op)
 	shuffle_once(s);
 	goc__ring_ctx ctx = { .exact = true, .locked = true };
 	goc__waiter *wake = NULL;
-	s->nlocks = 0;
+	size_t nlocks = 0;
 	for (size_t k = 0; k < s->nlive; k++)
-		lock_order_add(s->locks, &s->nlocks, s->cases[s->order[k]].ch);
-	lock_all(s->locks, s->nlocks);
+		lock_order_add(s->locks, &nlocks, s->cases[s->order[k]].ch);
+	s->nlocks = nlocks;
+	lock_all(s->locks, nlocks);
 	unsigned looks = 0;
 	for (;;) {
 		s->st = poll(s->cases, s->order, s->nlive, s->obs, &ctx, &wake, &s->fired);
@@ -696,19 +699,24 @@ static select_step dequeue_and_pick(select_call *s, const goc__op *op, bool woke
 	 * our waiters there, so lock only the other channels, which still
 	 * hold waiters of ours.
 	 */
+	const goc_case *cases = s->cases;
+	const size_t *order = s->order;
+	size_t nlive = s->nlive;
+	goc__waiter *waiters = s->waiters;
+	size_t nlocks = s->nlocks;
 	if (woken) {
-		s->nlocks = 0;
-		for (size_t k = 0; k < s->nlive; k++)
-			if (s->cases[s->order[k]].ch != s->cases[op->fired].ch)
-				lock_order_add(s->locks, &s->nlocks, s->cases[s->order[k]].ch);
+		nlocks = 0;
+		for (size_t k = 0; k < nlive; k++)
+			if (cases[order[k]].ch != cases[op->fired].ch)
+				lock_order_add(s->locks, &nlocks, cases[order[k]].ch);
 	}
-	lock_all(s->locks, s->nlocks);
-	for (size_t k = 0; k < s->nlive; k++) {
-		size_t i = s->order[k];
-		if (s->waiters[i].queued)
-			goc__waitq_remove(case_queue(&s->cases[i]), &s->waiters[i]);
+	lock_all(s->locks, nlocks);
+	for (size_t k = 0; k < nlive; k++) {
+		size_t i = order[k];
+		if (waiters[i].queued)
+			goc__waitq_remove(case_queue(&cases[i]), &waiters[i]);
 	}
-	unlock_all(s->locks, s->nlocks);
+	unlock_all(s->locks, nlocks);
 
 	if (!woken)
 		return SELECT_NONE;
@@ -716,14 +724,14 @@ static select_step dequeue_and_pick(select_call *s, const goc__op *op, bool woke
 	s->st = op->result;
 	if (s->st != GOC_WOULDBLOCK) {
 		/* The case was completed by the waker (or closed): take its edge. */
-		goc__tsan_waiter_take(&s->waiters[fired]);
+		goc__tsan_waiter_take(&waiters[fired]);
 		/*
 		 * A close ended our unbuffered receive: its zero value, written
 		 * here, not by the closer, so that TSan checks it as this
 		 * receive's write, and the closer touches no memory of ours.
 		 */
-		if (s->st == GOC_CLOSED && s->cases[fired].elem && s->waiters[fired].closed_zero)
-			goc__elem_zero(s->cases[fired].elem, s->waiters[fired].closed_zero);
+		if (s->st == GOC_CLOSED && cases[fired].elem && waiters[fired].closed_zero)
+			goc__elem_zero(cases[fired].elem, waiters[fired].closed_zero);
 		return SELECT_FIRED;
 	}
 	/*
@@ -733,7 +741,7 @@ static select_step dequeue_and_pick(select_call *s, const goc__op *op, bool woke
 	 * on the way).
 	 */
 	goc__ring_ctx retry = { .exact = true };
-	s->st = try_case(&s->cases[fired], &s->obs[fired], &retry, NULL);
+	s->st = try_case(&cases[fired], &s->obs[fired], &retry, NULL);
 	return s->st != GOC_WOULDBLOCK ? SELECT_FIRED : SELECT_AGAIN;
 }
 
