@@ -1,8 +1,8 @@
 /*
  * goc_internal.h - what libgoc's own .c files share: panics, the pthread
  * error check, the per-thread task record, the channel lock and futexes,
- * channel internals for select and timers, and the timer service for
- * contexts.
+ * the wait queues and parking, channel internals for select and timers,
+ * and the timer service for contexts.
  * Never included by a pattern or a test; everything here may change.
  */
 #ifndef GOC_INTERNAL_H
@@ -32,7 +32,7 @@ _Noreturn void goc__die(const char *call, int err, const char *file, int line);
  * model gives, or it hides races in the programs it is used to check. Its
  * own bookkeeping (the registry of threads and the pool of idle threads,
  * used at every task start and exit; the channel lock, wait queues and
- * wake-ups, see chan.c) is correctly synchronized but must not order
+ * wake-ups, see park.c) is correctly synchronized but must not order
  * unrelated tasks: inside
  * GOC__TSAN_PRIVATE_BEGIN/END, TSan neither derives edges from
  * synchronization nor checks memory accesses (the TSan runtime provides the
@@ -193,7 +193,7 @@ enum {
 };
 
 /*
- * A thread's streak of waits of one kind that went badly (chan.c's parks,
+ * A thread's streak of waits of one kind that went badly (park.c's parks,
  * select.c's watches): after enough misses in a row, its next waits skip a
  * step (spinning, watching). Skipped waits record nothing; when they run
  * out, one more miss starts a new run of skips at once, a hit ends the
@@ -223,7 +223,7 @@ typedef struct goc__task {
 	_Atomic(uint64_t) rng;            /* owner thread only; relaxed: atomic only for TSan (above) */
 	goc__streak watch;                /* owner only: select waits that queue without watching (select.c) */
 	_Atomic(unsigned) watch_shift;    /* owner only: select watches yield every 64 >> this watches (select.c); relaxed (above) */
-	goc__streak park;                 /* owner only: parks that yield without spinning (chan.c) */
+	goc__streak park;                 /* owner only: parks that yield without spinning (park.c) */
 	_Atomic(int) blocked;             /* goc__blocked; relaxed: diagnostics only */
 	_Atomic(const void *) blocked_on; /* relaxed: diagnostics only */
 	struct goc__task *prev, *next;    /* guarded by the registry lock */
@@ -314,7 +314,7 @@ int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline);
 /* Wake up to n threads sleeping on word. A stale address is harmless. */
 void goc__futex_wake(atomic_int *word, int n);
 
-/* ---- channels (chan.c, ring.c, select.c) --------------------------------- */
+/* ---- wait queues and parking (park.c) ------------------------------------ */
 
 /* Whether this wait skips its step, using up one skip. */
 bool goc__streak_skip(goc__streak *s);
@@ -373,7 +373,7 @@ typedef struct goc__waiter {
 #ifdef GOC__TSAN
 	/*
 	 * TSan builds: the hand-off edge between the waiter's thread and whoever
-	 * completes its case (see chan.c). Released by the owner when queued;
+	 * completes its case (see park.c). Released by the owner when queued;
 	 * the claimer acquires and/or releases it under ch->mu; the owner
 	 * acquires it once woken with its case done. Only its sync matters.
 	 */
@@ -386,25 +386,19 @@ typedef struct goc__waitq {
 } goc__waitq;
 
 /*
- * TSan builds: the edges the channel lock no longer gives (chan.c). Give
+ * TSan builds: the edges the channel lock no longer gives (park.c). Give
  * (a release that replaces what w carried): the owner publishes its
  * history on w before queuing it; an unbuffered claimer gives its own after
  * the element's copy, a closer its own. Take: that claimer takes the
  * owner's history before the copy; the woken owner takes what was given.
- * Close release/acquire: close publishes its history on ch->tsan_close, an
- * unbuffered receive that finds the channel closed takes it. Nothing in
- * other builds.
+ * Nothing in other builds.
  */
 #ifdef GOC__TSAN
 void goc__tsan_waiter_give(goc__waiter *w);
 void goc__tsan_waiter_take(goc__waiter *w);
-void goc__tsan_close_release(goc_chan *ch);
-void goc__tsan_close_acquire(goc_chan *ch);
 #else
 static inline void goc__tsan_waiter_give(goc__waiter *w) { (void)w; }
 static inline void goc__tsan_waiter_take(goc__waiter *w) { (void)w; }
-static inline void goc__tsan_close_release(goc_chan *ch) { (void)ch; }
-static inline void goc__tsan_close_acquire(goc_chan *ch) { (void)ch; }
 #endif
 
 /* Queue w at the tail of q. The channel's mu is held. */
@@ -414,14 +408,15 @@ void goc__waitq_push(goc__waitq *q, goc__waiter *w);
 void goc__waitq_remove(goc__waitq *q, goc__waiter *w);
 
 /*
- * Unlink waiters from the head of q, one of ch's queues, until one whose op
- * this call claims (WAITING -> CLAIMED), and return it; NULL when q runs
- * out. Waiters of ops already claimed elsewhere (a select woken by another
- * channel, or timed out) are dropped on the way, as Go's dequeue does. The
- * claimed op's other waiters on ch are unlinked too, so that its owner need
- * not touch ch again once woken. ch's mu is held.
+ * Unlink waiters from the head of q until one whose op this call claims
+ * (WAITING -> CLAIMED), and return it; NULL when q runs out. Waiters of ops
+ * already claimed elsewhere (a select woken by another channel, or timed
+ * out) are dropped on the way, as Go's dequeue does. The claimed op's other
+ * waiters on q and on `other`, the other queue of q's channel, are unlinked
+ * too, so that its owner need not touch the channel again once woken. The
+ * channel's mu is held.
  */
-goc__waiter *goc__waitq_claim(goc_chan *ch, goc__waitq *q);
+goc__waiter *goc__waitq_claim(goc__waitq *q, goc__waitq *other);
 
 /*
  * Complete a claimed op: record which case fired and how, wake its thread.
@@ -438,6 +433,8 @@ void goc__wake_chain(goc__waiter *chain);
  * first, waits for its wake-up, however late: the waker is mid-transfer.
  */
 bool goc__op_park(goc__op *op, int64_t deadline);
+
+/* ---- channels (chan.c, ring.c, select.c) --------------------------------- */
 
 /* goc_select() with what to show in goc_tasks_dump() while blocked. */
 goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
@@ -529,8 +526,6 @@ size_t goc__ring_len(goc_chan *ch);
 void goc__chan_busy(goc_chan *ch);
 void goc__chan_unbusy(goc_chan *ch);
 
-struct goc__timer;
-
 /*
  * A channel. Unbuffered (cap 0): everything under mu, as in Go's runtime.
  * Buffered: a lock-free ring (ring.c) of `cap` slots, each a 64-bit stamp
@@ -549,7 +544,7 @@ struct goc_chan {
 	 * slot; ring.c). The pointer is immutable.
 	 */
 	unsigned char *ring;
-	struct goc__timer *timer;  /* goc_after()'s timer, set before publication, else NULL */
+	void *attached;            /* what goc__chan_free_hook releases (goc_after()'s timer), set before publication, else NULL */
 	/*
 	 * Buffered: set once by close, next to the fields every operation
 	 * reads, so that a receiver finding the ring empty need not read tail
@@ -585,6 +580,35 @@ struct goc_chan {
 	/* Buffered, atomic (ring.c): the next position to send, | closed, | receivers waiting. */
 	_Alignas(64) _Atomic(uint64_t) tail;
 };
+
+/*
+ * Called by goc_chan_free() for a channel with something attached, to
+ * release it. Set once, by timer.c before it attaches anything (so a
+ * channel that has something attached orders the setting before the call).
+ */
+extern void (*goc__chan_free_hook)(goc_chan *ch);
+
+/*
+ * TSan builds: the close's edge (chan.c). Close publishes its history on
+ * ch->tsan_close; an unbuffered receive that finds the channel closed
+ * takes it. Nothing in other builds.
+ */
+#ifdef GOC__TSAN
+static inline void goc__tsan_close_release(goc_chan *ch)
+{
+	/* Release: close happens-before an unbuffered receive that finds it closed. */
+	atomic_store_explicit(&ch->tsan_close, 1, memory_order_release);
+}
+
+static inline void goc__tsan_close_acquire(goc_chan *ch)
+{
+	/* Acquire: pairs with the close's release. */
+	(void)atomic_load_explicit(&ch->tsan_close, memory_order_acquire);
+}
+#else
+static inline void goc__tsan_close_release(goc_chan *ch) { (void)ch; }
+static inline void goc__tsan_close_acquire(goc_chan *ch) { (void)ch; }
+#endif
 
 /* ---- timers (timer.c) ----------------------------------------------------- */
 
@@ -622,8 +646,5 @@ void goc__timer_retire(void);
 /* Whether a timer is pending; how many timer threads are alive (0 or 1). */
 bool goc__timers_pending(void);
 size_t goc__timer_threads(void);
-
-/* Called by goc_chan_free() for a goc_after() channel: stop and release its timer. */
-void goc__timer_release_chan(goc_chan *ch);
 
 #endif /* GOC_INTERNAL_H */

@@ -23,8 +23,8 @@
  * under a lock (a hand-off to or from a parked peer) go through
  * goc__elem_copy(), which TSan checks all the same, as Go's race detector
  * checks a channel operation's element. The edges Go's memory model
- * promises are published explicitly on every path (chan.c, ring.c,
- * select.c). User mutexes keep TSan's checks: this is not one.
+ * promises are published explicitly on every path (chan.c, park.c,
+ * ring.c, select.c). User mutexes keep TSan's checks: this is not one.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -71,7 +71,7 @@
  * slot's edge, and the slot its history, but the waker must get neither:
  * in TSan builds hand_over() runs its ring operation in a fresh TSan fiber
  * that starts with no history, takes the waiter's (released when it
- * queued, chan.c), does the operation (acquiring and releasing the slot's
+ * queued, park.c), does the operation (acquiring and releasing the slot's
  * stamp), and gives the result to the waiter, who takes it once woken, as
  * Go's runtime acquires on a blocked goroutine's behalf (raceacquireg).
  * The element copies are checked on every path, under ch->mu and in that
@@ -311,8 +311,9 @@ static goc_status hand_over(goc_chan *ch, goc_dir dir, goc__waiter *w, goc__wait
 static void claim_for_move(goc_chan *ch, goc_dir dir, uint64_t from, goc__waiter **wake, bool hand_off)
 {
 	goc__waitq *q = dir == GOC_RECV ? &ch->recvq : &ch->sendq;
+	goc__waitq *other = dir == GOC_RECV ? &ch->sendq : &ch->recvq;
 	goc__waiter *w;
-	while ((w = goc__waitq_claim(ch, q))) {
+	while ((w = goc__waitq_claim(q, other))) {
 		w->result = hand_off ? hand_over(ch, dir, w, wake) : GOC_WOULDBLOCK;
 		w->next = *wake;
 		*wake = w;

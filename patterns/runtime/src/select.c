@@ -27,6 +27,11 @@
  * took the slot, or a close) tries that case again, and starts over if it
  * is still blocked.
  *
+ * goc__select() drives those phases, a function each: poll_lock_free()
+ * (watching in poll_and_watch()), poll_locked() (queuing in
+ * queue_and_arm()), park() and dequeue_and_pick(). Each of the first two
+ * decides once, with one read of the clock, whether it waits (will_wait()).
+ *
  * A select that finds nothing ready must have found every case blocked at
  * one moment, as Go's does by holding all its locks. The rings are not
  * locked, so after finding two or more buffered cases blocked it reads them
@@ -44,7 +49,7 @@
  * case done, acquires what the claimer left on the waiter of the case that
  * fired; woken to retry, or timed out, it acquires nothing.
  *
- * See chan.c for the claim protocol. Lock order: channel locks in ascending
+ * See park.c for the claim protocol. Lock order: channel locks in ascending
  * address order; a ring operation in a locked poll takes no lock itself.
  */
 #define _GNU_SOURCE
@@ -54,7 +59,7 @@
 
 #include "goc_internal.h"
 
-/* Selects with up to this many cases keep their bookkeeping on the stack. */
+/* Selects with up to this many cases keep their bookkeeping on the stack (select_call). */
 #define GOC__SELECT_SMALL 16
 
 /*
@@ -157,13 +162,13 @@ static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
 		if (ch->closed)
 			return GOC_CLOSED;
 		/* A queued receiver: hand the value over directly. */
-		if ((w = goc__waitq_claim(ch, &ch->recvq))) {
+		if ((w = goc__waitq_claim(&ch->recvq, &ch->sendq))) {
 			hand_off(w, w->elem, c->elem, ch->elem_size, wake);
 			return GOC_OK;
 		}
 		return GOC_WOULDBLOCK;
 	}
-	if ((w = goc__waitq_claim(ch, &ch->sendq))) {
+	if ((w = goc__waitq_claim(&ch->sendq, &ch->recvq))) {
 		hand_off(w, c->elem, w->elem, ch->elem_size, wake);
 		return GOC_OK;
 	}
@@ -432,258 +437,341 @@ static bool will_wait(int64_t deadline)
 	return deadline == GOC_FOREVER || (deadline != GOC_NOWAIT && goc_now() < deadline);
 }
 
-goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
-                       goc__blocked what)
-{
+/* One goc__select() call: its cases and the bookkeeping that its phases share. */
+typedef struct select_call {
+	const goc_case *cases;
+	size_t ncases;
+	int64_t deadline;
+	size_t *order;         /* the live cases' indices: in index order until shuffled, then in poll order */
+	size_t nlive;
+	bool all_buffered;     /* every live case is buffered (channel capacities never change) */
+	bool any_buffered;
+	bool shuffled;
+	size_t *ready;         /* poll_nowait()'s scratch */
+	goc_chan **locks;      /* the channels to lock: ascending, distinct */
+	size_t nlocks;
+	goc__waiter *waiters;  /* per case: queued on its channel while the select is parked */
+	goc__ring_obs *obs;    /* per case: what blocked it when last polled */
+	void *heap;            /* the arrays above, for more than GOC__SELECT_SMALL cases; else NULL */
+	size_t fired;          /* the case that fired (SELECT_FIRED) */
+	goc_status st;         /* and what it returned */
+	/* Up to GOC__SELECT_SMALL cases keep the arrays here, on the stack (never zeroed: no need). */
 	size_t order_small[GOC__SELECT_SMALL], ready_small[GOC__SELECT_SMALL];
 	goc_chan *locks_small[GOC__SELECT_SMALL];
 	goc__waiter waiters_small[GOC__SELECT_SMALL];
 	goc__ring_obs obs_small[GOC__SELECT_SMALL];
-	size_t *order = order_small, *ready = ready_small;
-	goc_chan **locks = locks_small;
-	goc__waiter *waiters = waiters_small;
-	goc__ring_obs *obs = obs_small;
-	void *heap = NULL;
-	if (ncases > GOC__SELECT_SMALL) {
-		size_t each = sizeof *order + sizeof *ready + sizeof *locks + sizeof *waiters + sizeof *obs;
-		if (ncases > SIZE_MAX / each || ncases > UINT32_MAX)
-			return GOC_NOMEM;
-		heap = malloc(ncases * each);
-		if (!heap)
-			return GOC_NOMEM;
-		waiters = heap;
-		obs = (goc__ring_obs *)(waiters + ncases);
-		order = (size_t *)(obs + ncases);
-		ready = order + ncases;
-		locks = (goc_chan **)(ready + ncases);
-	}
+} select_call;
 
+/* What a phase of goc__select() leaves to do. */
+typedef enum select_step {
+	SELECT_FIRED, /* done: case s->fired proceeded, returning s->st */
+	SELECT_NONE,  /* done: nothing fired; GOC_WOULDBLOCK for GOC_NOWAIT, else the deadline passed */
+	SELECT_LOCK,  /* poll under every lock, and queue if the select waits (poll_locked()) */
+	SELECT_PARK,  /* queued, every lock still held: park */
+	SELECT_AGAIN  /* woken to retry a buffered case that is still blocked: start over */
+} select_step;
+
+/* The queue of case c's channel that its waiter goes on. */
+static goc__waitq *case_queue(const goc_case *c)
+{
+	return c->dir == GOC_SEND ? &c->ch->sendq : &c->ch->recvq;
+}
+
+/* Set s up for a select on cases[0..ncases). False if its bookkeeping does not fit in memory. */
+static bool select_begin(select_call *s, const goc_case *cases, size_t ncases, int64_t deadline)
+{
+	s->cases = cases;
+	s->ncases = ncases;
+	s->deadline = deadline;
+	s->order = s->order_small;
+	s->ready = s->ready_small;
+	s->locks = s->locks_small;
+	s->waiters = s->waiters_small;
+	s->obs = s->obs_small;
+	s->heap = NULL;
+	if (ncases > GOC__SELECT_SMALL) {
+		size_t each = sizeof *s->order + sizeof *s->ready + sizeof *s->locks + sizeof *s->waiters +
+		              sizeof *s->obs;
+		if (ncases > SIZE_MAX / each || ncases > UINT32_MAX)
+			return false;
+		s->heap = malloc(ncases * each);
+		if (!s->heap)
+			return false;
+		s->waiters = s->heap;
+		s->obs = (goc__ring_obs *)(s->waiters + ncases);
+		s->order = (size_t *)(s->obs + ncases);
+		s->ready = s->order + ncases;
+		s->locks = (goc_chan **)(s->ready + ncases);
+	}
 	/* The live cases, in index order until the first poll that needs them shuffled. */
 	size_t nlive = 0;
-	bool all_buffered = true, any_buffered = false, shuffled = false;
+	bool all_buffered = true, any_buffered = false;
 	for (size_t i = 0; i < ncases; i++) {
 		if (cases[i].ch) {
-			order[nlive++] = i;
+			s->order[nlive++] = i;
 			all_buffered = all_buffered && cases[i].ch->cap != 0;
 			any_buffered = any_buffered || cases[i].ch->cap != 0;
 		}
 	}
+	s->nlive = nlive;
+	s->all_buffered = all_buffered;
+	s->any_buffered = any_buffered;
+	s->shuffled = false;
+	return true;
+}
 
-	goc_status st = GOC_WOULDBLOCK;
-	size_t fired = 0;
+static void shuffle_once(select_call *s)
+{
+	if (!s->shuffled)
+		shuffle(s->order, s->nlive);
+	s->shuffled = true;
+}
+
+/*
+ * A waiting select's lock-free phase: poll, then watch the slots that
+ * blocked us, and poll again when one moves. SELECT_FIRED, or SELECT_LOCK
+ * once the watch ran out (or this thread's waits queue at once for now).
+ */
+static select_step poll_and_watch(select_call *s)
+{
+	goc__ring_ctx ctx = { .exact = false };
+	goc__task *self = NULL;
+	int64_t give_up = 0;
+	for (;;) {
+		bool fired_unbuffered = false;
+		s->st = poll_unlocked(s->cases, s->order, s->nlive, s->obs, &ctx, false, &s->fired, &fired_unbuffered);
+		if (s->st != GOC_WOULDBLOCK) {
+			if (self && fired_unbuffered && s->st == GOC_OK)
+				unbuffered_came_late(self);
+			return SELECT_FIRED;
+		}
+		if (!self) {
+			self = goc__task_self();
+			if (goc__streak_skip(&self->watch))
+				return SELECT_LOCK;
+		}
+		watch w = { .per_yield = watches_per_yield(self) };
+		while (!stirred(s->cases, s->order, s->nlive, s->obs, w.n)) {
+			if (!watch_more(&give_up, s->deadline, &w)) {
+				watch_ended(self, &w, true);
+				return SELECT_LOCK;
+			}
+			/*
+			 * The unbuffered cases have no slot to watch: poll them
+			 * now and then, so that a peer that queued there (or a
+			 * close) is seen within a microsecond or so.
+			 */
+			if (!s->all_buffered && w.n % GOC__SELECT_UNBUFFERED_WATCHES == 0) {
+				s->st = poll_unlocked(s->cases, s->order, s->nlive, s->obs, &ctx, true, &s->fired,
+				                      &fired_unbuffered);
+				if (s->st != GOC_WOULDBLOCK) {
+					if (s->st == GOC_OK)
+						unbuffered_came_late(self);
+					return SELECT_FIRED;
+				}
+			}
+		}
+		watch_ended(self, &w, false);
+	}
+}
+
+/*
+ * 1. With a buffered case: no lock but an unbuffered case's own, taken for
+ * that case alone. A select that will not wait needs every case blocked at
+ * one moment: without a lock if every case is buffered (all_buffered),
+ * else under every lock (poll_locked()).
+ */
+static select_step poll_lock_free(select_call *s, bool wait)
+{
+	if (!wait && !s->all_buffered)
+		return SELECT_LOCK;
+	if (!wait) {
+		s->st = poll_nowait(s->cases, s->order, s->nlive, s->ready, s->obs, &s->fired);
+		return s->st == GOC_WOULDBLOCK ? SELECT_NONE : SELECT_FIRED;
+	}
+	shuffle_once(s);
+	return poll_and_watch(s);
+}
+
+/*
+ * Queue a waiter of op on every live case, in poll order, so that when
+ * several cases share a channel, the one a peer finds first is random too;
+ * then arm the buffered cases (ring.c). Every lock is held. A ring that
+ * moved since the poll cannot be armed, and its case may be ready now:
+ * then unqueue (nobody can have claimed us: claiming takes a lock we hold)
+ * and return false, to poll again.
+ */
+static bool queue_and_arm(select_call *s, goc__op *op)
+{
+	const goc_case *cases = s->cases;
+	const size_t *order = s->order;
+	size_t nlive = s->nlive;
+	goc__waiter *waiters = s->waiters;
+	*op = (goc__op){ .state = GOC__OP_WAITING, .shares_chan = s->nlocks < nlive, .woken = GOC__WAKE_NONE };
+	for (size_t k = 0; k < nlive; k++) {
+		size_t i = order[k];
+		waiters[i] = (goc__waiter){ .op = op, .elem = cases[i].elem, .case_index = i };
+		if (cases[i].dir == GOC_RECV && cases[i].ch->cap == 0)
+			waiters[i].closed_zero = cases[i].ch->elem_size;
+		goc__tsan_waiter_give(&waiters[i]); /* our history, for the claimer */
+		goc__waitq_push(case_queue(&cases[i]), &waiters[i]);
+	}
+	bool armed = true;
+	for (size_t k = 0; k < nlive && armed; k++) {
+		const goc_case *c = &cases[order[k]];
+		if (c->ch->cap)
+			armed = goc__ring_arm(c->ch, c->dir);
+	}
+	if (armed)
+		return true;
+	for (size_t k = 0; k < nlive; k++) {
+		size_t i = order[k];
+		goc__waitq_remove(case_queue(&cases[i]), &waiters[i]);
+	}
+	return false;
+}
+
+/*
+ * 2. Under every lock: poll again; if nothing is ready and the select
+ * waits (`wait`, decided once for this phase), queue and arm every case,
+ * and return SELECT_PARK with the locks still held. Otherwise unlock, wake
+ * the peers whose cases the poll completed, and return SELECT_FIRED or
+ * SELECT_NONE.
+ */
+static select_step poll_locked(select_call *s, bool wait, goc__op *op)
+{
+	shuffle_once(s);
+	goc__ring_ctx ctx = { .exact = true, .locked = true };
+	goc__waiter *wake = NULL;
+	size_t nlocks = 0;
+	for (size_t k = 0; k < s->nlive; k++)
+		lock_order_add(s->locks, &nlocks, s->cases[s->order[k]].ch);
+	s->nlocks = nlocks;
+	lock_all(s->locks, nlocks);
 	unsigned looks = 0;
 	for (;;) {
-		bool wait = will_wait(deadline);
-		/*
-		 * 1. A buffered case: no lock but an unbuffered case's own, taken
-		 * for that case alone. A select that will not wait needs every case
-		 * blocked at one moment: without a lock if every case is buffered
-		 * (all_buffered: channel capacities never change), else under
-		 * every lock (2.).
-		 */
-		if (nlive && any_buffered) {
-			if (!wait && !all_buffered)
-				goto queue;
-			if (!wait) {
-				st = poll_nowait(cases, order, nlive, ready, obs, &fired);
-				if (st == GOC_WOULDBLOCK)
-					goto nothing_ready;
-				goto done;
-			}
-			if (!shuffled)
-				shuffle(order, nlive);
-			shuffled = true;
-			/* Poll, then watch the slots that blocked us, and poll again when one moves. */
-			goc__ring_ctx ctx = { .exact = false };
-			goc__task *self = NULL;
-			int64_t give_up = 0;
-			watch w = { 0 };
-			for (;;) {
-				bool fired_unbuffered = false;
-				st = poll_unlocked(cases, order, nlive, obs, &ctx, false, &fired, &fired_unbuffered);
-				if (st != GOC_WOULDBLOCK) {
-					if (self && fired_unbuffered && st == GOC_OK)
-						unbuffered_came_late(self);
-					goto done;
-				}
-				if (!self) {
-					self = goc__task_self();
-					if (goc__streak_skip(&self->watch))
-						goto queue;
-				}
-				w = (watch){ .per_yield = watches_per_yield(self) };
-				while (!stirred(cases, order, nlive, obs, w.n)) {
-					if (!watch_more(&give_up, deadline, &w)) {
-						watch_ended(self, &w, true);
-						goto queue;
-					}
-					/*
-					 * The unbuffered cases have no slot to watch: poll them
-					 * now and then, so that a peer that queued there (or a
-					 * close) is seen within a microsecond or so.
-					 */
-					if (!all_buffered && w.n % GOC__SELECT_UNBUFFERED_WATCHES == 0) {
-						st = poll_unlocked(cases, order, nlive, obs, &ctx, true, &fired, &fired_unbuffered);
-						if (st != GOC_WOULDBLOCK) {
-							if (st == GOC_OK)
-								unbuffered_came_late(self);
-							goto done;
-						}
-					}
-				}
-				watch_ended(self, &w, false);
-			}
+		s->st = poll(s->cases, s->order, s->nlive, s->obs, &ctx, &wake, &s->fired);
+		if (s->st != GOC_WOULDBLOCK)
+			break;
+		if (!wait) {
+			if (all_blocked_at_once(s->cases, s->order, s->nlive, s->obs) || ++looks >= GOC__SELECT_LOOKS)
+				break;
+			continue;
 		}
+		if (queue_and_arm(s, op))
+			return SELECT_PARK;
+	}
+	unlock_all(s->locks, s->nlocks);
+	/*
+	 * Wake peers only now: once awake one may free its channel, so
+	 * nothing of the channel may be touched after this (Go's send()
+	 * unlocks before goready() for the same reason).
+	 */
+	goc__wake_chain(wake);
+	goc__wake_chain(ctx.wake);
+	if (ctx.busy_ch)
+		goc__chan_unbusy(ctx.busy_ch);
+	return s->st == GOC_WOULDBLOCK ? SELECT_NONE : SELECT_FIRED;
+}
 
-	queue:
-		/*
-		 * 2. Under every lock: poll again; if nothing is ready, queue and
-		 * arm every case. This phase decides afresh whether to wait (a
-		 * watch may have run into the deadline), once, and holds to it.
-		 */
-		wait = wait && will_wait(deadline);
-		if (!shuffled)
-			shuffle(order, nlive);
-		shuffled = true;
-		goc__ring_ctx ctx = { .exact = true, .locked = true };
-		goc__waiter *wake = NULL;
-		goc__op op;
-		size_t nlocks = 0;
+/* 3. Queued, every lock held: unlock and park until woken (true) or the deadline (false). */
+static bool park(select_call *s, goc__op *op, goc__blocked what)
+{
+	goc__blocked_enter(s->nlive ? what : GOC__SELECT_NO_CASES, s->ncases ? (const void *)s->cases[0].ch : NULL);
+	unlock_all(s->locks, s->nlocks);
+	bool woken = goc__op_park(op, s->deadline);
+	GOC__CHAOS();
+	goc__blocked_leave();
+	return woken;
+}
+
+/*
+ * 4. After the park: unqueue the waiters the waker did not, and see which
+ * case fired, and how. SELECT_NONE after a timeout; SELECT_AGAIN if woken
+ * to retry a buffered case that is still blocked.
+ */
+static select_step dequeue_and_pick(select_call *s, const goc__op *op, bool woken)
+{
+	/*
+	 * All of our waiters after a timeout. After a wake-up, the fired
+	 * channel may be gone (its peer returned and may have freed it: a
+	 * receive-then-free of a done channel), and the claimer unqueued all
+	 * our waiters there, so lock only the other channels, which still
+	 * hold waiters of ours.
+	 */
+	const goc_case *cases = s->cases;
+	const size_t *order = s->order;
+	size_t nlive = s->nlive;
+	goc__waiter *waiters = s->waiters;
+	size_t nlocks = s->nlocks;
+	if (woken) {
+		nlocks = 0;
 		for (size_t k = 0; k < nlive; k++)
-			lock_order_add(locks, &nlocks, cases[order[k]].ch);
-		lock_all(locks, nlocks);
-		bool queued = false;
-		for (;;) {
-			st = poll(cases, order, nlive, obs, &ctx, &wake, &fired);
-			if (st != GOC_WOULDBLOCK)
-				break;
-			if (!wait) {
-				if (all_blocked_at_once(cases, order, nlive, obs) || ++looks >= GOC__SELECT_LOOKS)
-					break;
-				continue;
-			}
-			/*
-			 * Queue on every live case, in poll order, so that when several
-			 * cases share a channel, the one a peer finds first is random too.
-			 */
-			op = (goc__op){ .state = GOC__OP_WAITING, .shares_chan = nlocks < nlive, .woken = GOC__WAKE_NONE };
-			for (size_t k = 0; k < nlive; k++) {
-				size_t i = order[k];
-				goc_chan *ch = cases[i].ch;
-				waiters[i] = (goc__waiter){ .op = &op, .elem = cases[i].elem, .case_index = i };
-				if (cases[i].dir == GOC_RECV && ch->cap == 0)
-					waiters[i].closed_zero = ch->elem_size;
-				goc__tsan_waiter_give(&waiters[i]); /* our history, for the claimer */
-				goc__waitq_push(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
-			}
-			/*
-			 * Arm the buffered cases (ring.c). A ring that moved since the
-			 * poll cannot be armed, and its case may be ready now: unqueue
-			 * (nobody can have claimed us: claiming takes a lock we hold)
-			 * and poll again.
-			 */
-			bool armed = true;
-			for (size_t k = 0; k < nlive && armed; k++) {
-				const goc_case *c = &cases[order[k]];
-				if (c->ch->cap)
-					armed = goc__ring_arm(c->ch, c->dir);
-			}
-			if (armed) {
-				queued = true;
-				break;
-			}
-			for (size_t k = 0; k < nlive; k++) {
-				size_t i = order[k];
-				goc_chan *ch = cases[i].ch;
-				goc__waitq_remove(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
-			}
-		}
-		if (!queued) {
-			unlock_all(locks, nlocks);
-			/*
-			 * Wake peers only now: once awake one may free its channel, so
-			 * nothing of the channel may be touched after this (Go's send()
-			 * unlocks before goready() for the same reason).
-			 */
-			goc__wake_chain(wake);
-			goc__wake_chain(ctx.wake);
-			if (ctx.busy_ch)
-				goc__chan_unbusy(ctx.busy_ch);
-			if (st == GOC_WOULDBLOCK)
-				goto nothing_ready;
-			goto done;
-		}
-
-		goc__blocked_enter(nlive ? what : GOC__SELECT_NO_CASES, ncases ? (const void *)cases[0].ch : NULL);
-		unlock_all(locks, nlocks);
-		bool woken = goc__op_park(&op, deadline);
-		GOC__CHAOS();
-		goc__blocked_leave();
-
-		/*
-		 * Unqueue the waiters the waker did not: all of them after a timeout.
-		 * After a wake-up, the fired channel may be gone (its peer returned
-		 * and may have freed it: a receive-then-free of a done channel), and
-		 * the claimer unqueued all our waiters there, so lock only the other
-		 * channels, which still hold waiters of ours.
-		 */
-		if (woken) {
-			nlocks = 0;
-			for (size_t k = 0; k < nlive; k++)
-				if (cases[order[k]].ch != cases[op.fired].ch)
-					lock_order_add(locks, &nlocks, cases[order[k]].ch);
-		}
-		lock_all(locks, nlocks);
-		for (size_t k = 0; k < nlive; k++) {
-			size_t i = order[k];
-			goc_chan *ch = cases[i].ch;
-			if (waiters[i].queued)
-				goc__waitq_remove(cases[i].dir == GOC_SEND ? &ch->sendq : &ch->recvq, &waiters[i]);
-		}
-		unlock_all(locks, nlocks);
-
-		if (!woken) {
-			st = GOC_TIMEOUT;
-			goto out;
-		}
-		fired = op.fired;
-		st = op.result;
-		if (st != GOC_WOULDBLOCK) {
-			/* The case was completed by the waker (or closed): take its edge. */
-			goc__tsan_waiter_take(&waiters[fired]);
-			/*
-			 * A close ended our unbuffered receive: its zero value, written
-			 * here, not by the closer, so that TSan checks it as this
-			 * receive's write, and the closer touches no memory of ours.
-			 */
-			if (st == GOC_CLOSED && cases[fired].elem && waiters[fired].closed_zero)
-				goc__elem_zero(cases[fired].elem, waiters[fired].closed_zero);
-			goto done;
-		}
-		/*
-		 * A buffered case's ring moved, but the waker did not complete the
-		 * case: retry it, as Go's woken select performs the case that woke
-		 * it. If it is still blocked, start over (the deadline is checked
-		 * on the way).
-		 */
-		goc__ring_ctx retry = { .exact = true };
-		st = try_case(&cases[fired], &obs[fired], &retry, NULL);
-		if (st != GOC_WOULDBLOCK)
-			goto done;
+			if (cases[order[k]].ch != cases[op->fired].ch)
+				lock_order_add(s->locks, &nlocks, cases[order[k]].ch);
 	}
+	lock_all(s->locks, nlocks);
+	for (size_t k = 0; k < nlive; k++) {
+		size_t i = order[k];
+		if (waiters[i].queued)
+			goc__waitq_remove(case_queue(&cases[i]), &waiters[i]);
+	}
+	unlock_all(s->locks, nlocks);
 
-nothing_ready:
-	st = deadline == GOC_NOWAIT ? GOC_WOULDBLOCK : GOC_TIMEOUT;
-	goto out;
-done:
-	if (st == GOC_CLOSED && cases[fired].dir == GOC_SEND) {
-		free(heap);
+	if (!woken)
+		return SELECT_NONE;
+	size_t fired = s->fired = op->fired;
+	s->st = op->result;
+	if (s->st != GOC_WOULDBLOCK) {
+		/* The case was completed by the waker (or closed): take its edge. */
+		goc__tsan_waiter_take(&waiters[fired]);
+		/*
+		 * A close ended our unbuffered receive: its zero value, written
+		 * here, not by the closer, so that TSan checks it as this
+		 * receive's write, and the closer touches no memory of ours.
+		 */
+		if (s->st == GOC_CLOSED && cases[fired].elem && waiters[fired].closed_zero)
+			goc__elem_zero(cases[fired].elem, waiters[fired].closed_zero);
+		return SELECT_FIRED;
+	}
+	/*
+	 * A buffered case's ring moved, but the waker did not complete the
+	 * case: retry it, as Go's woken select performs the case that woke
+	 * it. If it is still blocked, start over (the deadline is checked
+	 * on the way).
+	 */
+	goc__ring_ctx retry = { .exact = true };
+	s->st = try_case(&cases[fired], &s->obs[fired], &retry, NULL);
+	return s->st != GOC_WOULDBLOCK ? SELECT_FIRED : SELECT_AGAIN;
+}
+
+goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,
+                       goc__blocked what)
+{
+	select_call s;
+	if (!select_begin(&s, cases, ncases, deadline))
+		return GOC_NOMEM;
+	select_step step;
+	do {
+		step = SELECT_LOCK;
+		bool wait = will_wait(deadline);
+		if (s.nlive && s.any_buffered)
+			step = poll_lock_free(&s, wait);
+		if (step != SELECT_LOCK)
+			break;
+		/* The locked phase decides afresh whether to wait (a watch may have run into the deadline). */
+		goc__op op;
+		step = poll_locked(&s, wait && will_wait(deadline), &op);
+		if (step == SELECT_PARK)
+			step = dequeue_and_pick(&s, &op, park(&s, &op, what));
+	} while (step == SELECT_AGAIN);
+
+	goc_status st = step == SELECT_NONE ? (deadline == GOC_NOWAIT ? GOC_WOULDBLOCK : GOC_TIMEOUT) : s.st;
+	free(s.heap);
+	if (st == GOC_CLOSED && cases[s.fired].dir == GOC_SEND)
 		goc__panic("send on closed channel");
-	}
-out:
-	free(heap);
 	if ((st == GOC_OK || st == GOC_CLOSED) && chosen)
-		*chosen = fired;
+		*chosen = s.fired;
 	return st;
 }
 

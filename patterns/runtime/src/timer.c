@@ -14,9 +14,10 @@
  * on the program's threads.
  *
  * goc_after() is a channel (element int64_t, capacity 1) with a timer
- * attached through ch->timer; goc_chan_free() calls
- * goc__timer_release_chan(), which stops and frees it. goc_sleep() needs no
- * timer: it is clock_nanosleep() on an absolute monotonic time.
+ * attached through ch->attached; goc_chan_free() calls goc__chan_free_hook,
+ * set to after_release() before the first goc_after() attaches a timer,
+ * which stops and frees it. goc_sleep() needs no timer: it is
+ * clock_nanosleep() on an absolute monotonic time.
  *
  * Lock order: the timer lock, then the context lock (a deadline's fire()),
  * then channel locks (goc_after()'s send, a context's close), then the task
@@ -319,8 +320,28 @@ static void after_fire(goc__timer *timer)
 	(void)goc_chan_send(at->ch, &now, GOC_NOWAIT);
 }
 
+/* goc_chan_free()'s hook for a goc_after() channel: stop and release its timer. */
+static void after_release(goc_chan *ch)
+{
+	goc__timer *timer = ch->attached;
+	if (!timer)
+		return;
+	(void)goc__timer_stop(timer);
+	ch->attached = NULL;
+	free((after_timer *)timer);
+}
+
+static pthread_once_t after_once = PTHREAD_ONCE_INIT;
+
+static void after_init(void)
+{
+	goc__chan_free_hook = after_release;
+}
+
 goc_chan *goc_after(int64_t ns)
 {
+	/* The hook is set before any channel has a timer attached. */
+	GOC_PT(pthread_once(&after_once, after_init));
 	goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
 	if (!ch)
 		return NULL;
@@ -332,27 +353,17 @@ goc_chan *goc_after(int64_t ns)
 	at->timer.index = SIZE_MAX;
 	at->ch = ch;
 	/*
-	 * ch->timer is set before the timer is armed, and before the channel
+	 * ch->attached is set before the timer is armed, and before the channel
 	 * is returned: the timer thread reads `at` only after taking the timer
 	 * lock that goc__timer_start() released, and the caller only after
 	 * this return.
 	 */
-	ch->timer = &at->timer;
+	ch->attached = &at->timer;
 	if (goc__timer_start(&at->timer, goc_deadline_after(ns), after_fire) != GOC_OK) {
-		goc_chan_free(ch); /* stops (a no-op) and frees `at` through ch->timer */
+		goc_chan_free(ch); /* stops (a no-op) and frees `at` through ch->attached */
 		return NULL;
 	}
 	return ch;
-}
-
-void goc__timer_release_chan(goc_chan *ch)
-{
-	goc__timer *timer = ch->timer;
-	if (!timer)
-		return;
-	(void)goc__timer_stop(timer);
-	ch->timer = NULL;
-	free((after_timer *)timer);
 }
 
 /* ---- goc_sleep() ----------------------------------------------------------- */
