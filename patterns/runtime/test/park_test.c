@@ -1,6 +1,6 @@
 /*
  * park_test.c - white-box tests of how a parked thread watches for its
- * wake-up (chan.c), which no public call shows: it reads and sets the
+ * wake-up (park.c), which no public call shows: it reads and sets the
  * calling thread's record (goc_internal.h).
  */
 #include <stdatomic.h>
