@@ -317,12 +317,24 @@ static void close_parked(void *ch)
 	goc_wg_done(&senders);
 }
 
+/* A WaitGroup that expects n dones; waited for and destroyed by wg_finish(). */
+static void wg_expect(goc_wg *wg, int n)
+{
+	goc_wg_init(wg);
+	goc_wg_add(wg, n);
+}
+
+static void wg_finish(goc_wg *wg)
+{
+	goc_wg_wait(wg, GOC_FOREVER);
+	goc_wg_destroy(wg);
+}
+
 int main(int argc, char **argv)
 {
 	goc_chan *done = goc_chan_make(0, 2);
 	if (argc == 2 && strcmp(argv[1], "counter") == 0) {
-		goc_wg_init(&bumped);
-		goc_wg_add(&bumped, 2);
+		wg_expect(&bumped, 2);
 		goc_go(bump, done);
 		goc_go(bump, done);
 		goc_chan_recv(done, NULL, GOC_FOREVER);
@@ -343,38 +355,31 @@ int main(int argc, char **argv)
 		}
 	} else if (argc == 2 && strcmp(argv[1], "buffered-sends") == 0) {
 		goc_chan *ch = goc_chan_make(sizeof(int), 2);
-		goc_wg_init(&senders);
-		goc_wg_add(&senders, 2);
+		wg_expect(&senders, 2);
 		goc_go(send_first, ch);
 		goc_go(send_later, ch);
-		goc_wg_wait(&senders, GOC_FOREVER);
+		wg_finish(&senders);
 		goc_chan_recv(ch, NULL, GOC_FOREVER);
 		goc_chan_recv(ch, NULL, GOC_FOREVER);
 		printf("x = %d\n", x);
-		goc_wg_destroy(&senders);
 		goc_chan_free(ch);
 	} else if (argc == 2 && strcmp(argv[1], "parked-sends") == 0) {
 		handed = goc_chan_make(sizeof(int), 2);
-		goc_wg_init(&senders);
-		goc_wg_init(&receiver_done);
-		goc_wg_add(&senders, 2);
-		goc_wg_add(&receiver_done, 1);
+		wg_expect(&senders, 2);
+		wg_expect(&receiver_done, 1);
 		goc_go(receive_twice, handed);
 		wait_parked(handed, GOC_RECV);
 		goc_go(send_first, handed);
 		goc_go(send_later, handed);
-		goc_wg_wait(&senders, GOC_FOREVER);
-		goc_wg_wait(&receiver_done, GOC_FOREVER);
+		wg_finish(&senders);
+		wg_finish(&receiver_done);
 		printf("x = %d\n", x);
-		goc_wg_destroy(&senders);
-		goc_wg_destroy(&receiver_done);
 		goc_chan_free(handed);
 	} else if (argc == 2 && (strcmp(argv[1], "close-races-send") == 0 ||
 	                         strcmp(argv[1], "close-after-sends") == 0)) {
 		bool ordered = strcmp(argv[1], "close-after-sends") == 0;
 		goc_chan *ch = goc_chan_make(sizeof(int), 2);
-		goc_wg_init(&senders);
-		goc_wg_add(&senders, 1);
+		wg_expect(&senders, 1);
 		goc_go(send_once, ch);
 		if (ordered)
 			goc_wg_wait(&senders, GOC_FOREVER);
@@ -389,41 +394,33 @@ int main(int argc, char **argv)
 		goc_chan_free(ch);
 	} else if (argc == 2 && strcmp(argv[1], "waker-gets-nothing") == 0) {
 		goc_chan *ch = goc_chan_make(sizeof(int), 2);
-		goc_wg_init(&senders);
-		goc_wg_init(&receiver_done);
-		goc_wg_add(&senders, 1);
-		goc_wg_add(&receiver_done, 1);
+		wg_expect(&senders, 1);
+		wg_expect(&receiver_done, 1);
 		goc_go(write_recv, ch);
 		wait_parked(ch, GOC_RECV);
 		goc_go(send_write, ch);
-		goc_wg_wait(&senders, GOC_FOREVER);
-		goc_wg_wait(&receiver_done, GOC_FOREVER);
+		wg_finish(&senders);
+		wg_finish(&receiver_done);
 		printf("z = %d\n", z);
-		goc_wg_destroy(&senders);
-		goc_wg_destroy(&receiver_done);
 		goc_chan_free(ch);
 	} else if (argc == 2 && strcmp(argv[1], "handoff-to-receiver") == 0) {
 		goc_chan *ch = goc_chan_make(sizeof(int), 2);
-		goc_wg_init(&receiver_done);
-		goc_wg_add(&receiver_done, 1);
+		wg_expect(&receiver_done, 1);
 		goc_go(recv_read, ch);
 		wait_parked(ch, GOC_RECV);
 		goc_go(write_send, ch);
-		goc_wg_wait(&receiver_done, GOC_FOREVER);
-		goc_wg_destroy(&receiver_done);
+		wg_finish(&receiver_done);
 		goc_chan_free(ch);
 	} else if (argc == 2 && strcmp(argv[1], "handoff-from-sender") == 0) {
 		goc_chan *ch = goc_chan_make(sizeof(int), 1);
-		goc_wg_init(&senders);
-		goc_wg_add(&senders, 1);
+		wg_expect(&senders, 1);
 		goc_go(fill_then_send, ch);
 		wait_parked(ch, GOC_SEND); /* on the full ring */
 		int a = 0, b = 0;
 		goc_chan_recv(ch, &a, GOC_FOREVER);
 		goc_chan_recv(ch, &b, GOC_FOREVER);
 		printf("y = %d, a = %d, b = %d\n", y, a, b);
-		goc_wg_wait(&senders, GOC_FOREVER);
-		goc_wg_destroy(&senders);
+		wg_finish(&senders);
 		goc_chan_free(ch);
 	} else if (argc == 2 && (strcmp(argv[1], "send-races-parked-recv") == 0 ||
 	                         strcmp(argv[1], "send-to-parked-recv") == 0)) {
@@ -431,19 +428,15 @@ int main(int argc, char **argv)
 		goc_chan *ch = goc_chan_make(sizeof(int), 0);
 		if (racing)
 			handed = ch; /* tells send_to_parked() to race */
-		goc_wg_init(&senders);
-		goc_wg_init(&writer_done);
-		goc_wg_add(&senders, 1);
-		goc_wg_add(&writer_done, racing);
+		wg_expect(&senders, 1);
+		wg_expect(&writer_done, racing);
 		goc_go(send_to_parked, ch);
 		handed_dst = -1; /* after the task's start: only the hand-off orders it before the copy */
 		goc_chan_recv(ch, &handed_dst, GOC_FOREVER);
 		if (!racing)
 			printf("handed_dst = %d\n", handed_dst);
-		goc_wg_wait(&senders, GOC_FOREVER);
-		goc_wg_wait(&writer_done, GOC_FOREVER);
-		goc_wg_destroy(&senders);
-		goc_wg_destroy(&writer_done);
+		wg_finish(&senders);
+		wg_finish(&writer_done);
 		goc_chan_free(ch);
 	} else if (argc == 2 && (strcmp(argv[1], "recv-races-parked-send") == 0 ||
 	                         strcmp(argv[1], "recv-from-parked-send") == 0)) {
@@ -451,20 +444,16 @@ int main(int argc, char **argv)
 		goc_chan *ch = goc_chan_make(sizeof(int), 0);
 		if (racing)
 			handed = ch; /* tells recv_from_parked() to race */
-		goc_wg_init(&receiver_done);
-		goc_wg_init(&writer_done);
-		goc_wg_add(&receiver_done, 1);
-		goc_wg_add(&writer_done, racing);
+		wg_expect(&receiver_done, 1);
+		wg_expect(&writer_done, racing);
 		goc_go(recv_from_parked, ch);
 		if (!racing)
 			parked_v = 1; /* after the task's start: only the hand-off orders it before the copy */
 		goc_chan_send(ch, &parked_v, GOC_FOREVER);
 		if (!racing)
 			parked_v = 3; /* the receiver's copy must come before this */
-		goc_wg_wait(&receiver_done, GOC_FOREVER);
-		goc_wg_wait(&writer_done, GOC_FOREVER);
-		goc_wg_destroy(&receiver_done);
-		goc_wg_destroy(&writer_done);
+		wg_finish(&receiver_done);
+		wg_finish(&writer_done);
 		goc_chan_free(ch);
 	} else if (argc == 2 && (strcmp(argv[1], "close-races-parked-recv") == 0 ||
 	                         strcmp(argv[1], "close-to-parked-recv") == 0)) {
@@ -472,20 +461,16 @@ int main(int argc, char **argv)
 		goc_chan *ch = goc_chan_make(sizeof(int), 0);
 		if (racing)
 			handed = ch; /* tells close_parked() to race */
-		goc_wg_init(&senders);
-		goc_wg_init(&writer_done);
-		goc_wg_add(&senders, 1);
-		goc_wg_add(&writer_done, racing);
+		wg_expect(&senders, 1);
+		wg_expect(&writer_done, racing);
 		goc_go(close_parked, ch);
 		if (!racing)
 			closed_dst = -1; /* after the task's start: the receive's zeroing must come after it */
 		goc_status st = goc_chan_recv(ch, &closed_dst, GOC_FOREVER);
 		if (!racing)
 			printf("%s, closed_dst = %d\n", goc_status_str(st), closed_dst);
-		goc_wg_wait(&senders, GOC_FOREVER);
-		goc_wg_wait(&writer_done, GOC_FOREVER);
-		goc_wg_destroy(&senders);
-		goc_wg_destroy(&writer_done);
+		wg_finish(&senders);
+		wg_finish(&writer_done);
 		goc_chan_free(ch);
 	} else {
 		fprintf(stderr, "usage: race_control counter|no-edge|reuse|buffered-sends|parked-sends|"
