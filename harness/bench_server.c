@@ -174,30 +174,22 @@ static int server_stop(server *sv, double wait_s, bool *hung)
 	return status;
 }
 
-/* Field `name` of /proc/PID/status ("VmRSS:"), in kB; 0 when absent. */
+/* Field `name` of /proc/PID/status ("VmRSS"), in kB; -1 when unreadable. */
 static long long proc_kb(pid_t pid, const char *name)
 {
 	char *path = xasprintf("/proc/%d/status", (int)pid);
-	char *text = file_read(path, NULL);
+	char *value = file_field(path, name, ":");
 	free(path);
-	const char *at = text ? strstr(text, name) : NULL;
-	long long kb = at ? strtoll(at + strlen(name), NULL, 10) : 0;
-	free(text);
+	long long kb = value ? strtoll(value, NULL, 10) : -1;
+	free(value);
 	return kb;
 }
 
 /* The server's CPU time so far (user + system), in seconds; -1 when unreadable. */
 static double proc_cpu_s(pid_t pid)
 {
-	char *path = xasprintf("/proc/%d/stat", (int)pid);
-	char *text = file_read(path, NULL);
-	free(path);
-	/* Fields 14 and 15 (utime, stime) follow the command name, whose ')' is the last one. */
-	const char *at = text ? strrchr(text, ')') : NULL;
-	unsigned long long ut = 0, st = 0;
-	bool ok = at && sscanf(at + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2;
-	free(text);
-	return ok ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) : -1;
+	unsigned long long ticks;
+	return proc_cpu_ticks(pid, &ticks) ? (double)ticks / (double)sysconf(_SC_CLK_TCK) : -1;
 }
 
 static bool stop_on_interrupt(pid_t pid, void *arg)
@@ -284,12 +276,12 @@ static void one_run(bench_run *r, const bench_group *grp, size_t inv, size_t ci,
 	json_decref(figures);
 	figures = NULL;
 	double cpu0 = proc_cpu_s(sv.pid);
-	long long rss0 = proc_kb(sv.pid, "VmRSS:");
+	long long rss0 = proc_kb(sv.pid, "VmRSS");
 	if (!what && run_wrk(&sv, s, script, connections, grp->seconds, &figures, err, sizeof err) != 0)
 		what = "wrk";
 	double cpu1 = proc_cpu_s(sv.pid);
-	long long rss1 = proc_kb(sv.pid, "VmRSS:");
-	long long hwm = proc_kb(sv.pid, "VmHWM:");
+	long long rss1 = proc_kb(sv.pid, "VmRSS");
+	long long hwm = proc_kb(sv.pid, "VmHWM");
 	bool hung;
 	int status = server_stop(&sv, (double)grp->timeout, &hung);
 	if (bench_interrupted()) {
@@ -314,9 +306,11 @@ static void one_run(bench_run *r, const bench_group *grp, size_t inv, size_t ci,
 		what = "bad answers";
 		snprintf(err, sizeof err, "%.0f socket errors and %.0f answers outside 2xx/3xx in %lld requests",
 		         jnum(figures, "errors"), jnum(figures, "non2xx"), (long long)requests);
-	} else if (!what && (requests <= 0 || duration_us <= 0 || cpu0 < 0 || cpu1 < 0)) {
+	} else if (!what && (requests <= 0 || duration_us <= 0 || cpu0 < 0 || cpu1 < 0 || rss0 < 0 || rss1 < 0 ||
+	                     hwm < 0)) {
 		what = "bad output";
-		snprintf(err, sizeof err, "%s", requests <= 0 ? "no request was answered" : "no duration or CPU time");
+		snprintf(err, sizeof err, "%s", requests <= 0 ? "no request was answered"
+		                                              : "no duration, or the server's CPU time or RSS unreadable");
 	}
 	if (what) {
 		results_add_failure(p, run, false, what, &rec, err);

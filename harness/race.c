@@ -129,20 +129,13 @@ static bool thread_stuck(const char *task_dir, int *sleepers)
 static bool watch_stall(pid_t pid, void *arg)
 {
 	stall *st = arg;
-	char *path = xasprintf("/proc/%d/stat", (int)pid);
-	char *text = file_read(path, NULL);
-	free(path);
-	unsigned long long ut = 0, stt = 0;
-	/* Fields 14 and 15, after the command name in parentheses (which may hold spaces). */
-	const char *p = text ? strrchr(text, ')') : NULL;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2) {
-		free(text);
+	unsigned long long cpu;
+	if (!proc_cpu_ticks(pid, &cpu)) {
 		st->still = 0;
 		return false;
 	}
-	free(text);
-	bool stuck = ut + stt == st->cpu;
-	st->cpu = ut + stt;
+	bool stuck = cpu == st->cpu;
+	st->cpu = cpu;
 	char *dir = xasprintf("/proc/%d/task", (int)pid);
 	DIR *d = stuck ? opendir(dir) : NULL;
 	struct dirent *e;

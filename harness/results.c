@@ -21,33 +21,6 @@
 #include "samples.h"
 #include "util.h"
 
-/* The value after "key" and a separator in the first matching line of a file, or NULL. */
-static char *file_field(const char *path, const char *key, const char *sep)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char line[1024];
-	char *value = NULL;
-	size_t klen = strlen(key);
-	while (!value && fgets(line, sizeof line, f)) {
-		if (strncmp(line, key, klen) != 0)
-			continue;
-		char *p = line + klen;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!str_starts(p, sep))
-			continue;
-		p += strlen(sep);
-		while (*p == ' ' || *p == '\t' || *p == '"')
-			p++;
-		p[strcspn(p, "\"\n")] = '\0';
-		value = xstrdup(p);
-	}
-	fclose(f);
-	return value;
-}
-
 static json_t *jstring_or_null(char *owned)
 {
 	json_t *v = owned ? json_string(owned) : json_null();

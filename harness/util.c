@@ -182,6 +182,47 @@ bool str_ends(const char *s, const char *suffix)
 
 /* ---- files ---------------------------------------------------------------------- */
 
+char *file_field(const char *path, const char *key, const char *sep)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char line[1024];
+	char *value = NULL;
+	size_t klen = strlen(key);
+	while (!value && fgets(line, sizeof line, f)) {
+		if (strncmp(line, key, klen) != 0)
+			continue;
+		char *p = line + klen;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!str_starts(p, sep))
+			continue;
+		p += strlen(sep);
+		while (*p == ' ' || *p == '\t' || *p == '"')
+			p++;
+		p[strcspn(p, "\"\n")] = '\0';
+		value = xstrdup(p);
+	}
+	fclose(f);
+	return value;
+}
+
+bool proc_cpu_ticks(pid_t pid, unsigned long long *ticks)
+{
+	char *path = xasprintf("/proc/%d/stat", (int)pid);
+	char *text = file_read(path, NULL);
+	free(path);
+	/* Fields 14 and 15 (utime, stime) follow the command name, whose ')' is the last one. */
+	const char *at = text ? strrchr(text, ')') : NULL;
+	unsigned long long ut, st;
+	bool ok = at && sscanf(at + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2;
+	free(text);
+	if (ok)
+		*ticks = ut + st;
+	return ok;
+}
+
 char *file_read(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

@@ -65,6 +65,16 @@ bool str_ends(const char *s, const char *suffix);
 char *file_read(const char *path, size_t *len);
 
 /*
+ * The value after `key` and `sep` (blanks around it and quotes dropped) in
+ * the first line of a file that starts so: /proc/meminfo's "MemTotal:",
+ * /etc/os-release's "PRETTY_NAME=". NULL when the file or line is not there.
+ */
+char *file_field(const char *path, const char *key, const char *sep);
+
+/* A process's CPU time so far (utime + stime from /proc/PID/stat), in clock ticks; false when unreadable. */
+bool proc_cpu_ticks(pid_t pid, unsigned long long *ticks);
+
+/*
  * Write `len` bytes to `path` atomically: a temporary file beside it,
  * fsync, rename. Returns 0, or -1 with a message in err.
  */
