@@ -185,7 +185,7 @@ __attribute__((destructor)) static void exitcheck_end(void)
  * instrumented, so its own atomics are invisible to TSan; every thread that
  * finds the settings unread reads the same environment.
  */
-static atomic_int chaos_on = -1;          /* -1 until read: then 0 or 1; relaxed */
+static atomic_int chaos_on = -1;          /* -1 until read: then 0 or 1 (0 for good once libgoc says it is there) */
 static _Atomic uint64_t chaos_seed;       /* set before chaos_on; release/acquire */
 static atomic_uint_fast64_t chaos_order;  /* relaxed: the order threads first arrive */
 static _Thread_local uint64_t chaos_rng;  /* 0 until the thread's first point */
