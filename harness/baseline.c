@@ -97,15 +97,9 @@ int cmd_baseline(const goc_globals *g, int argc, char **argv)
 
 	char err[1024];
 	char *dir = results_resolve(g->results, run_name, err, sizeof err);
-	json_t *results = dir ? results_load(dir, err, sizeof err) : NULL;
 	results_point *points = NULL;
 	size_t npoints = 0;
-	char why[1024];
-	if (results && results_read_points(results, &points, &npoints, why, sizeof why) != 0) {
-		snprintf(err, sizeof err, "%s/results.json: %s", dir, why);
-		json_decref(results);
-		results = NULL;
-	}
+	json_t *results = dir ? results_load_points(dir, &points, &npoints, err, sizeof err) : NULL;
 	if (!results) {
 		goc_err("%s", err);
 		free(dir);

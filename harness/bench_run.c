@@ -390,11 +390,8 @@ static void judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t c
 /* The median of a series, for a point's progress line; 0 when it has none. */
 static double series_median(const results_series *s)
 {
-	const double *v = results_series_values(s);
-	double m = 0;
-	if (v && stats_median(v, s->n, &m) != STATS_OK)
-		m = 0;
-	return m;
+	double m;
+	return results_series_median(s, &m) ? m : 0;
 }
 
 static void progress(bench_run *r, size_t gi, size_t ng, const bench_group *grp)

@@ -108,13 +108,7 @@ int cmd_compare(const goc_globals *g, int argc, char **argv)
 	char err[1024];
 	for (int i = 0; i < 2; i++) {
 		char *dir = results_resolve(g->results, names[i], err, sizeof err);
-		runs[i] = dir ? results_load(dir, err, sizeof err) : NULL;
-		char why[1024];
-		if (runs[i] && results_read_points(runs[i], &pts[i].v, &pts[i].n, why, sizeof why) != 0) {
-			snprintf(err, sizeof err, "%s/results.json: %s", dir, why);
-			json_decref(runs[i]);
-			runs[i] = NULL;
-		}
+		runs[i] = dir ? results_load_points(dir, &pts[i].v, &pts[i].n, err, sizeof err) : NULL;
 		free(dir);
 		if (!runs[i]) {
 			goc_err("compare: %s", err);

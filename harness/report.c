@@ -199,15 +199,9 @@ static int load_runs(report *r, const report_options *o, char *err, size_t errle
 	r->run_npoints = xcalloc(o->nruns, sizeof *r->run_npoints);
 	for (size_t i = 0; i < o->nruns; i++) {
 		char *dir = results_resolve(o->results_root, o->runs[i], err, errlen);
-		json_t *run = dir ? results_load(dir, err, errlen) : NULL;
 		results_point *points = NULL;
 		size_t npoints = 0;
-		char why[1024];
-		if (run && results_read_points(run, &points, &npoints, why, sizeof why) != 0) {
-			snprintf(err, errlen, "%s/results.json: %s", dir, why);
-			json_decref(run);
-			run = NULL;
-		}
+		json_t *run = dir ? results_load_points(dir, &points, &npoints, err, errlen) : NULL;
 		if (run && !r->first_dir)
 			r->first_dir = xstrdup(dir);
 		free(dir);

@@ -390,8 +390,7 @@ static const results_series *col_series(const rpoint *p, const struct server_col
 static bool median_of(const rpoint *p, const struct server_col *col, double *m)
 {
 	const results_series *s = p && p->ok ? col_series(p, col) : NULL;
-	const double *v = s ? results_series_values(s) : NULL;
-	return v && stats_median(v, s->n, m) == STATS_OK;
+	return s && results_series_median(s, m);
 }
 #define NSERVER_COLS (sizeof server_cols / sizeof *server_cols)
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "samples.h"
+#include "stats.h"
 #include "util.h"
 
 static json_t *jstring_or_null(char *owned)
@@ -219,6 +220,18 @@ json_t *results_load(const char *run_dir, char *err, size_t errlen)
 	return run;
 }
 
+json_t *results_load_points(const char *run_dir, results_point **points, size_t *n, char *err, size_t errlen)
+{
+	json_t *run = results_load(run_dir, err, errlen);
+	char why[1024];
+	if (run && results_read_points(run, points, n, why, sizeof why) != 0) {
+		snprintf(err, errlen, "%s/results.json: %s", run_dir, why);
+		json_decref(run);
+		run = NULL;
+	}
+	return run;
+}
+
 int results_set_latest(const char *results_root, const char *run_id, char *err, size_t errlen)
 {
 	char *link = xasprintf("%s/latest", results_root);
@@ -253,6 +266,12 @@ const double *results_series_values(const results_series *s)
 		if (isnan(s->v[i]))
 			return NULL;
 	return s->n ? s->v : NULL;
+}
+
+bool results_series_median(const results_series *s, double *m)
+{
+	const double *v = results_series_values(s);
+	return v && stats_median(v, s->n, m) == STATS_OK;
 }
 
 void results_add_failure(results_point *p, long run, bool warmup, const char *what, const samples_record *rec,

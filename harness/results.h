@@ -133,6 +133,9 @@ void results_add_point(json_t *run, const results_point *p);
  * 0, or -1 with a message naming the point and the key.
  */
 int results_read_points(const json_t *run, results_point **points, size_t *n, char *err, size_t errlen);
+
+/* results_load() and results_read_points() in one: the run, and its points in *points (*n of them). */
+json_t *results_load_points(const char *run_dir, results_point **points, size_t *n, char *err, size_t errlen);
 void results_points_free(results_point *points, size_t n);
 
 /* Append value v (NAN: null) to series s, which becomes present. */
@@ -140,6 +143,9 @@ void results_series_add(results_series *s, double v);
 
 /* The series' values when it has some and none is null; else NULL. */
 const double *results_series_values(const results_series *s);
+
+/* The median of those values into *m; false when there are none to take it of. */
+bool results_series_median(const results_series *s, double *m);
 
 /* Append a failure to p; rec may be NULL (exit and signal null), run -1: not of one run. */
 struct samples_record;
