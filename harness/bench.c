@@ -84,7 +84,7 @@ static const char bench_usage[] =
 	"output; the rest still ran), 2 bad command line or scenario, 130 interrupted.\n";
 
 /*
- * The notes of the chosen scenarios that have one: NOTES/NAME.md beside the
+ * The notes of the chosen scenarios that have one: notes/NAME.md beside the
  * scenario's file (scenarios/README.md), as one paragraph, by name.
  */
 static json_t *scenario_notes(const scenario **chosen, size_t n)
@@ -107,7 +107,11 @@ static json_t *scenario_notes(const scenario **chosen, size_t n)
 			size_t len = strlen(text);
 			while (len && text[len - 1] == ' ')
 				text[--len] = '\0';
-			json_object_set_new(notes, chosen[i]->name, json_string(text));
+			json_t *note = json_string(text);
+			if (!note)
+				goc_warn("bench: %s is not valid UTF-8 (the scenario's note is left out)", path);
+			else
+				json_object_set_new(notes, chosen[i]->name, note);
 		}
 		free(text);
 		free(path);

@@ -21,7 +21,6 @@
 #include "commands.h"
 
 #include <dirent.h>
-#include <sys/resource.h>
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
@@ -29,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -153,7 +153,7 @@ static void describe_scenario(report *r, rscenario *s)
 		s->has_variants |= p->reference;
 		s->has_go |= p->go;
 		s->has_knobs |= *p->knobs != '\0';
-		s->server |= p->pt->requests_per_s.present;
+		s->server |= p->pt->request != NULL;
 		for (size_t kn = 0; kn < p->pt->nknobs; kn++) {
 			const char *k = p->pt->knobs[kn].name;
 			bool listed = false;

@@ -176,10 +176,14 @@ void report_md_summary(strbuf *md, const report *r, const rscenario *s)
 		}
 		sb_printf(md, ":** %s.\n\n", f.len ? f.s : "no C point succeeded, so there is nothing to compare");
 		sb_free(&f);
-		/* The scenario's own note (scenarios/notes/NAME.md), as the run recorded it: why, not what. */
+	}
+	/* The scenario's own note (scenarios/notes/NAME.md), as the first run that has it recorded it: why, not what. */
+	for (size_t src = 0; src < r->nruns; src++) {
 		const char *note = json_string_value(json_object_get(json_object_get(r->runs[src], "notes"), s->name));
-		if (note)
+		if (note) {
 			sb_printf(md, "**Why:** %s\n\n", note);
+			break;
+		}
 	}
 }
 

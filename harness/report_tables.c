@@ -234,23 +234,45 @@ void report_md_tests(strbuf *md, const report *r)
 
 /* ---- a scenario's table ------------------------------------------------------------------------------ */
 
+/* A column head, and its part of the rule line under the heads. */
+static void head_cell(strbuf *md, strbuf *rule, const char *name)
+{
+	add_cell(md, name);
+	sb_add(rule, rule->len ? "---|" : "|---|");
+}
+
+/* A table's first heads, which row_start() fills: host (several runs), knobs, variant. */
+static void head_start(strbuf *md, strbuf *rule, const report *r, const rscenario *s)
+{
+	sb_add(md, "|");
+	if (r->nruns > 1)
+		head_cell(md, rule, "host");
+	if (s->has_knobs)
+		head_cell(md, rule, "knobs");
+	head_cell(md, rule, "variant");
+}
+
+/* The rule under the heads, which ends them. */
+static void head_end(strbuf *md, strbuf *rule)
+{
+	sb_printf(md, "\n%s\n", rule->s);
+	sb_free(rule);
+}
+
 static void table_head(strbuf *md, const report *r, const rscenario *s)
 {
 	strbuf rule = { 0 };
-	sb_add(md, "|");
-	sb_add(&rule, "|");
-	const char *cols[] = { r->nruns > 1 ? "host" : NULL, s->has_knobs ? "knobs" : NULL, "variant",
-		               "median ns/op", "95% CI of the median", "n",
-		               s->has_variants ? "vs reference" : NULL, s->has_go ? "Go median ns/op" : NULL,
-		               s->has_go ? "C/Go" : NULL };
-	for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
-		if (!cols[c])
-			continue;
-		add_cell(md, cols[c]);
-		sb_add(&rule, "---|");
+	head_start(md, &rule, r, s);
+	head_cell(md, &rule, "median ns/op");
+	head_cell(md, &rule, "95% CI of the median");
+	head_cell(md, &rule, "n");
+	if (s->has_variants)
+		head_cell(md, &rule, "vs reference");
+	if (s->has_go) {
+		head_cell(md, &rule, "Go median ns/op");
+		head_cell(md, &rule, "C/Go");
 	}
-	sb_printf(md, "\n%s\n", rule.s);
-	sb_free(&rule);
+	head_end(md, &rule);
 }
 
 static void add_ci_cell(strbuf *md, const rpoint *p)
@@ -405,18 +427,8 @@ void report_md_server_table(strbuf *md, const report *r, const rscenario *s)
 	strbuf rule = { 0 };
 	sb_add(md, "\nThe servers' own figures, medians over the runs (ns/op above is wall-clock ns per request, "
 	           "1e9 / requests/s; the CPU time is the server's alone, wrk's is not counted). Each C/Go is the "
-	           "figure before it over Go's: above 1 is better for requests/s, below 1 for the others.\n\n|");
-	sb_add(&rule, "|");
-	if (r->nruns > 1) {
-		add_cell(md, "host");
-		sb_add(&rule, "---|");
-	}
-	if (s->has_knobs) {
-		add_cell(md, "knobs");
-		sb_add(&rule, "---|");
-	}
-	add_cell(md, "variant");
-	sb_add(&rule, "---|");
+	           "figure before it over Go's: above 1 is better for requests/s, below 1 for the others.\n\n");
+	head_start(md, &rule, r, s);
 	bool shown[NSERVER_COLS];
 	for (size_t c = 0; c < NSERVER_COLS; c++) {
 		/* A figure no point recorded (RSS growth, for a GET) gets no column. */
@@ -425,15 +437,11 @@ void report_md_server_table(strbuf *md, const report *r, const rscenario *s)
 			shown[c] = col_series(&r->pts[s->pts[i]], &server_cols[c])->present;
 		if (!shown[c])
 			continue;
-		add_cell(md, server_cols[c].head);
-		sb_add(&rule, "---|");
-		if (s->has_go && server_cols[c].vs_go) {
-			add_cell(md, "C/Go");
-			sb_add(&rule, "---|");
-		}
+		head_cell(md, &rule, server_cols[c].head);
+		if (s->has_go && server_cols[c].vs_go)
+			head_cell(md, &rule, "C/Go");
 	}
-	sb_printf(md, "\n%s\n", rule.s);
-	sb_free(&rule);
+	head_end(md, &rule);
 	for (size_t i = 0; i < s->npts; i++) {
 		const rpoint *p = &r->pts[s->pts[i]];
 		const rpoint *g = p->go ? NULL : report_partner(r, s, p, true, false);

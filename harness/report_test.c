@@ -124,10 +124,10 @@ static int cmp_d(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The ns/op samples of p, sorted; *n of them. */
-static double *sorted_samples(const json_t *p, size_t *n)
+/* The samples `key` of p, sorted; *n of them. */
+static double *sorted_key(const json_t *p, const char *key, size_t *n)
 {
-	const json_t *a = json_object_get(p, "ns_per_op");
+	const json_t *a = json_object_get(p, key);
 	*n = json_array_size(a);
 	double *v = xcalloc(*n + 1, sizeof *v);
 	for (size_t i = 0; i < *n; i++)
@@ -136,14 +136,26 @@ static double *sorted_samples(const json_t *p, size_t *n)
 	return v;
 }
 
-static double median_of(const json_t *p)
+/* The ns/op samples of p, sorted; *n of them. */
+static double *sorted_samples(const json_t *p, size_t *n)
+{
+	return sorted_key(p, "ns_per_op", n);
+}
+
+/* The median of p's samples `key`. */
+static double median_key(const json_t *p, const char *key)
 {
 	size_t n;
-	double *v = sorted_samples(p, &n);
+	double *v = sorted_key(p, key, &n);
 	assert_true(n > 0);
 	double m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	free(v);
 	return m;
+}
+
+static double median_of(const json_t *p)
+{
+	return median_key(p, "ns_per_op");
 }
 
 static char *knobs_of(const json_t *p)
@@ -345,20 +357,6 @@ static void test_report_table_figures_match_samples(void **state)
 	assert_int_equal(ref_ratios, 7);
 	assert_int_equal(go_ratios, 14);
 	json_decref(run);
-}
-
-/* The median of p's samples `key`. */
-static double median_key(const json_t *p, const char *key)
-{
-	size_t n = json_array_size(json_object_get(p, key));
-	double *v = xcalloc(n + 1, sizeof *v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_number_value(json_array_get(json_object_get(p, key), i));
-	qsort(v, n, sizeof *v, cmp_d);
-	assert_true(n > 0);
-	double m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	free(v);
-	return m;
 }
 
 /*
