@@ -238,6 +238,13 @@ static void test_bench_server_failures_recorded(void **state)
 	sb_free(&out);
 	sb_free(&err);
 
+	/* A flag takes no value, so no knob can set it. */
+	scenario_file(s, "fake.ini", "[srv]\ntarget = fake_server\nsuites = t\nrequest = GET /x\nknob.log = 1\n");
+	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);
+	assert_non_null(strstr(sb_str(&err), "fake.ini:5: [srv]: knob.log: --log is a flag, which takes no value ('1')"));
+	sb_free(&out);
+	sb_free(&err);
+
 	/* A target without --port is no server. */
 	scenario_file(s, "fake.ini", "[srv]\ntarget = fake\nsuites = t\nrequest = GET /x\n");
 	assert_int_equal(goc(s, &out, &err, "bench", "--suite", "t", NULL), 2);

@@ -130,8 +130,9 @@ static int describe_parse(catalog_target *t, const char *text, char *err, size_t
 		o->flag = json_strdup(json_object_get(v, "flag"));
 		o->help = json_strdup(json_object_get(v, "help"));
 		json_t *d = json_object_get(v, "default");
-		o->is_uint = json_is_string(json_object_get(v, "kind")) &&
-		             strcmp(json_string_value(json_object_get(v, "kind")), "uint") == 0;
+		const char *kind = json_string_value(json_object_get(v, "kind"));
+		o->is_uint = kind && strcmp(kind, "uint") == 0;
+		o->is_flag = kind && strcmp(kind, "flag") == 0;
 		if (o->is_uint) {
 			o->min = (uint64_t)json_integer_value(json_object_get(v, "min"));
 			json_t *max = json_object_get(v, "max");
@@ -201,6 +202,10 @@ static char *join(char *const *v, size_t n)
 
 bool catalog_option_accepts(const catalog_option *o, const char *value, char *why, size_t whylen)
 {
+	if (o->is_flag) {
+		snprintf(why, whylen, "%s is a flag, which takes no value ('%s')", o->flag, value);
+		return false;
+	}
 	if (o->is_uint) {
 		uint64_t u;
 		if (!probe_parse_u64(value, &u)) {

@@ -19,7 +19,8 @@
 typedef struct catalog_option {
 	char *flag;          /* "--workers" */
 	char *help;
-	bool is_uint;        /* else a string */
+	bool is_uint;        /* else a string, or a flag */
+	bool is_flag;        /* takes no value (--log): no knob can set it */
 	uint64_t min, max;   /* is_uint */
 	char *dflt;          /* the default, as text */
 	char **choices;      /* strings with a fixed set; nchoices == 0: any */

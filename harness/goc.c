@@ -60,6 +60,10 @@ static void list_targets(catalog *cat)
 		}
 		for (size_t k = 0; k < t->nopts; k++) {
 			const catalog_option *o = &t->opts[k];
+			if (o->is_flag) {
+				printf("    flag %s (no value: not a knob)\n", o->flag);
+				continue;
+			}
 			if (strcmp(o->flag, "--variant") == 0)
 				printf("    variants:");
 			else if (strcmp(o->flag, "--size") == 0)

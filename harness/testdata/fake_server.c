@@ -68,11 +68,14 @@ out:
 int main(int argc, char *argv[])
 {
 	uint64_t port = 0;
+	bool log = false;
 	probe_opt opts[] = {
 		{ .name = "--variant", .metavar = "V", .help = "what to do", .kind = PROBE_OPT_STRING,
 		  .s = &variant, .choices = variants },
 		{ .name = "--port", .metavar = "N", .help = "port (0 picks a free one)", .kind = PROBE_OPT_UINT,
 		  .u = &port, .max = 65535 },
+		{ .name = "--log", .help = "a flag, which no knob can set (harness tests)", .kind = PROBE_OPT_FLAG,
+		  .b = &log },
 	};
 	probe_cli cli = { .prog = "fake_server", .summary = "a server that misbehaves on request (harness tests)",
 	                  .opts = opts, .nopts = sizeof opts / sizeof *opts };
