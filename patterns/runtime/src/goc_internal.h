@@ -23,7 +23,7 @@
 #define goc__panic(msg) goc_panic("%s", (msg))
 
 /* Die loudly: for failures GOC_PT (panic.h) does not cover (an errno value the caller handles in part, no memory). */
-_Noreturn void goc__die(const char *call, int err, const char *file, int line);
+#define goc__die(call, err) goc_pt_failed(call, err, __func__, __FILE__, __LINE__)
 
 /* ---- ThreadSanitizer annotations ---------------------------------------- */
 
@@ -245,6 +245,8 @@ size_t goc__pool_threads(void);
 
 /* The calling thread's record, registering it on first use. Never NULL. */
 goc__task *goc__task_self(void);
+/* The calling thread's task id if it has a record already, else 0; makes none (for panics). */
+uint64_t goc__task_id_known(void);
 
 /* Note what the calling thread is about to block in (GOC__RUNNING: done). */
 void goc__blocked_enter(goc__blocked what, const void *on);

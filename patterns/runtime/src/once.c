@@ -37,7 +37,7 @@ static void once_slow(goc_once *once, void (*fn)(void *arg), void *arg)
 		GOC_PT(pthread_mutex_lock(&once->mu));
 		goc__blocked_leave();
 	} else if (rc != 0) {
-		goc__die("pthread_mutex_trylock(&once->mu)", rc, __FILE__, __LINE__);
+		goc__die("pthread_mutex_trylock(&once->mu)", rc);
 	}
 	/*
 	 * Relaxed: `done` is only stored with mu held, and we hold mu, so the

@@ -1,6 +1,6 @@
 /*
  * panic.c - Go-style panics for programmer errors, and the loud death of a
- * pthread call that cannot fail in a correct program. Both write straight to
+ * call that cannot fail in a correct program (GOC_PT, goc__die). Both write straight to
  * file descriptor 2 (no stdio locks, which a dying thread may hold) and
  * abort(), so a debugger or core file sees the failing frame.
  */
@@ -29,19 +29,9 @@ _Noreturn void goc_panic_at(const char *func, const char *file, int line, const 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	char head[1024];
+	/* The id only if the thread has a record: making one takes locks, and may be what failed. */
 	int n = snprintf(head, sizeof head, "panic: %s\n\ntask %llu [running]:\n%s()\n\t%s:%d\n",
-	                 msg, (unsigned long long)goc_task_id(), func, file, line);
-	if (n > 0)
-		(void)!write(STDERR_FILENO, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
-	print_backtrace();
-	abort();
-}
-
-_Noreturn void goc__die(const char *call, int err, const char *file, int line)
-{
-	char head[1024];
-	int n = snprintf(head, sizeof head, "goc: fatal: %s failed: %s\n\t%s:%d\n",
-	                 call, strerror(err), file, line);
+	                 msg, (unsigned long long)goc__task_id_known(), func, file, line);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
 	print_backtrace();

@@ -66,7 +66,7 @@ int goc__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadli
 	struct timespec ts = { .tv_sec = (time_t)(abs / 1000000000), .tv_nsec = (long)(abs % 1000000000) };
 	int rc = pthread_cond_timedwait(cv, mu, &ts);
 	if (rc != 0 && rc != ETIMEDOUT)
-		goc__die("pthread_cond_timedwait", rc, __FILE__, __LINE__);
+		goc__die("pthread_cond_timedwait", rc);
 	if (rc == 0 && goc_now() >= deadline)
 		return ETIMEDOUT;
 	return rc;

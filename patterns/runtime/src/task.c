@@ -262,7 +262,7 @@ goc__task *goc__task_self(void)
 	GOC_PT(pthread_once(&exit_key_once, exit_key_make));
 	goc__task *t = calloc(1, sizeof *t);
 	if (!t)
-		goc__die("calloc(goc__task)", ENOMEM, __FILE__, __LINE__);
+		goc__die("calloc(goc__task)", ENOMEM);
 	record_init(t, GOC__REC_THREAD);
 	/* Relaxed: see foreign_threads. */
 	atomic_fetch_add_explicit(&foreign_threads, 1, memory_order_relaxed);
@@ -281,6 +281,12 @@ size_t goc__pool_threads(void)
 {
 	/* Relaxed: see foreign_threads. */
 	return atomic_load_explicit(&pool_threads, memory_order_relaxed);
+}
+
+uint64_t goc__task_id_known(void)
+{
+	/* Relaxed: the owner reads its own record. */
+	return tls_self ? atomic_load_explicit(&tls_self->id, memory_order_relaxed) : 0;
 }
 
 uint64_t goc_task_id(void)
@@ -502,7 +508,7 @@ static void pool_init(void)
 	int rc = atexit(pool_at_exit);
 	GOC__TSAN_PRIVATE_END();
 	if (rc != 0)
-		goc__die("atexit", ENOMEM, __FILE__, __LINE__);
+		goc__die("atexit", ENOMEM);
 }
 
 /* Hand fn(arg) to w, which is ours (claimed), awake or asleep. Called private. */
@@ -760,7 +766,7 @@ static void tsan_stack_forget(worker *w)
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_STACK, -1, 0);
 	GOC__TSAN_PRIVATE_END();
 	if (p == MAP_FAILED)
-		goc__die("mmap(task stack)", errno, __FILE__, __LINE__);
+		goc__die("mmap(task stack)", errno);
 }
 #endif
 

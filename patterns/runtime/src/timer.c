@@ -202,7 +202,7 @@ static bool timer_thread_start(void)
 	if (rc == EAGAIN)
 		return false;
 	if (rc != 0)
-		goc__die("pthread_create(timer thread)", rc, __FILE__, __LINE__);
+		goc__die("pthread_create(timer thread)", rc);
 	timer_tid = tid;
 	return true;
 }
@@ -383,7 +383,7 @@ void goc_sleep(int64_t ns)
 	int rc;
 	while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) != 0) {
 		if (rc != EINTR)
-			goc__die("clock_nanosleep", rc, __FILE__, __LINE__);
+			goc__die("clock_nanosleep", rc);
 	}
 	goc__blocked_leave();
 }
