@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "goc_test.h"
+#include "goc_internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -148,7 +149,7 @@ uint64_t goc_test_seed(const char *prog)
 		seed = strtoull(env, NULL, 0);
 	} else {
 		uint64_t s = (uint64_t)goc_now() ^ ((uint64_t)getpid() << 32);
-		seed = goc_test_draw(&s, UINT32_MAX) | (uint64_t)goc_test_draw(&s, UINT32_MAX) << 32;
+		seed = goc__splitmix64(&s);
 	}
 	printf("%s: seed 0x%llx (replay: GOC_TEST_SEED=0x%llx)\n", prog, (unsigned long long)seed,
 	       (unsigned long long)seed);
@@ -158,10 +159,7 @@ uint64_t goc_test_seed(const char *prog)
 
 uint32_t goc_test_draw(uint64_t *state, uint32_t n)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return (uint32_t)((z ^ (z >> 31)) % n);
+	return (uint32_t)(goc__splitmix64(state) % n);
 }
 
 int64_t goc_test_ms(int64_t ms)
