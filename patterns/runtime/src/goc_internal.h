@@ -3,7 +3,8 @@
  * error check, the per-thread task record, the channel lock and futexes,
  * the wait queues and parking, channel internals for select and timers,
  * and the timer service for contexts.
- * Never included by a pattern or a test; everything here may change.
+ * Included by libgoc's .c files and its white-box tests only, never by a
+ * pattern; everything here may change.
  */
 #ifndef GOC_INTERNAL_H
 #define GOC_INTERNAL_H
@@ -138,7 +139,10 @@ void goc__progress(void);
 bool goc__checks_on(void);
 /* The deadline of a wait with no deadline's next slice (GOC_FOREVER with the checks off). */
 int64_t goc__forever_slice(void);
-/* After a slice: exit with "all goroutines are asleep - deadlock!" if nothing can proceed. */
+/*
+ * After a slice: exit with "all goroutines are asleep - deadlock!" if nothing
+ * can proceed, or with the task dump after a SIGQUIT (deadlock.c).
+ */
 void goc__deadlock_check(void);
 #else
 static inline void goc__forever_begin(void) {}

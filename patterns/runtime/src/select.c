@@ -30,7 +30,8 @@
  * goc__select() drives those phases, a function each: poll_lock_free()
  * (watching in poll_and_watch()), poll_locked() (queuing in
  * queue_and_arm()), park() and dequeue_and_pick(). Each of the first two
- * decides once, with one read of the clock, whether it waits (will_wait()).
+ * decides once, with one read of the clock, whether it waits (will_wait());
+ * the locked phase re-decides only after a lock-free poll has run.
  *
  * A select that finds nothing ready must have found every case blocked at
  * one moment, as Go's does by holding all its locks. The rings are not
@@ -755,13 +756,14 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	do {
 		step = SELECT_LOCK;
 		bool wait = will_wait(deadline);
-		if (s.nlive && s.any_buffered)
+		bool polled = s.nlive && s.any_buffered;
+		if (polled)
 			step = poll_lock_free(&s, wait);
 		if (step != SELECT_LOCK)
 			break;
-		/* The locked phase decides afresh whether to wait (a watch may have run into the deadline). */
+		/* After a lock-free poll, whose watch may have run into the deadline, decide afresh. */
 		goc__op op;
-		step = poll_locked(&s, wait && will_wait(deadline), &op);
+		step = poll_locked(&s, wait && (!polled || will_wait(deadline)), &op);
 		if (step == SELECT_PARK)
 			step = dequeue_and_pick(&s, &op, park(&s, &op, what));
 	} while (step == SELECT_AGAIN);
@@ -778,12 +780,10 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 goc_status goc_select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen)
 {
 	GOC__CHAOS();
-#ifdef GOC__TSAN
-	/* As goc_chan_send(): a send case reads the channel, for TSan (close writes it). */
+	/* As goc_chan_send(): a send case reads the channel, for TSan (close writes it); nothing in other builds. */
 	for (size_t i = 0; i < ncases; i++)
 		if (cases[i].ch && cases[i].dir == GOC_SEND)
 			GOC__TSAN_SEND_READ(cases[i].ch);
-#endif
 	goc_status st = goc__select(cases, ncases, deadline, chosen, GOC__SELECT);
 	GOC__CHAOS();
 	return st;
