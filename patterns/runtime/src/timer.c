@@ -320,12 +320,10 @@ static void after_fire(goc__timer *timer)
 	(void)goc_chan_send(at->ch, &now, GOC_NOWAIT);
 }
 
-/* goc_chan_free()'s hook for a goc_after() channel: stop and release its timer. */
+/* goc_chan_free()'s hook for a goc_after() channel (one with a timer attached): stop and release its timer. */
 static void after_release(goc_chan *ch)
 {
 	goc__timer *timer = ch->attached;
-	if (!timer)
-		return;
 	(void)goc__timer_stop(timer);
 	ch->attached = NULL;
 	free((after_timer *)timer);

@@ -261,25 +261,12 @@ static void send_once(void *ch)
 /* Deliberately unguarded: the user memory that the parked-peer controls copy. */
 int handed_v, handed_dst, parked_v, closed_dst;
 static goc_wg writer_done; /* the racing writer is done */
+static bool racing;        /* *-races-parked-*: a task writes the copied memory meanwhile */
 
-static void write_handed_v(void *p)
+/* The racing writer: 2 into the int at p, one of the globals above. */
+static void write_racing(void *p)
 {
-	(void)p;
-	handed_v = 2;
-	goc_wg_done(&writer_done);
-}
-
-static void write_parked_v(void *p)
-{
-	(void)p;
-	parked_v = 2;
-	goc_wg_done(&writer_done);
-}
-
-static void write_closed_dst(void *p)
-{
-	(void)p;
-	closed_dst = 2;
+	*(int *)p = 2;
 	goc_wg_done(&writer_done);
 }
 
@@ -287,8 +274,8 @@ static void write_closed_dst(void *p)
 static void send_to_parked(void *ch)
 {
 	wait_parked(ch, GOC_RECV);
-	if (handed == ch)
-		goc_go(write_handed_v, NULL);
+	if (racing)
+		goc_go(write_racing, &handed_v);
 	else
 		handed_v = 1;
 	goc_chan_send(ch, &handed_v, GOC_FOREVER);
@@ -299,8 +286,8 @@ static void send_to_parked(void *ch)
 static void recv_from_parked(void *ch)
 {
 	wait_parked(ch, GOC_SEND);
-	if (handed == ch)
-		goc_go(write_parked_v, NULL);
+	if (racing)
+		goc_go(write_racing, &parked_v);
 	int v = 0;
 	goc_chan_recv(ch, &v, GOC_FOREVER);
 	printf("received %d\n", v);
@@ -311,8 +298,8 @@ static void recv_from_parked(void *ch)
 static void close_parked(void *ch)
 {
 	wait_parked(ch, GOC_RECV);
-	if (handed == ch)
-		goc_go(write_closed_dst, NULL);
+	if (racing)
+		goc_go(write_racing, &closed_dst);
 	goc_chan_close(ch);
 	goc_wg_done(&senders);
 }
@@ -424,10 +411,8 @@ int main(int argc, char **argv)
 		goc_chan_free(ch);
 	} else if (argc == 2 && (strcmp(argv[1], "send-races-parked-recv") == 0 ||
 	                         strcmp(argv[1], "send-to-parked-recv") == 0)) {
-		bool racing = strcmp(argv[1], "send-races-parked-recv") == 0;
+		racing = strcmp(argv[1], "send-races-parked-recv") == 0;
 		goc_chan *ch = goc_chan_make(sizeof(int), 0);
-		if (racing)
-			handed = ch; /* tells send_to_parked() to race */
 		wg_expect(&senders, 1);
 		wg_expect(&writer_done, racing);
 		goc_go(send_to_parked, ch);
@@ -440,10 +425,8 @@ int main(int argc, char **argv)
 		goc_chan_free(ch);
 	} else if (argc == 2 && (strcmp(argv[1], "recv-races-parked-send") == 0 ||
 	                         strcmp(argv[1], "recv-from-parked-send") == 0)) {
-		bool racing = strcmp(argv[1], "recv-races-parked-send") == 0;
+		racing = strcmp(argv[1], "recv-races-parked-send") == 0;
 		goc_chan *ch = goc_chan_make(sizeof(int), 0);
-		if (racing)
-			handed = ch; /* tells recv_from_parked() to race */
 		wg_expect(&receiver_done, 1);
 		wg_expect(&writer_done, racing);
 		goc_go(recv_from_parked, ch);
@@ -457,10 +440,8 @@ int main(int argc, char **argv)
 		goc_chan_free(ch);
 	} else if (argc == 2 && (strcmp(argv[1], "close-races-parked-recv") == 0 ||
 	                         strcmp(argv[1], "close-to-parked-recv") == 0)) {
-		bool racing = strcmp(argv[1], "close-races-parked-recv") == 0;
+		racing = strcmp(argv[1], "close-races-parked-recv") == 0;
 		goc_chan *ch = goc_chan_make(sizeof(int), 0);
-		if (racing)
-			handed = ch; /* tells close_parked() to race */
 		wg_expect(&senders, 1);
 		wg_expect(&writer_done, racing);
 		goc_go(close_parked, ch);
