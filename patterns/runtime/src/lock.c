@@ -48,6 +48,23 @@
  * (see goc__task).
  */
 static _Thread_local unsigned locks_held;
+
+/* One more lock held; the outermost begins TSan's unchecked region (the file comment). Call it private. */
+static void held_more(void)
+{
+	if (locks_held++ == 0)
+		GOC__TSAN_UNCHECKED_BEGIN();
+}
+
+/* One lock fewer; the last ends the unchecked region. Call it private. */
+static void held_less(void)
+{
+	if (--locks_held == 0)
+		GOC__TSAN_UNCHECKED_END();
+}
+#else
+static inline void held_more(void) {}
+static inline void held_less(void) {}
 #endif
 
 static int usable_cpus;
@@ -123,31 +140,19 @@ void goc__lock_acquire(goc__lock *lock)
 		while (atomic_exchange_explicit(&lock->state, 2, memory_order_acquire) != 0)
 			goc__futex_wait_until(&lock->state, 2, GOC_FOREVER);
 	}
-taken:;
-#ifdef GOC__TSAN
-	bool outermost = locks_held++ == 0;
-#endif
+taken:
+	held_more();
 	GOC__TSAN_PRIVATE_END();
-#ifdef GOC__TSAN
-	if (outermost)
-		GOC__TSAN_UNCHECKED_BEGIN();
-#endif
 }
 
 void goc__lock_release(goc__lock *lock)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
-#ifdef GOC__TSAN
-	bool last = --locks_held == 0;
-#endif
+	held_less();
 	/* Release: publishes what we wrote under the lock. 2: someone sleeps. */
 	if (atomic_exchange_explicit(&lock->state, 0, memory_order_release) == 2)
 		goc__futex_wake(&lock->state, 1);
 	GOC__TSAN_PRIVATE_END();
-#ifdef GOC__TSAN
-	if (last)
-		GOC__TSAN_UNCHECKED_END();
-#endif
 }
 
 #ifdef GOC__TSAN

@@ -119,7 +119,6 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	else
 		goc__progress();
 #endif
-	GOC__TSAN_PRIVATE_END();
 	/*
 	 * seq_cst: publishes fired and result to the owner's load of `woken`.
 	 * From here on the op may vanish with the owner's stack frame:
@@ -127,7 +126,6 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	 * harmless (the futex protocol tolerates spurious wake-ups, as glibc's
 	 * mutex unlock does).
 	 */
-	GOC__TSAN_PRIVATE_BEGIN();
 	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
 		goc__futex_wake(&op->woken, 1);
 	GOC__TSAN_PRIVATE_END();
