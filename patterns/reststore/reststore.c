@@ -363,24 +363,40 @@ struct goc_store {
 	goc_wg actor_done;
 };
 
-static const char *const kind_names[] = { "rwlock", "mutex", "sharded", "actor" };
-_Static_assert(sizeof kind_names / sizeof kind_names[0] == GOC_STORE_KIND_COUNT,
+const char *const goc_store_kind_names[] = { "rwlock", "mutex", "sharded", "actor", NULL };
+_Static_assert(sizeof goc_store_kind_names / sizeof goc_store_kind_names[0] == GOC_STORE_KIND_COUNT + 1,
                "a name for every store kind");
 
 const char *goc_store_kind_name(goc_store_kind kind)
 {
-	return (unsigned)kind < GOC_STORE_KIND_COUNT ? kind_names[kind] : NULL;
+	return (unsigned)kind < GOC_STORE_KIND_COUNT ? goc_store_kind_names[kind] : NULL;
 }
 
 bool goc_store_kind_parse(const char *name, goc_store_kind *kind)
 {
 	for (unsigned i = 0; i < GOC_STORE_KIND_COUNT; i++) {
-		if (strcmp(name, kind_names[i]) == 0) {
+		if (strcmp(name, goc_store_kind_names[i]) == 0) {
 			*kind = (goc_store_kind)i;
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * Add r to m, one map of its own ids, under the next id after *next_id (the
+ * map's lock held, or in the actor), and append its JSON to out (NULL:
+ * none; the caller reserved the room, so this append cannot fail). The id,
+ * or 0 when out of memory.
+ */
+static int64_t map_create(umap *m, int64_t *next_id, record *r, size_t tail_len, goc_buf *out)
+{
+	record_finish(r, *next_id + 1, tail_len);
+	if (!umap_insert(m, r))
+		return 0;
+	if (out)
+		goc_buf_append(out, r->json, r->len);
+	return ++*next_id;
 }
 
 /* The actor: the only code that touches s->map; it runs until the mailbox closes. */
@@ -392,15 +408,9 @@ static void actor_main(void *arg)
 		rq->res = GOC_STORE_OK;
 		switch (rq->op) {
 		case OP_CREATE:
-			record_finish(rq->rec, s->next_id + 1, rq->tail_len);
-			if (umap_insert(&s->map, rq->rec)) {
-				rq->id = ++s->next_id;
-				/* The caller reserved the room: this append cannot fail. */
-				if (rq->out)
-					goc_buf_append(rq->out, rq->rec->json, rq->rec->len);
-			} else {
+			rq->id = map_create(&s->map, &s->next_id, rq->rec, rq->tail_len, rq->out);
+			if (!rq->id)
 				rq->res = GOC_STORE_NOMEM;
-			}
 			break;
 		case OP_GET: {
 			const record *r = umap_get(&s->map, rq->id);
@@ -613,25 +623,21 @@ goc_store_result goc_store_create(goc_store *s, const char *name, size_t name_le
 		actor_req rq = { .op = OP_CREATE, .rec = r, .tail_len = tail_len, .out = out };
 		res = actor_call(s, &rq);
 		got = rq.id;
-	} else {
-		bool sharded = s->kind == GOC_STORE_SHARDED;
-		/* The sharded id is spent even if the insert fails: ids are never reused. */
-		if (sharded) {
-			got = atomic_fetch_add(&s->sharded_last_id, 1) + 1;
-			record_finish(r, got, tail_len);
-		}
+	} else if (s->kind == GOC_STORE_SHARDED) {
+		/* The id is drawn first, and spent even if the insert fails: ids are never reused. */
+		got = atomic_fetch_add(&s->sharded_last_id, 1) + 1;
+		record_finish(r, got, tail_len);
 		umap *m = map_lock(s, got, true);
-		if (!sharded)
-			record_finish(r, s->next_id + 1, tail_len);
-		if (umap_insert(m, r)) {
-			if (!sharded)
-				got = ++s->next_id;
-			if (out)
-				goc_buf_append(out, r->json, r->len);
-		} else {
+		if (!umap_insert(m, r))
 			res = GOC_STORE_NOMEM;
-		}
+		else if (out)
+			goc_buf_append(out, r->json, r->len);
 		map_unlock(s, got);
+	} else {
+		got = map_create(map_lock(s, 0, true), &s->next_id, r, tail_len, out);
+		map_unlock(s, 0);
+		if (!got)
+			res = GOC_STORE_NOMEM;
 	}
 	if (res != GOC_STORE_OK) {
 		free(r);
@@ -772,7 +778,6 @@ static void sharded_list(goc_store *s, goc_buf *out)
 	shards_unlock_all(s);
 	free(pos);
 }
-
 
 goc_store_result goc_store_list(goc_store *s, goc_buf *out)
 {

@@ -71,6 +71,8 @@ typedef enum goc_store_kind {
 /* How many kinds there are: they are 0 .. GOC_STORE_KIND_COUNT - 1. */
 #define GOC_STORE_KIND_COUNT 4
 
+/* The kinds' names, by kind, NULL-terminated (a command line's choices). */
+extern const char *const goc_store_kind_names[];
 /* "rwlock", "mutex", "sharded", "actor"; NULL for anything else. */
 const char *goc_store_kind_name(goc_store_kind kind);
 /* The kind named `name`; false if there is none. */

@@ -410,9 +410,6 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- the command line ---- */
 
-static const char *const store_names[] = { "rwlock", "mutex", "sharded", "actor", NULL };
-_Static_assert(sizeof store_names / sizeof store_names[0] == GOC_STORE_KIND_COUNT + 1,
-               "a --store choice for every store kind");
 
 /* The options, through the probe library's parser: it prints --help, and a bad command line exits 2. */
 static void parse_args(int argc, char **argv, options *o)
@@ -430,7 +427,7 @@ static void parse_args(int argc, char **argv, options *o)
 		[O_PORT] = { .name = "--port", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &port,
 		             .max = 65535, .help = "port (default 8080; 0 picks a free one)" },
 		[O_STORE] = { .name = "--store", .metavar = "KIND", .kind = PROBE_OPT_STRING, .s = &store,
-		              .choices = store_names, .help = "the store design (default rwlock)" },
+		              .choices = goc_store_kind_names, .help = "the store design (default rwlock)" },
 		[O_SHARDS] = { .name = "--shards", .metavar = "N", .kind = PROBE_OPT_UINT, .u = &shards,
 		               .min = 1, .max = 4096,
 		               .help = "stripes of the sharded store (default 16)" },
