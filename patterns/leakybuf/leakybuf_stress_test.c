@@ -14,10 +14,8 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "goc_test.h"
 #include "leakybuf.h"
