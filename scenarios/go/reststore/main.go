@@ -248,16 +248,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // requestID gives every answer an X-Request-Id: 1, 2, 3, ... in the order
-// requests arrive, as the C server numbers them. The id is in the request's
-// context for the access log.
-type ridKey struct{}
-
+// requests arrive, as the C server numbers them. The access log reads it
+// back from the answer's header, so the request is not copied for it.
 func requestID(next http.Handler) http.Handler {
 	var last uint64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rid := atomic.AddUint64(&last, 1)
-		w.Header().Set("X-Request-Id", strconv.FormatUint(rid, 10))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ridKey{}, rid)))
+		w.Header().Set("X-Request-Id", strconv.FormatUint(atomic.AddUint64(&last, 1), 10))
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -267,8 +264,9 @@ func accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
+		rid, _ := strconv.ParseUint(w.Header().Get("X-Request-Id"), 10, 64)
 		line, _ := json.Marshal(map[string]interface{}{
-			"ts": float64(time.Now().UnixNano()) / 1e9, "rid": r.Context().Value(ridKey{}),
+			"ts": float64(time.Now().UnixNano()) / 1e9, "rid": rid,
 			"method": r.Method, "path": r.URL.Path,
 			"status": sw.status, "bytes": sw.bytes,
 			"duration_us": float64(time.Since(start).Nanoseconds()) / 1e3,
