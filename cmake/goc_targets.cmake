@@ -26,10 +26,10 @@ set(GOC_SANITIZER_FAIL_REGEX
   "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 
 # goc_add_pattern_test(<pattern> <test> [NAME <ctest name>] [LABELS <label>...]
-#                      [ARGS <arg>...] [LIBS <library>...])
+#                      [ARGS <arg>...])
 #   another CMocka test of a pattern, from <test>.c (e.g. a stress test,
 #   which the tsan-stress preset repeats 20 times when labelled stress),
-#   linked with goc_<pattern>, goc_test_support and LIBS. The ctest entry
+#   linked with goc_<pattern> and goc_test_support. The ctest entry
 #   (NAME, default <test>) runs it with ARGS; call again with another NAME
 #   and ARGS to run the same executable differently. A sanitizer report in
 #   its output fails it (GOC_SANITIZER_FAIL_REGEX).
@@ -37,13 +37,13 @@ function(goc_add_pattern_test pattern test)
   if(NOT BUILD_TESTING)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "NAME" "LABELS;ARGS;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME" "LABELS;ARGS" ${ARGN})
   if(NOT ARG_NAME)
     set(ARG_NAME ${test})
   endif()
   if(NOT TARGET ${test})
     add_executable(${test} ${test}.c)
-    target_link_libraries(${test} PRIVATE goc_${pattern} goc_test_support ${ARG_LIBS})
+    target_link_libraries(${test} PRIVATE goc_${pattern} goc_test_support)
   endif()
   add_test(NAME ${ARG_NAME} COMMAND ${test} ${ARG_ARGS})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 240

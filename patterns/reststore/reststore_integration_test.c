@@ -34,7 +34,6 @@
 #include <jansson.h>
 
 #include "goc_test.h"
-#include "probe.h"
 
 extern char **environ;
 
@@ -84,10 +83,10 @@ static server start_err(const char *const *extra, const char *err_path)
 	running = s.pid;
 	char line[256];
 	size_t n = 0;
-	int64_t until = probe_now_ns() + 20000 * (int64_t)MS;
+	int64_t until = goc_test_ms(20000);
 	while (n < sizeof line - 1 && (n == 0 || line[n - 1] != '\n')) {
 		struct pollfd p = { out[0], POLLIN, 0 };
-		int left = (int)((until - probe_now_ns()) / MS);
+		int left = (int)((until - goc_now()) / MS);
 		if (left <= 0 || poll(&p, 1, left) != 1)
 			fail_msg("no listening line from the server in 20 s");
 		ssize_t r = read(out[0], line + n, 1);
@@ -112,13 +111,13 @@ static int stop(server *s)
 {
 	running = 0;
 	kill(s->pid, SIGTERM);
-	int64_t until = probe_now_ns() + 15000 * (int64_t)MS;
+	int64_t until = goc_test_ms(15000);
 	int st;
 	for (;;) {
 		pid_t r = waitpid(s->pid, &st, WNOHANG);
 		if (r == s->pid)
 			break;
-		if (probe_now_ns() > until) {
+		if (goc_now() > until) {
 			kill(s->pid, SIGKILL);
 			waitpid(s->pid, &st, 0);
 			return -1;
@@ -710,10 +709,10 @@ static void test_slow_clients_do_not_block(void **state)
 	open_n(s.port, 40, slow);
 	for (int i = 0; i < 40; i++)
 		assert_true(send_str(slow[i], "GET /users HTTP/1.1\r\nHost: x\r\nX-Slow: "));
-	int64_t t0 = probe_now_ns();
+	int64_t t0 = goc_now();
 	for (int i = 0; i < 20; i++)
 		expect_rt(s.port, "GET", "/health", NULL, 200, NULL);
-	assert_true(probe_now_ns() - t0 < 10000 * (int64_t)MS);
+	assert_true(goc_now() - t0 < 10000 * (int64_t)MS);
 	/* A stalled client that finishes its request is answered too. */
 	expect_on(slow[0], "1\r\n\r\n", false, 200, "[]");
 	for (int i = 0; i < 40; i++)
@@ -791,11 +790,11 @@ static void test_sigterm_finishes_in_flight(void **state)
 	 * new connection is refused: the listening socket is gone. Given a
 	 * slow sanitized start of the shutdown, try for up to 5 s.
 	 */
-	int64_t refuse_by = probe_now_ns() + 5000 * (int64_t)MS;
+	int64_t refuse_by = goc_test_ms(5000);
 	int fd;
 	while ((fd = dial(s.port)) >= 0) {
 		close(fd);
-		assert_true(probe_now_ns() < refuse_by);
+		assert_true(goc_now() < refuse_by);
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 	}
 	assert_int_equal(errno, ECONNREFUSED);
@@ -806,9 +805,9 @@ static void test_sigterm_finishes_in_flight(void **state)
 	          "{\"id\":1,\"name\":\"a\",\"email\":\"b\"}");
 	conn_close(c);
 	int st;
-	int64_t until = probe_now_ns() + 10000 * (int64_t)MS;
+	int64_t until = goc_test_ms(10000);
 	while (waitpid(s.pid, &st, WNOHANG) != s.pid) {
-		assert_true(probe_now_ns() < until);
+		assert_true(goc_now() < until);
 		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
 	}
 	assert_true(WIFEXITED(st));
@@ -827,7 +826,7 @@ static void test_rate_limit_429(void **state)
 	server s = start_err(args, log_path);
 	int ok = 0, limited = 0;
 	char ra[16] = "";
-	int64_t t0 = probe_now_ns();
+	int64_t t0 = goc_now();
 	for (int i = 0; i < 6; i++) {
 		response r = roundtrip(s.port, "GET", "/health", NULL);
 		if (r.status == 200)
@@ -840,7 +839,7 @@ static void test_rate_limit_429(void **state)
 		}
 		response_free(&r);
 	}
-	int64_t secs = (probe_now_ns() - t0) / (1000 * (int64_t)MS);
+	int64_t secs = (goc_now() - t0) / (1000 * (int64_t)MS);
 	/* A burst of 1, then 1 a second: six requests in well under 5 s meet the limit. */
 	assert_int_equal(ok + limited, 6);
 	assert_true(ok >= 1 && ok <= 2 + secs);
