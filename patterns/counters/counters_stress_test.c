@@ -6,8 +6,8 @@
  * read, 0 to 99% reads. Every run must end with exactly the increments the
  * formula gives, every read plausible, and no task left behind. Run 20
  * times in a row under ThreadSanitizer (label stress), each time with a
- * fresh seed stream from the run's position, so any race in the counters,
- * the gate or the join has many chances to be seen.
+ * fresh seed (printed; GOC_TEST_SEED replays it), so any race in the
+ * counters, the gate or the join has many chances to be seen.
  */
 #define _POSIX_C_SOURCE 200809L /* pthread_rwlock_t, in counters.h */
 #include <stdint.h>
@@ -18,21 +18,16 @@
 
 static uint64_t rng_state;
 
-/* xorshift64: the rounds are reproducible from the seed printed on failure. */
+/* The next draw below n of the round's stream (goc_test_draw). */
 static uint32_t draw(uint32_t n)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state % n);
+	return goc_test_draw(&rng_state, n);
 }
 
 static void run_rounds(long rounds, uint64_t seed)
 {
 	for (long i = 0; i < rounds; i++) {
 		rng_state = seed + (uint64_t)i * 0x9e3779b97f4a7c15u;
-		if (rng_state == 0)
-			rng_state = 1;
 		goc_counters_variant v;
 		do
 			v = (goc_counters_variant)draw(GOC_COUNTERS_NVARIANTS);
@@ -61,7 +56,7 @@ static void run_rounds(long rounds, uint64_t seed)
 static void test_counters_random_rounds_exact(void **state)
 {
 	(void)state;
-	run_rounds(goc_test_scaled(600), 0xc0417e55u);
+	run_rounds(goc_test_scaled(600), goc_test_seed("counters_stress"));
 }
 
 int main(void)
