@@ -664,6 +664,31 @@ static const uint64_t default_cases[W_COUNT] = {
 
 enum { O_SIZE, O_CAP, O_CASES };
 
+/* One run's workload and what it measured: main's, for goc_main(). */
+typedef struct run_args {
+	size_t w;
+	uint64_t size;
+	uint64_t cap;
+	uint64_t ncases;
+	probe_result r;
+	char variant[VARIANT_LEN];
+	int rc;
+} run_args;
+
+static void run_workload(void *p)
+{
+	run_args *a = p;
+	switch (a->w) {
+	case W_PINGPONG: a->rc = run_pingpong(a->size, (size_t)a->cap, &a->r, a->variant); break;
+	case W_SPSC: a->rc = run_spsc(a->size, (size_t)a->cap, &a->r, a->variant); break;
+	case W_MPMC: a->rc = run_mpmc(a->size, (size_t)a->cap, &a->r, a->variant); break;
+	case W_SPAWN: a->rc = run_spawn(a->size, &a->r); break;
+	case W_SELECT: a->rc = run_select(a->size, (size_t)a->ncases, (size_t)a->cap, &a->r, a->variant); break;
+	case W_SELECTNB: a->rc = run_selectnb(a->size, (size_t)a->ncases, &a->r, a->variant); break;
+	case W_LINEPINGPONG: a->rc = run_linepingpong(a->size, &a->r); break;
+	}
+}
+
 int main(int argc, char *argv[])
 {
 	uint64_t size = 0, cap = 0, ncases = 0;
@@ -704,20 +729,12 @@ int main(int argc, char *argv[])
 	else if (w != W_SELECT && w != W_SELECTNB)
 		probe_usage_error("--cases does not apply to %s", workloads[w].name);
 
-	probe_result r;
-	char variant[VARIANT_LEN];
-	int rc = PROBE_EXIT_CHECK;
-	switch (w) {
-	case W_PINGPONG: rc = run_pingpong(size, (size_t)cap, &r, variant); break;
-	case W_SPSC: rc = run_spsc(size, (size_t)cap, &r, variant); break;
-	case W_MPMC: rc = run_mpmc(size, (size_t)cap, &r, variant); break;
-	case W_SPAWN: rc = run_spawn(size, &r); break;
-	case W_SELECT: rc = run_select(size, (size_t)ncases, (size_t)cap, &r, variant); break;
-	case W_SELECTNB: rc = run_selectnb(size, (size_t)ncases, &r, variant); break;
-	case W_LINEPINGPONG: rc = run_linepingpong(size, &r); break;
-	}
-	if (rc != PROBE_EXIT_OK)
-		return rc;
-	probe_result_add_u64(&r, "peak_rss_kb", probe_peak_rss_kb());
-	return probe_emit(&r);
+	run_args a = { .w = w, .size = size, .cap = cap, .ncases = ncases, .rc = PROBE_EXIT_CHECK };
+	/* In a task, as Go's main is a goroutine: the workload's hand-offs are task to task. */
+	if (goc_main(run_workload, &a) != GOC_OK)
+		return probe_error("goc_main: no thread for the workload");
+	if (a.rc != PROBE_EXIT_OK)
+		return a.rc;
+	probe_result_add_u64(&a.r, "peak_rss_kb", probe_peak_rss_kb());
+	return probe_emit(&a.r);
 }

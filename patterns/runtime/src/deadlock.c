@@ -195,7 +195,7 @@ static bool all_stuck(void)
 	if (blocked < goc_tasks_live() + foreign || goc__timers_pending())
 		return false;
 	long threads = os_threads();
-	long known = (long)(goc__pool_threads() + foreign + goc__timer_threads());
+	long known = (long)(goc__pool_threads() + goc__sched_threads() + foreign + goc__timer_threads());
 	return threads >= 0 && (threads <= known || (threads == known + 1 && sanitizer_sleeper()));
 }
 

@@ -241,6 +241,25 @@ typedef struct goc__task {
 #define goc__cpu_relax() ((void)0)
 #endif
 
+/* Fill in a zeroed record for what runs on the calling thread (or a task to come), and list it. */
+void goc__record_start(goc__task *t, int kind);
+/* Unlist a record. */
+void goc__record_end(goc__task *t);
+/* Make t the calling thread's record (the M:N scheduler, as it switches tasks). */
+void goc__task_set_self(goc__task *t);
+/* A task's function returned (the live count). */
+void goc__task_ended(void);
+/*
+ * TSan builds: declare the calling thread's static TLS, from its outermost
+ * frame `top` up, a benign race range: tasks that run on it in turn use it
+ * (errno). Nothing in other builds.
+ */
+#ifdef GOC__TSAN
+void goc__tsan_tls_benign(char *top);
+#else
+static inline void goc__tsan_tls_benign(char *top) { (void)top; }
+#endif
+
 /* Threads that are not tasks and have a record (main, raw pthreads that used libgoc). */
 size_t goc__foreign_threads(void);
 
@@ -270,6 +289,28 @@ static inline uint64_t goc__splitmix64(uint64_t *s)
 
 /* A uniformly random integer in [0, n), n > 0, from the thread's own RNG. */
 uint32_t goc__rand_below(goc__task *self, uint32_t n);
+
+/* ---- the M:N scheduler (sched.c) ------------------------------------------- */
+
+typedef struct goc__g goc__g;
+typedef struct goc__op goc__op;
+
+/* Whether tasks run on the M:N scheduler (the choice is made at the first call, see sched.c). */
+bool goc__sched_on(void);
+/* goc_go() on the M:N scheduler. */
+goc_status goc__sched_go(goc_task_fn fn, void *arg);
+/* The calling task of the M:N scheduler, or NULL on a thread (including a worker's own context). */
+goc__g *goc__g_self(void);
+/* goc__op_park() for a task of the M:N scheduler (op->g). */
+bool goc__g_park_op(goc__op *op, int64_t deadline);
+/* Make a parked task runnable. */
+void goc__g_ready(goc__g *g);
+/* Let other tasks run (sched_yield() on a thread). */
+void goc__g_yield(void);
+/* The scheduler's threads alive: workers and the monitor (deadlock.c counts them). */
+size_t goc__sched_threads(void);
+/* At exit, in TSan builds: idle workers and the monitor exit (see goc__timer_retire()). */
+void goc__sched_retire(void);
 
 /* ---- the channel lock and futexes (lock.c) ------------------------------- */
 
@@ -335,8 +376,9 @@ void goc__streak_record(goc__streak *s, bool missed, unsigned misses_to_skip, un
  * One blocking channel operation or select: what wakers claim. Lives on the
  * blocked thread's stack for the duration of the call.
  */
-typedef struct goc__op {
+struct goc__op {
 	atomic_int state;   /* GOC__OP_WAITING, then CLAIMED (by a waker) or TIMEDOUT (by the owner) */
+	struct goc__g *g;   /* the owner, a task of the M:N scheduler (sched.c), or NULL for a thread; immutable while queued */
 	bool shares_chan;   /* two of its cases use one channel; immutable while queued */
 	size_t fired;       /* case index; written by the claimer before `woken` */
 	/*
@@ -355,12 +397,15 @@ typedef struct goc__op {
 	 */
 	atomic_bool forever_counted;
 #endif
-} goc__op;
+};
 
 enum { GOC__OP_WAITING = 0, GOC__OP_CLAIMED, GOC__OP_TIMEDOUT };
 
 /* op->woken: NONE, then DONE (by the claimer); SLEEPING while the owner may be in futex_wait. */
 enum { GOC__WAKE_NONE = 0, GOC__WAKE_DONE, GOC__WAKE_SLEEPING };
+
+/* Make op ready to be queued: waiting, not woken, owned by the calling task or thread. */
+void goc__op_init(goc__op *op, bool shares_chan);
 
 /* One case of a blocked op, queued on its channel (Go's sudog). */
 typedef struct goc__waiter {
@@ -432,6 +477,34 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result);
 
 /* Wake every waiter of a chain linked through `next` (claimed ones), each with its `result`. */
 void goc__wake_chain(goc__waiter *chain);
+
+/*
+ * A wait for one event that is not a channel's (a WaitGroup's zero, a
+ * semaphore's grant, a Once's end): one op, queued in FIFO order on a
+ * queue that the primitive's own lock guards. Lives on the waiter's stack.
+ */
+typedef struct goc__opq_entry {
+	goc__op op;
+	struct goc__opq_entry *prev, *next; /* guarded by the queue's lock; `next` also chains claimed entries */
+	bool queued;                        /* guarded by the queue's lock */
+} goc__opq_entry;
+
+/* Defined in wg.h and once.h, which embed it: head and tail, guarded by the owner's lock. */
+typedef struct goc__opq goc__opq;
+
+/* Initialize e's op and queue it at the tail of q. The queue's lock is held. */
+void goc__opq_push(goc__opq *q, goc__opq_entry *e);
+
+/* Unlink e if it is still queued (after its owner timed out). The queue's lock is held. */
+void goc__opq_remove(goc__opq *q, goc__opq_entry *e);
+
+/*
+ * Unlink entries from the head of q until one whose op this call claims,
+ * and return it (NULL when q runs out); entries whose owners timed out are
+ * dropped on the way. The queue's lock is held; wake the entry with
+ * goc__op_wake() after releasing it.
+ */
+goc__opq_entry *goc__opq_claim(goc__opq *q);
 
 /*
  * Park the calling thread until its op is woken (true) or, at `deadline`,

@@ -48,6 +48,12 @@
 
 #include "goc_internal.h"
 
+void goc__op_init(goc__op *op, bool shares_chan)
+{
+	*op = (goc__op){ .state = GOC__OP_WAITING, .g = goc__g_self(), .shares_chan = shares_chan,
+	                 .woken = GOC__WAKE_NONE };
+}
+
 void goc__waitq_push(goc__waitq *q, goc__waiter *w)
 {
 	w->next = NULL;
@@ -106,10 +112,56 @@ goc__waiter *goc__waitq_claim(goc__waitq *q, goc__waitq *other)
 	return NULL;
 }
 
+void goc__opq_push(goc__opq *q, goc__opq_entry *e)
+{
+	goc__op_init(&e->op, false);
+	e->next = NULL;
+	e->prev = q->tail;
+	if (q->tail)
+		q->tail->next = e;
+	else
+		q->head = e;
+	q->tail = e;
+	e->queued = true;
+}
+
+void goc__opq_remove(goc__opq *q, goc__opq_entry *e)
+{
+	if (!e->queued)
+		return;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		q->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		q->tail = e->prev;
+	e->prev = e->next = NULL;
+	e->queued = false;
+}
+
+goc__opq_entry *goc__opq_claim(goc__opq *q)
+{
+	goc__opq_entry *e;
+	while ((e = q->head)) {
+		goc__opq_remove(q, e);
+		int expected = GOC__OP_WAITING;
+		/* As in goc__waitq_claim(): races only with the owner's timeout; orders nothing for TSan. */
+		GOC__TSAN_NOSYNC_BEGIN();
+		bool claimed = atomic_compare_exchange_strong(&e->op.state, &expected, GOC__OP_CLAIMED);
+		GOC__TSAN_NOSYNC_END();
+		if (claimed)
+			return e;
+	}
+	return NULL;
+}
+
 void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 {
 	/* Private for TSan: the edges of the case were published under the lock (see the top). */
 	GOC__TSAN_PRIVATE_BEGIN();
+	goc__g *g = op->g; /* read first: a thread's op may vanish once woken */
 	op->fired = fired;
 	op->result = result;
 #ifdef GOC__CHECKS
@@ -126,8 +178,13 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	 * harmless (the futex protocol tolerates spurious wake-ups, as glibc's
 	 * mutex unlock does).
 	 */
-	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING)
-		goc__futex_wake(&op->woken, 1);
+	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING) {
+		/* A parked task cannot run (and drop the op) until made runnable here. */
+		if (g)
+			goc__g_ready(g);
+		else
+			goc__futex_wake(&op->woken, 1);
+	}
 	GOC__TSAN_PRIVATE_END();
 }
 
@@ -256,6 +313,9 @@ static bool woken_soon(goc__op *op)
 bool goc__op_park(goc__op *op, int64_t deadline)
 {
 	GOC__CHAOS();
+	/* A task of the M:N scheduler switches to the next task instead (sched.c). */
+	if (op->g)
+		return goc__g_park_op(op, deadline);
 	if (woken_soon(op))
 		return true;
 	/* Announce the sleep, so that the claimer's exchange sees it and wakes us. */

@@ -347,9 +347,10 @@ static bool watch_more(int64_t *give_up, int64_t deadline, watch *w)
 	/*
 	 * With one usable CPU the peer cannot move while we watch: queue at
 	 * once, so that when it moves it completes our case itself (ring.c's
-	 * hand-off) and goes on without a switch back to us.
+	 * hand-off) and goes on without a switch back to us. A task of the
+	 * M:N scheduler never watches: parking runs the next task at once.
 	 */
-	if (goc__usable_cpus() < 2)
+	if (goc__usable_cpus() < 2 || goc__g_self())
 		return false;
 	unsigned n = ++w->n;
 	if (n % 16 == 1) {
@@ -608,7 +609,7 @@ static bool queue_and_arm(select_call *s, goc__op *op)
 	const size_t *order = s->order;
 	size_t nlive = s->nlive;
 	goc__waiter *waiters = s->waiters;
-	*op = (goc__op){ .state = GOC__OP_WAITING, .shares_chan = s->nlocks < nlive, .woken = GOC__WAKE_NONE };
+	goc__op_init(op, s->nlocks < nlive);
 	for (size_t k = 0; k < nlive; k++) {
 		size_t i = order[k];
 		waiters[i] = (goc__waiter){ .op = op, .elem = cases[i].elem, .case_index = i };

@@ -2,16 +2,15 @@
  * sem.c - a counting semaphore with first-come, first-served hand-off, like
  * golang.org/x/sync/semaphore: a release with waiters queued gives its unit
  * straight to the oldest waiter instead of returning it to the pool, so a
- * stream of fresh acquirers cannot starve a waiter, and each waiter sleeps
- * on its own condition variable, so a release wakes exactly the one thread
- * it served. The invariant that makes this simple: waiters are queued only
+ * stream of fresh acquirers cannot starve a waiter, and each waiter parks
+ * on its own op (park.c), so a release wakes exactly the one task it
+ * served. The invariant that makes this simple: waiters are queued only
  * while every unit is held (held == capacity), because a release either
  * hands its unit over (held unchanged) or, with nobody queued, frees it.
  * The mutex gives sem.h its ordering: a release and the acquire that takes
  * its unit both run under it.
  *
- * Lock order: sem->mu, then the task registry (goc__blocked_enter() may
- * register the calling thread).
+ * Lock order: sem->mu is a leaf (waits park and wake with it released).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -19,19 +18,11 @@
 
 #include "goc_internal.h"
 
-/* One blocked goc_sem_acquire(); lives on the waiter's stack while queued. */
-typedef struct sem_waiter {
-	struct sem_waiter *next; /* guarded by sem->mu */
-	pthread_cond_t cv;       /* signalled on hand-off; CLOCK_MONOTONIC */
-	bool granted;            /* a release handed this waiter a unit; guarded by sem->mu */
-	bool counted;            /* counted blocked for good (deadlock.c) until uncounted; guarded by sem->mu */
-} sem_waiter;
-
 struct goc_sem {
 	pthread_mutex_t mu;
 	size_t capacity;          /* immutable */
 	size_t held;              /* units taken and not released; guarded by mu */
-	sem_waiter *head, *tail;  /* FIFO of blocked acquirers; guarded by mu */
+	goc__opq waiters;         /* FIFO of blocked acquirers (park.c); guarded by mu */
 };
 
 goc_sem *goc_sem_make(size_t capacity)
@@ -57,20 +48,6 @@ void goc_sem_free(goc_sem *sem)
 	free(sem);
 }
 
-/* Unlink w from the queue; it must be queued. Called with sem->mu held. */
-static void sem_unqueue(goc_sem *sem, sem_waiter *w)
-{
-	sem_waiter **link = &sem->head;
-	sem_waiter *prev = NULL;
-	while (*link != w) {
-		prev = *link;
-		link = &(*link)->next;
-	}
-	*link = w->next;
-	if (sem->tail == w)
-		sem->tail = prev;
-}
-
 goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 {
 	GOC__CHAOS();
@@ -81,47 +58,27 @@ goc_status goc_sem_acquire(goc_sem *sem, int64_t deadline)
 		sem->held++;
 	} else if (deadline == GOC_NOWAIT) {
 		st = GOC_WOULDBLOCK;
+	} else if (deadline != GOC_FOREVER && goc_now() >= deadline) {
+		st = GOC_TIMEOUT; /* after the one try above */
 	} else {
-		sem_waiter w = { .next = NULL, .granted = false };
-		goc__cond_init(&w.cv);
-		if (sem->tail)
-			sem->tail->next = &w;
-		else
-			sem->head = &w;
-		sem->tail = &w;
-		goc__blocked_enter(GOC__SEM_ACQUIRE, sem);
 		/*
-		 * Wait for a release to hand us a unit. `granted` is re-checked
-		 * after every wake-up (they may be spurious) and after a
-		 * timeout: a hand-off that raced with the deadline is kept, as
-		 * the acquire did happen, and taking it is what leaves the
-		 * unit accounted for. A deadline already in the past times out
-		 * at once, after the one try above.
+		 * Wait for a release to hand us a unit. Exactly one of the
+		 * release's claim and our timeout wins the op (park.c): a
+		 * hand-off that raced with the deadline is kept, as the acquire
+		 * did happen, and taking it is what leaves the unit accounted for.
 		 */
-		bool forever = deadline == GOC_FOREVER;
-		if (forever) {
-			goc__forever_begin();
-			w.counted = true;
-		}
-		while (!w.granted) {
-			/* With no deadline: slices, and a deadlock check after each (deadlock.c). */
-			if (goc__cond_wait_until(&w.cv, &sem->mu, forever ? goc__forever_slice() : deadline) == ETIMEDOUT) {
-				if (forever) {
-					goc__deadlock_check();
-					continue;
-				}
-				if (!w.granted) {
-					sem_unqueue(sem, &w);
-					st = GOC_TIMEOUT;
-				}
-				break;
-			}
-		}
-		if (w.counted)
-			goc__forever_end();
+		goc__opq_entry e;
+		goc__opq_push(&sem->waiters, &e);
+		GOC_PT(pthread_mutex_unlock(&sem->mu));
+		goc__blocked_enter(GOC__SEM_ACQUIRE, sem);
+		bool granted = goc__op_park(&e.op, deadline);
 		goc__blocked_leave();
-		/* The releaser signalled w.cv under sem->mu, which we hold: no one still uses it. */
-		GOC_PT(pthread_cond_destroy(&w.cv));
+		/* Taken again after a grant too: the release's unlock happens-before our return. */
+		GOC_PT(pthread_mutex_lock(&sem->mu));
+		if (!granted) {
+			goc__opq_remove(&sem->waiters, &e);
+			st = GOC_TIMEOUT;
+		}
 	}
 	GOC_PT(pthread_mutex_unlock(&sem->mu));
 	return st;
@@ -133,24 +90,13 @@ void goc_sem_release(goc_sem *sem)
 	GOC_PT(pthread_mutex_lock(&sem->mu));
 	if (sem->held == 0)
 		goc__panic("semaphore: released more than held");
-	sem_waiter *w = sem->head;
-	if (w) {
-		/* Hand the unit over: `held` stays the same, the oldest waiter owns it now. */
-		sem->head = w->next;
-		if (!sem->head)
-			sem->tail = NULL;
-		w->granted = true;
-		/* The waiter is no longer blocked for good, whenever it gets to run (deadlock.c). */
-		if (w->counted)
-			goc__forever_end();
-		else
-			goc__progress();
-		w->counted = false;
-		GOC_PT(pthread_cond_signal(&w->cv));
-	} else {
+	/* Hand the unit over if anyone waits: `held` stays the same, the oldest waiter owns it now. */
+	goc__opq_entry *e = goc__opq_claim(&sem->waiters);
+	if (!e)
 		sem->held--;
-	}
 	GOC_PT(pthread_mutex_unlock(&sem->mu));
+	if (e)
+		goc__op_wake(&e->op, 0, GOC_OK);
 }
 
 size_t goc_sem_held(goc_sem *sem)

@@ -224,8 +224,7 @@ static uint64_t id_next(void)
 	return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1;
 }
 
-/* Fill in a zeroed record for the calling thread and list it. */
-static void record_init(goc__task *t, int kind)
+void goc__record_start(goc__task *t, int kind)
 {
 	uint64_t id = id_next();
 	struct timespec ts;
@@ -237,6 +236,22 @@ static void record_init(goc__task *t, int kind)
 	atomic_store_explicit(&t->kind, kind, memory_order_relaxed);
 	atomic_store_explicit(&t->rng, rng ? rng : 1, memory_order_relaxed); /* xorshift's one fixed point */
 	registry_link(t);
+}
+
+void goc__record_end(goc__task *t)
+{
+	registry_unlink(t);
+}
+
+void goc__task_set_self(goc__task *t)
+{
+	tls_self = t;
+}
+
+void goc__task_ended(void)
+{
+	/* Relaxed: the count must not order a finished task before its readers (see live_tasks). */
+	atomic_fetch_sub_explicit(&live_tasks, 1, memory_order_relaxed);
 }
 
 static void exit_key_destructor(void *p)
@@ -263,7 +278,7 @@ goc__task *goc__task_self(void)
 	goc__task *t = calloc(1, sizeof *t);
 	if (!t)
 		goc__die("calloc(goc__task)", ENOMEM);
-	record_init(t, GOC__REC_THREAD);
+	goc__record_start(t, GOC__REC_THREAD);
 	/* Relaxed: see foreign_threads. */
 	atomic_fetch_add_explicit(&foreign_threads, 1, memory_order_relaxed);
 	tls_self = t;
@@ -410,6 +425,7 @@ static void pool_fork_child(void)
 }
 
 static worker *pool_take_spinner(void);
+static goc_status thread_go(goc_task_fn fn, void *arg);
 
 #ifdef GOC__CHECKS
 /* How long the leak check waits for tasks that are returning (a last goc_wg_done() made, say). */
@@ -427,8 +443,10 @@ static void leak_check(void)
 	/* A task that called exit() is still running, but it is no leak. */
 	size_t self = tls_self && atomic_load_explicit(&tls_self->kind, memory_order_relaxed) == GOC__REC_TASK;
 	int64_t until = goc_deadline_after(GOC__LEAK_WAIT_NS);
+	/* nanosleep, not goc_sleep(): a task of the M:N scheduler calling exit() must not park here. */
+	struct timespec ms = { 0, 1000000 };
 	while (goc_tasks_live() > self && goc_now() < until)
-		goc_sleep(1000000);
+		nanosleep(&ms, NULL);
 	size_t live = goc_tasks_live();
 	if (live <= self)
 		return;
@@ -482,6 +500,7 @@ static void pool_retire(void)
 	for (size_t i = 0; i < n; i++)
 		GOC_PT(pthread_join(tids[i], NULL));
 	free(tids);
+	goc__sched_retire();
 	goc__timer_retire();
 	GOC__TSAN_PRIVATE_END();
 }
@@ -723,6 +742,23 @@ static bool worker_idle(worker *w)
 }
 
 #ifdef GOC__TSAN
+void goc__tsan_tls_benign(char *top)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	/*
+	 * glibc keeps a thread's static TLS just below its thread control block,
+	 * at pthread_self(), above the stack: the span from our outermost frame
+	 * up to it holds the TLS and the frames of the thread's start, which
+	 * only this thread uses. Checked against errno's place, which is in it.
+	 */
+	char *hi = (char *)pthread_self();
+	char *e = (char *)&errno;
+	if (top < e && e < hi)
+		AnnotateBenignRaceSized(__FILE__, __LINE__, top, (size_t)(hi - top),
+		                        "goc: the thread-local storage of a libgoc thread, used by its tasks in turn");
+	GOC__TSAN_PRIVATE_END();
+}
+
 /* Note the thread's stack, and declare its static TLS block a benign race range (file comment). */
 static void tsan_worker_init(worker *w, char *top)
 {
@@ -735,18 +771,8 @@ static void tsan_worker_init(worker *w, char *top)
 	GOC_PT(pthread_attr_destroy(&attr));
 	w->stack_lo = lo;
 	w->stack_top = top;
-	/*
-	 * glibc keeps a thread's static TLS just below its thread control block,
-	 * at pthread_self(), above the stack: the span from our outermost frame
-	 * up to it holds the TLS and the frames of the thread's start, which
-	 * only this thread uses. Checked against errno's place, which is in it.
-	 */
-	char *hi = (char *)pthread_self();
-	char *e = (char *)&errno;
-	if (top < e && e < hi)
-		AnnotateBenignRaceSized(__FILE__, __LINE__, top, (size_t)(hi - top),
-		                        "goc: the thread-local storage of a pooled thread, used by its tasks in turn");
 	GOC__TSAN_PRIVATE_END();
+	goc__tsan_tls_benign(top);
 }
 
 /*
@@ -792,8 +818,7 @@ static __attribute__((noinline)) void task_run(worker *w, goc_task_fn fn, void *
 	GOC__CHAOS();
 	fn(arg);
 	atomic_store_explicit(&rec->kind, GOC__REC_IDLE, memory_order_relaxed);
-	/* Relaxed: the count must not order a finished task before its readers (see live_tasks). */
-	atomic_fetch_sub_explicit(&live_tasks, 1, memory_order_relaxed);
+	goc__task_ended();
 }
 
 /* Run the task handed to the worker. */
@@ -829,7 +854,7 @@ static void *worker_main(void *p)
 {
 	worker *w = p;
 	GOC__TSAN_PRIVATE_BEGIN();
-	record_init(&w->rec, GOC__REC_IDLE);
+	goc__record_start(&w->rec, GOC__REC_IDLE);
 	tls_self = &w->rec;
 	/*
 	 * "goc-w" and the kernel's id of the thread, for debuggers, top and goc
@@ -914,6 +939,52 @@ goc_status goc_go(goc_task_fn fn, void *arg)
 {
 	GOC__CHAOS();
 	GOC_PT(pthread_once(&pool_once, pool_init));
+	if (!goc__sched_on())
+		return thread_go(fn, arg);
+	/* Relaxed: see live_tasks. */
+	atomic_fetch_add_explicit(&live_tasks, 1, memory_order_relaxed);
+	goc__progress();
+	goc_status st = goc__sched_go(fn, arg);
+	if (st != GOC_OK)
+		goc__task_ended();
+	return st;
+}
+
+typedef struct main_task {
+	goc_task_fn fn;
+	void *arg;
+	goc_wg done;
+} main_task;
+
+static void main_task_run(void *p)
+{
+	main_task *t = p;
+	t->fn(t->arg);
+	goc_wg_done(&t->done);
+}
+
+goc_status goc_main(goc_task_fn fn, void *arg)
+{
+	main_task t = { fn, arg, { 0 } };
+	goc_wg_init(&t.done);
+	goc_wg_add(&t.done, 1);
+	goc_status st = goc_go(main_task_run, &t);
+	if (st == GOC_OK)
+		(void)goc_wg_wait(&t.done, GOC_FOREVER);
+	goc_wg_destroy(&t.done);
+	return st;
+}
+
+goc_status goc_go_thread(goc_task_fn fn, void *arg)
+{
+	GOC__CHAOS();
+	GOC_PT(pthread_once(&pool_once, pool_init));
+	return thread_go(fn, arg);
+}
+
+/* goc_go() on a pooled thread of its own. */
+static goc_status thread_go(goc_task_fn fn, void *arg)
+{
 	/* Relaxed: see live_tasks. */
 	atomic_fetch_add_explicit(&live_tasks, 1, memory_order_relaxed);
 	goc__progress();

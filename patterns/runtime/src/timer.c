@@ -370,6 +370,15 @@ void goc_sleep(int64_t ns)
 {
 	if (ns <= 0)
 		return;
+	if (goc__g_self()) {
+		/* A task of the M:N scheduler parks until a timer makes it runnable: its thread runs others meanwhile. */
+		goc__op op;
+		goc__op_init(&op, false);
+		goc__blocked_enter(GOC__SLEEP, NULL);
+		(void)goc__op_park(&op, goc_deadline_after(ns));
+		goc__blocked_leave();
+		return;
+	}
 	/* goc_now() is CLOCK_MONOTONIC + 1 ns; undo that for clock_nanosleep. */
 	int64_t abs = goc_deadline_after(ns) - 1;
 	struct timespec ts = { .tv_sec = (time_t)(abs / 1000000000), .tv_nsec = (long)(abs % 1000000000) };

@@ -1,29 +1,27 @@
 /*
- * wg.c - Go's sync.WaitGroup as a counter under a mutex, with a condition
- * variable (on CLOCK_MONOTONIC, the clock of deadlines) that is broadcast
- * when the counter reaches zero. The mutex is what gives wg.h its ordering:
- * every add and done writes the counter under it, and a wait reads the
- * counter under it, so whatever a task did before its goc_wg_done()
- * happens-before the wait that saw zero returns.
+ * wg.c - Go's sync.WaitGroup as a counter under a mutex, with a queue of
+ * blocked waits (park.c) that the transition to zero wakes. The mutex is
+ * what gives wg.h its ordering: every add and done writes the counter under
+ * it, and a wait reads the counter under it (a woken wait takes it once
+ * more), so whatever a task did before its goc_wg_done() happens-before
+ * the wait that saw zero returns.
  *
- * Lock order: wg->mu, then the task registry (goc__blocked_enter() may
- * register the calling thread). Nothing else is taken under wg->mu.
+ * A wait woken by a zero returns GOC_OK even if an add raised the counter
+ * again before it ran, as in Go: the zero is the event it waited for.
+ *
+ * Lock order: wg->mu is a leaf (waits park and wake with it released).
  */
-#include <errno.h>
-
 #include "goc_internal.h"
 
 void goc_wg_init(goc_wg *wg)
 {
 	GOC_PT(pthread_mutex_init(&wg->mu, NULL));
-	goc__cond_init(&wg->zero);
 	wg->count = 0;
-	wg->forever_waiters = 0;
+	wg->waiters = (goc__opq){ NULL, NULL };
 }
 
 void goc_wg_destroy(goc_wg *wg)
 {
-	GOC_PT(pthread_cond_destroy(&wg->zero));
 	GOC_PT(pthread_mutex_destroy(&wg->mu));
 }
 
@@ -42,18 +40,21 @@ void goc_wg_add(goc_wg *wg, int64_t delta)
 	if (delta > 0 && wg->count > INT64_MAX - delta)
 		goc__panic("sync: WaitGroup counter overflow");
 	wg->count += delta;
-	/*
-	 * Broadcast, not signal: every waiter is released by the same zero.
-	 * Only the transition to zero wakes anyone; an add of 0 at zero is a
-	 * harmless extra wake-up that the wait loop absorbs.
-	 */
+	/* Every waiter is released by the same zero; woken after unlocking (park.c). */
+	goc__opq_entry *zeroed = NULL;
 	if (wg->count == 0) {
-		/* The waiters are no longer blocked for good, whenever they get to run (deadlock.c). */
-		goc__forever_end_n((size_t)wg->forever_waiters);
-		wg->forever_waiters = 0;
-		GOC_PT(pthread_cond_broadcast(&wg->zero));
+		goc__opq_entry *e;
+		while ((e = goc__opq_claim(&wg->waiters))) {
+			e->next = zeroed;
+			zeroed = e;
+		}
 	}
 	GOC_PT(pthread_mutex_unlock(&wg->mu));
+	while (zeroed) {
+		goc__opq_entry *e = zeroed;
+		zeroed = e->next; /* read first: e lives on a stack that the wake-up releases */
+		goc__op_wake(&e->op, 0, GOC_OK);
+	}
 }
 
 void goc_wg_done(goc_wg *wg)
@@ -66,43 +67,25 @@ goc_status goc_wg_wait(goc_wg *wg, int64_t deadline)
 	GOC__CHAOS();
 	goc_status st = GOC_OK;
 	GOC_PT(pthread_mutex_lock(&wg->mu));
-	if (wg->count != 0) {
-		if (deadline == GOC_NOWAIT) {
-			st = GOC_WOULDBLOCK;
-		} else {
-			goc__blocked_enter(GOC__WG_WAIT, wg);
-			/*
-			 * Wait until the counter is zero. The condition is
-			 * re-checked after every wake-up, spurious or not, and
-			 * once more after a timeout, so a done that lands just as
-			 * the deadline passes still counts. A deadline already in
-			 * the past makes the first wait return ETIMEDOUT at once:
-			 * the check above was the one try status.h promises.
-			 */
-			bool forever = deadline == GOC_FOREVER;
-			if (forever) {
-				goc__forever_begin();
-				wg->forever_waiters++;
-			}
-			while (wg->count != 0) {
-				/* With no deadline: slices, and a deadlock check after each (deadlock.c). */
-				if (goc__cond_wait_until(&wg->zero, &wg->mu, forever ? goc__forever_slice() : deadline) ==
-				    ETIMEDOUT) {
-					if (forever) {
-						goc__deadlock_check();
-						continue;
-					}
-					if (wg->count != 0)
-						st = GOC_TIMEOUT;
-					break;
-				}
-			}
-			/* Uncounted here unless the zero already did it for every waiter. */
-			if (forever && wg->forever_waiters > 0) {
-				wg->forever_waiters--;
-				goc__forever_end();
-			}
-			goc__blocked_leave();
+	if (wg->count == 0) {
+		/* Done: the one try status.h promises. */
+	} else if (deadline == GOC_NOWAIT) {
+		st = GOC_WOULDBLOCK;
+	} else if (deadline != GOC_FOREVER && goc_now() >= deadline) {
+		st = GOC_TIMEOUT;
+	} else {
+		goc__opq_entry e;
+		goc__opq_push(&wg->waiters, &e);
+		GOC_PT(pthread_mutex_unlock(&wg->mu));
+		goc__blocked_enter(GOC__WG_WAIT, wg);
+		bool woken = goc__op_park(&e.op, deadline);
+		goc__blocked_leave();
+		GOC_PT(pthread_mutex_lock(&wg->mu));
+		/* Timed out: a zero that came just as the deadline passed still counts. */
+		if (!woken) {
+			goc__opq_remove(&wg->waiters, &e);
+			if (wg->count != 0)
+				st = GOC_TIMEOUT;
 		}
 	}
 	GOC_PT(pthread_mutex_unlock(&wg->mu));

@@ -15,13 +15,25 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifndef GOC__OPQ_DEFINED
+#define GOC__OPQ_DEFINED
+/* libgoc's queue of blocked waits (internal; also in wg.h). */
+struct goc__opq {
+	struct goc__opq_entry *head, *tail;
+};
+#endif
 
 typedef struct goc_once {
-	atomic_int done;    /* 1 once fn has returned; acquire/release */
-	pthread_mutex_t mu; /* held while fn runs */
+	atomic_int done;         /* 1 once fn has returned; acquire/release */
+	pthread_mutex_t mu;      /* guards the two below */
+	bool running;            /* a call is running fn */
+	struct goc__opq waiters; /* calls waiting for fn to return */
 } goc_once;
 
-#define GOC_ONCE_INIT { 0, PTHREAD_MUTEX_INITIALIZER }
+#define GOC_ONCE_INIT { 0, PTHREAD_MUTEX_INITIALIZER, false, { NULL, NULL } }
 
 void goc_once_init(goc_once *once);
 void goc_once_destroy(goc_once *once);

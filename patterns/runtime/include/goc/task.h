@@ -72,6 +72,53 @@ typedef void (*goc_task_fn)(void *arg);
  */
 goc_status goc_go(goc_task_fn fn, void *arg);
 
+/*
+ * Run fn(arg) as a task and wait until it returns, as Go runs main as a
+ * goroutine: a program's driver written so talks to its tasks task to task
+ * (on the M:N scheduler, a hand-off between two tasks stays on one thread;
+ * one between a thread and a task costs a wake-up). GOC_OK once fn
+ * returned, or goc_go()'s GOC_NOMEM (fn did not run).
+ */
+goc_status goc_main(goc_task_fn fn, void *arg);
+
+/*
+ * goc_go(), but always on a thread of its own, whichever way tasks run: for
+ * a task that blocks its thread for long (a blocking read, a C library's
+ * own waits) or uses thread-local state across blocking calls.
+ */
+goc_status goc_go_thread(goc_task_fn fn, void *arg);
+
+/*
+ * How tasks run (see "Backends" above): chosen once, at the first goc_go()
+ * (from GOC_TASKS: "threads", the default, or "mn") or by goc_tasks_use()
+ * before it.
+ */
+typedef enum goc_tasks_kind {
+	GOC_TASKS_THREADS = 0, /* a pooled thread per task */
+	GOC_TASKS_MN           /* the M:N scheduler: GOC_PROCS worker threads */
+} goc_tasks_kind;
+
+/*
+ * Choose how tasks run, with `procs` workers for GOC_TASKS_MN (0: GOC_PROCS,
+ * else the usable CPUs). GOC_OK if that is how they run now; GOC_CLOSED if
+ * the choice was already made otherwise (a task started first, or another
+ * call), or GOC_TASKS_MN is not built for this machine.
+ */
+goc_status goc_tasks_use(goc_tasks_kind kind, int procs);
+
+/* How tasks run (making the choice if no task started yet); the workers of the M:N scheduler, else 0. */
+goc_tasks_kind goc_tasks_kind_now(void);
+int goc_tasks_procs(void);
+
+/*
+ * Around a call that may block its thread for long (Go's entersyscall and
+ * exitsyscall): on the M:N scheduler, the worker's other tasks move to
+ * another thread at once if any wait, rather than when the monitor notices.
+ * No effect on a thread. Not nested.
+ */
+void goc_blocking_begin(void);
+void goc_blocking_end(void);
+
 /* Tasks started by goc_go() whose fn has not returned yet. */
 size_t goc_tasks_live(void);
 

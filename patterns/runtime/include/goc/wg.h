@@ -22,11 +22,18 @@
 
 #include "status.h"
 
+#ifndef GOC__OPQ_DEFINED
+#define GOC__OPQ_DEFINED
+/* libgoc's queue of blocked waits (internal; also in once.h). */
+struct goc__opq {
+	struct goc__opq_entry *head, *tail;
+};
+#endif
+
 typedef struct goc_wg {
 	pthread_mutex_t mu;
-	pthread_cond_t zero; /* signalled when count reaches 0; CLOCK_MONOTONIC */
-	int64_t count;       /* guarded by mu */
-	int64_t forever_waiters; /* guarded by mu: waits with no deadline not yet uncounted (the deadlock check) */
+	int64_t count;           /* guarded by mu */
+	struct goc__opq waiters; /* blocked waits, woken when count reaches 0; guarded by mu */
 } goc_wg;
 
 void goc_wg_init(goc_wg *wg);

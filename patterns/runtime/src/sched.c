@@ -1,0 +1,1594 @@
+/*
+ * sched.c - the M:N scheduler: tasks (goc_go) as user-space contexts with
+ * stacks of their own, run by a few worker threads, in Go's design (its
+ * runtime/proc.go names are in brackets). Chosen at the first goc_go() by
+ * GOC_TASKS=mn or goc_tasks_use(); the threads backend (task.c) stays.
+ *
+ * A task [G] runs on a worker thread [M] that holds one of GOC_PROCS
+ * processors [P] (the usable CPUs by default). A P owns a local run queue
+ * of 256 tasks and a "run next" slot: a task made runnable by the running
+ * task (a channel hand-off, a spawn) goes there and runs as soon as the
+ * running one parks, on the same thread, so that a ping-pong costs two
+ * user-space switches and no system call. The run-next chain is bounded
+ * (GOC__RUNNEXT_MAX), and every 61st pick looks at the global queue first,
+ * so a ping-pong pair cannot starve a third task. Tasks made runnable by a
+ * thread that is not a task (main, the timer thread) go to the global
+ * queue. An M that runs out of work steals half of another P's queue; an
+ * idle P is given to a sleeping M only when no M is already spinning for
+ * work [wakep], and an M that finds nothing gives its P back and sleeps on
+ * a futex of its own.
+ *
+ * Parking: a task parks by switching to its M's own context [g0], which
+ * then commits the park (a CAS on the op's wake-up word, park.c) and runs
+ * the next task; if the commit fails, the task was woken meanwhile and
+ * runs again at once [park_m]. So no waker can resume a task whose context
+ * is still being saved. A timed park arms a libgoc timer that makes the
+ * task runnable at its deadline.
+ *
+ * Blocking calls [sysmon, retake, handoffp]: a task may block its thread
+ * (read(), sleep(), pthread_cond_wait()). A monitor thread watches each P:
+ * one whose M has run the same task since the monitor's last look, while
+ * tasks wait in its queue (or in the global queue with no idle P), is
+ * taken from it and handed to another M when its thread sleeps in the
+ * kernel (/proc/self/task/TID/stat), or after GOC__RUN_LIMIT_NS however it
+ * is busy. goc_blocking_begin() says so at once [entersyscall]. The M that
+ * lost its P runs its task on until the task's next scheduling point, then
+ * takes an idle P or sleeps. A P's owner word holds its M and whether that
+ * M runs a task (USER: the monitor may take the P), runs the scheduler on
+ * it (SCHED: it may not), or has declared a blocking call (BLOCKING).
+ *
+ * Stacks: GOC_STACK bytes each (256 KiB, as a pooled thread's),
+ * carved from mappings of GOC__STACKS_PER_MAP, committed by the kernel
+ * page by page as used, with the task struct at the top, and recycled with
+ * it. The first GOC__GUARDED_STACKS have a guard page below them (each
+ * guard splits a mapping, and the kernel allows 65530 per process).
+ *
+ * ThreadSanitizer: each task is a TSan fiber made by the task that spawns
+ * it (the go statement's edge), switched to and from without a sync, so
+ * tasks that run in turn on one thread stay unordered; every edge Go's
+ * memory model has is published by the primitives themselves (park.c's
+ * waiter edges, the rings, mutexes). The scheduler's own work runs
+ * GOC__TSAN_PRIVATE, a recycled stack is mapped afresh (resetting its
+ * shadow), and an M's static TLS, which its tasks use in turn (errno), is
+ * a benign race range. AddressSanitizer: every switch is announced
+ * (__sanitizer_start/finish_switch_fiber) and a recycled stack unpoisoned.
+ *
+ * errno is saved with the task when it leaves its thread and restored
+ * where it resumes. C code must not keep &errno (or the address of any
+ * thread-local) across a call that may park: a task may resume on another
+ * thread. libgoc reads its own thread-locals through functions that are
+ * never inlined, for the same reason.
+ *
+ * Lock order: sched_mu and globq_mu are leaves.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "goc_internal.h"
+
+#ifdef GOC__TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GOC__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GOC__ASAN 1
+#endif
+#endif
+#ifdef GOC__ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__x86_64__) && defined(__linux__)
+#define GOC__MN_SUPPORTED 1
+#endif
+
+/* Tasks in a P's local queue; one more goes to the global queue with half of them. */
+#define GOC__RUNQ 256
+/* Run-next picks in a row before the local queue's head goes first. */
+#define GOC__RUNNEXT_MAX 32
+/* Every this many picks, the global queue is looked at first [schedule]. */
+#define GOC__GLOBAL_EVERY 61
+/* A task running without a scheduling point while others wait loses its P after this long. */
+#define GOC__RUN_LIMIT_NS (10LL * 1000000)
+/* The monitor's look interval, from its shortest (something looked stuck) to its longest. */
+#define GOC__MONITOR_MIN_NS (50LL * 1000)
+#define GOC__MONITOR_MAX_NS (10LL * 1000000)
+/*
+ * A P whose task has run this long while others wait has its thread's
+ * state read (at most once per GOC__MONITOR_PROC_NS): asleep in the kernel,
+ * it loses the P.
+ */
+#define GOC__SLEEP_LIMIT_NS (200LL * 1000)
+#define GOC__MONITOR_PROC_NS (1000LL * 1000)
+/* Stacks per mapping, and how many get a guard page. */
+#define GOC__STACKS_PER_MAP 64
+#define GOC__GUARDED_STACKS 16384
+/* Dead tasks a P keeps for reuse before it passes half to the global list. */
+#define GOC__GFREE_LOCAL 64
+
+/*
+ * As a pooled thread's (task.h): only the pages a task touches cost memory,
+ * so a large default costs address space, of which there is plenty.
+ */
+#define GOC__STACK_DEFAULT (256u * 1024u)
+
+extern void goc__ctx_switch(void **save_sp, void *to_sp);
+extern void goc__ctx_start(void);
+
+typedef struct sched_m sched_m;
+typedef struct sched_p sched_p;
+
+/* What a task asked its M to do once the switch away from it is complete. */
+enum { AFTER_NONE = 0, AFTER_PARK, AFTER_YIELD, AFTER_EXIT, AFTER_REQUEUE };
+
+struct goc__g {
+	void *sp;                   /* saved stack pointer while not running; scheduler only */
+	goc_task_fn fn;
+	void *arg;
+	goc__g *link;               /* the global queue, a free list; scheduler only */
+	char *stack_lo;             /* lowest usable byte of the stack (above any guard) */
+	size_t stack_size;          /* usable bytes, up to this struct */
+	int saved_errno;            /* errno while off its thread */
+	/*
+	 * A timed park's deadline: here rather than on the task's stack, so
+	 * that the timer thread's writes to it (TSan sees them) never meet
+	 * the task's own frames when it reuses that stack.
+	 */
+	goc__timer park_timer;
+	goc__op *park_op;           /* the op the timer times out */
+	goc__task rec;              /* the task's record: id, RNG, what it is blocked in */
+#ifdef GOC__TSAN
+	void *fiber;
+#endif
+#ifdef GOC__ASAN
+	void *asan_fake;            /* its fake stack while switched out */
+#endif
+};
+
+/* A P's owner word: its M's address | one of these. */
+enum { P_IDLE = 0, P_SCHED = 1, P_USER = 2, P_BLOCKING = 3 };
+#define P_STATE(w) ((int)((w) & 3u))
+#define P_OWNER(w) ((sched_m *)((w) & ~(uintptr_t)3u))
+
+struct sched_p {
+	_Alignas(64) _Atomic(uintptr_t) owner;    /* M | P_* (see the file comment) */
+	_Atomic(uint64_t) ticks;                  /* tasks started here; the monitor watches it */
+	_Atomic(uint32_t) head;                   /* the local queue: stealers and owner take at head */
+	_Atomic(uint32_t) tail;                   /* only the owner puts at tail */
+	_Atomic(goc__g *) runq[GOC__RUNQ];
+	_Atomic(goc__g *) runnext;
+	unsigned runnext_streak;                  /* owner only */
+	goc__g *gfree;                            /* dead tasks to reuse; owner only */
+	unsigned ngfree;
+	sched_p *idle_link;                       /* guarded by sched_mu */
+	int index;
+	/* The monitor's own: the ticks it last saw, since when, and when it last read the thread's state. */
+	uint64_t mon_ticks;
+	int64_t mon_since;
+	int64_t mon_read_at;
+};
+
+struct sched_m {
+	_Alignas(64) void *g0_sp;    /* the M's own context while a task runs */
+	sched_p *p;                  /* the P it holds; its own thread only */
+	goc__g *curg;                /* the running task, or NULL on its own context */
+	int after;                   /* AFTER_*: set by curg before switching out */
+	bool (*commit)(void *arg);   /* AFTER_PARK: run on the M's own context */
+	void *commit_arg;
+	bool spinning;               /* looking for work, counted in nmspinning */
+	atomic_int wake;             /* futex: 0 asleep or about to be, 1 handed a P, 2 retire */
+	sched_p *nextp;              /* the P handed to it; written before wake */
+	bool next_spinning;          /* likewise */
+	sched_m *idle_link;          /* guarded by sched_mu */
+	pid_t tid;                   /* the kernel's id of its thread */
+	pthread_t thread;
+	goc__task rec;               /* the M's own record (kind idle: not in the dump) */
+	uint64_t rng;
+#ifdef GOC__TSAN
+	void *g0_fiber;
+#endif
+#ifdef GOC__ASAN
+	void *asan_fake;
+	const void *stack_bottom;
+	size_t stack_size;
+#endif
+};
+
+/* ---- state ------------------------------------------------------------------ */
+
+static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
+static atomic_int backend = -1;          /* goc_tasks_kind, or -1 before the choice; relaxed after */
+static int nprocs;                        /* fixed by the choice */
+static size_t stack_size;                 /* usable bytes per stack; fixed by the choice */
+
+static sched_p *allp;                     /* nprocs of them; made by the choice */
+static goc__lock sched_mu;                /* idle Ps and Ms, all Ms, the stack carving */
+static sched_p *pidle;                    /* guarded by sched_mu */
+static atomic_int npidle;                 /* Ps on pidle; written under sched_mu */
+static sched_m *midle;                    /* guarded by sched_mu */
+static atomic_int nmspinning;             /* Ms looking for work */
+static atomic_size_t nthreads;            /* Ms and the monitor, alive */
+static sched_m **allm;                    /* guarded by sched_mu (the retire at exit) */
+static size_t nallm, allm_cap;
+static bool retired;                      /* the program is exiting (TSan builds); guarded by sched_mu */
+
+static goc__lock globq_mu;
+static goc__g *globq_head, *globq_tail;   /* guarded by globq_mu */
+static atomic_size_t globq_len;           /* written under globq_mu; read as a hint */
+static goc__g *gfree_global;              /* guarded by globq_mu */
+
+static char *carve_next, *carve_end;      /* the stack mapping being carved; guarded by sched_mu */
+static size_t stacks_made;                /* guarded by sched_mu */
+
+static atomic_int monitor_state;          /* 0 not started, 1 running, 2 asleep (all Ps idle) */
+static pthread_t monitor_thread;
+
+static _Thread_local sched_m *tls_m;
+
+/*
+ * Thread-locals read through functions that are never inlined: a task may
+ * resume on another thread, and a compiler may keep a thread-local's
+ * address across the call that switched (see the file comment).
+ */
+static __attribute__((noinline)) sched_m *m_self(void)
+{
+	return tls_m;
+}
+
+static __attribute__((noinline)) int errno_get(void)
+{
+	return errno;
+}
+
+static __attribute__((noinline)) void errno_set(int e)
+{
+	errno = e;
+}
+
+goc__g *goc__g_self(void)
+{
+	sched_m *m = m_self();
+	return m ? m->curg : NULL;
+}
+
+/* ---- the choice of backend ------------------------------------------------- */
+
+static void choose_die(const char *var, const char *val, const char *want)
+{
+	fprintf(stderr, "goc: %s=%s: %s\n", var, val, want);
+	fflush(stderr);
+	_exit(2);
+}
+
+/* A positive size from the environment, or `dflt` if unset; exits with a message if malformed. */
+static size_t env_size(const char *var, size_t dflt, size_t min, size_t max)
+{
+	const char *s = getenv(var);
+	if (!s || !*s)
+		return dflt;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	size_t mult = 1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1024 * 1024, end++;
+	if (errno || end == s || *end || s[0] == '-' || v > max / mult || v * mult < min) {
+		char want[128];
+		snprintf(want, sizeof want, "want a whole number from %zu to %zu (k and M suffixes allowed)", min, max);
+		choose_die(var, s, want);
+	}
+	return (size_t)v * mult;
+}
+
+static void sched_init(void);
+
+static void choose(void)
+{
+	int kind = atomic_load_explicit(&backend, memory_order_relaxed);
+	if (kind < 0) {
+		const char *s = getenv("GOC_TASKS");
+		if (!s || !*s || strcmp(s, "threads") == 0)
+			kind = GOC_TASKS_THREADS;
+		else if (strcmp(s, "mn") == 0)
+			kind = GOC_TASKS_MN;
+		else
+			choose_die("GOC_TASKS", s, "want threads or mn");
+	}
+#ifndef GOC__MN_SUPPORTED
+	if (kind == GOC_TASKS_MN)
+		choose_die("GOC_TASKS", "mn", "the M:N scheduler needs x86-64 Linux");
+#endif
+	if (kind == GOC_TASKS_MN && nprocs == 0)
+		nprocs = (int)env_size("GOC_PROCS", (size_t)goc__usable_cpus(), 1, 1024);
+	if (kind == GOC_TASKS_MN)
+		sched_init();
+	atomic_store_explicit(&backend, kind, memory_order_release);
+}
+
+bool goc__sched_on(void)
+{
+	/* Acquire: the choice's set-up happens-before its use. */
+	int kind = atomic_load_explicit(&backend, memory_order_acquire);
+	if (kind < 0) {
+		GOC__TSAN_PRIVATE_BEGIN();
+		GOC_PT(pthread_once(&choose_once, choose));
+		GOC__TSAN_PRIVATE_END();
+		kind = atomic_load_explicit(&backend, memory_order_acquire);
+	}
+	return kind == GOC_TASKS_MN;
+}
+
+static goc_tasks_kind requested_kind;   /* goc_tasks_use()'s, for choose_requested() */
+static int requested_procs;
+
+static void choose_requested(void)
+{
+	atomic_store_explicit(&backend, (int)requested_kind, memory_order_relaxed);
+	nprocs = requested_procs;
+	choose();
+}
+
+goc_status goc_tasks_use(goc_tasks_kind kind, int procs)
+{
+	static pthread_mutex_t use_mu = PTHREAD_MUTEX_INITIALIZER;
+	if ((kind != GOC_TASKS_THREADS && kind != GOC_TASKS_MN) || procs < 0 || procs > 1024)
+		goc_panic("goc_tasks_use: kind %d or procs %d out of range", (int)kind, procs);
+#ifndef GOC__MN_SUPPORTED
+	if (kind == GOC_TASKS_MN)
+		return GOC_CLOSED;
+#endif
+	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_mutex_lock(&use_mu));
+	requested_kind = kind;
+	requested_procs = procs ? procs : goc__usable_cpus();
+	GOC_PT(pthread_once(&choose_once, choose_requested));
+	GOC_PT(pthread_mutex_unlock(&use_mu));
+	GOC__TSAN_PRIVATE_END();
+	/* Made now, or earlier the same way; else the choice was made otherwise (GOC_CLOSED). */
+	bool same = goc_tasks_kind_now() == kind && (kind == GOC_TASKS_THREADS || procs == 0 || procs == nprocs);
+	return same ? GOC_OK : GOC_CLOSED;
+}
+
+goc_tasks_kind goc_tasks_kind_now(void)
+{
+	return goc__sched_on() ? GOC_TASKS_MN : GOC_TASKS_THREADS;
+}
+
+int goc_tasks_procs(void)
+{
+	return goc__sched_on() ? nprocs : 0;
+}
+
+#ifdef GOC__MN_SUPPORTED
+
+/* ---- stacks and task structs --------------------------------------------------- */
+
+static size_t page_size(void)
+{
+	static size_t page;
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
+}
+
+/* Bytes of one stack slot: a guard page, the stack, the task struct on top. */
+static size_t slot_bytes(void)
+{
+	size_t page = page_size();
+	size_t g = (sizeof(goc__g) + 63) & ~(size_t)63;
+	return (page + stack_size + g + page - 1) & ~(page - 1);
+}
+
+/* A fresh task struct with its stack, or NULL when out of memory. Called private. */
+static goc__g *g_carve(void)
+{
+	size_t slot = slot_bytes();
+	goc__lock_acquire(&sched_mu);
+	if (carve_next == carve_end) {
+		size_t bytes = slot * GOC__STACKS_PER_MAP;
+		void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+		                 -1, 0);
+		if (map == MAP_FAILED) {
+			goc__lock_release(&sched_mu);
+			return NULL;
+		}
+		carve_next = map;
+		carve_end = carve_next + bytes;
+	}
+	char *base = carve_next;
+	carve_next += slot;
+	bool guard = stacks_made++ < GOC__GUARDED_STACKS;
+	goc__lock_release(&sched_mu);
+	size_t page = page_size();
+	/* A failed guard (the kernel's map count) leaves the stack unguarded, nothing worse. */
+	if (guard)
+		(void)mprotect(base, page, PROT_NONE);
+	goc__g *g = (goc__g *)(base + slot - ((sizeof(goc__g) + 63) & ~(size_t)63));
+	memset(g, 0, sizeof *g);
+	g->stack_lo = base + page;
+	g->stack_size = (size_t)((char *)g - g->stack_lo);
+	return g;
+}
+
+/* Take a dead task's struct and stack, or carve one. Called private. */
+static goc__g *g_alloc(sched_p *p)
+{
+	goc__g *g = NULL;
+	if (p && p->gfree) {
+		g = p->gfree;
+		p->gfree = g->link;
+		p->ngfree--;
+	} else if (gfree_global) {
+		goc__lock_acquire(&globq_mu);
+		g = gfree_global;
+		if (g)
+			gfree_global = g->link;
+		goc__lock_release(&globq_mu);
+	}
+	if (!g)
+		return g_carve();
+#ifdef GOC__TSAN
+	/* Map fresh pages over the stack: TSan's mmap() interceptor resets its shadow (see task.c). */
+	void *fresh = mmap(g->stack_lo, g->stack_size & ~(page_size() - 1), PROT_READ | PROT_WRITE,
+	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (fresh == MAP_FAILED)
+		goc__die("mmap(task stack)", errno);
+#endif
+#ifdef GOC__ASAN
+	/* A task that ended left its last frames' redzones poisoned. */
+	ASAN_UNPOISON_MEMORY_REGION(g->stack_lo, g->stack_size);
+#endif
+	char *lo = g->stack_lo;
+	size_t size = g->stack_size;
+	memset(g, 0, sizeof *g);
+	g->stack_lo = lo;
+	g->stack_size = size;
+	return g;
+}
+
+/* Keep a dead task's struct and stack for reuse. Called private, on an M's own context. */
+static void g_free(sched_p *p, goc__g *g)
+{
+	if (p && p->ngfree < GOC__GFREE_LOCAL) {
+		g->link = p->gfree;
+		p->gfree = g;
+		p->ngfree++;
+		return;
+	}
+	goc__lock_acquire(&globq_mu);
+	g->link = gfree_global;
+	gfree_global = g;
+	goc__lock_release(&globq_mu);
+}
+
+static void g_main(goc__g *g);
+
+/* Lay out a new task's stack so that the first switch to it calls g_main(g). */
+static void g_prepare(goc__g *g)
+{
+	uintptr_t top = ((uintptr_t)g->stack_lo + g->stack_size) & ~(uintptr_t)15;
+	/* goc__ctx_switch() pops control words, r15..r12, rbx, rbp, then returns to goc__ctx_start. */
+	uint64_t *sp = (uint64_t *)top - 8;
+	uint32_t ctrl[2] = { 0x1f80, 0x037f }; /* MXCSR and the x87 control word at reset */
+	memcpy(&sp[0], ctrl, sizeof ctrl);
+	sp[1] = 0;                        /* r15 */
+	sp[2] = 0;                        /* r14 */
+	sp[3] = (uint64_t)(uintptr_t)g_main; /* r13: the function */
+	sp[4] = (uint64_t)(uintptr_t)g;   /* r12: its argument */
+	sp[5] = 0;                        /* rbx */
+	sp[6] = 0;                        /* rbp */
+	sp[7] = (uint64_t)(uintptr_t)goc__ctx_start;
+	g->sp = sp;
+}
+
+/* ---- run queues ------------------------------------------------------------------ */
+
+static bool globq_empty(void)
+{
+	/* Relaxed: a hint; the queue is checked again under its lock. */
+	return atomic_load_explicit(&globq_len, memory_order_relaxed) == 0;
+}
+
+static void globq_put_list(goc__g *head, goc__g *tail, size_t n)
+{
+	goc__lock_acquire(&globq_mu);
+	tail->link = NULL;
+	if (globq_tail)
+		globq_tail->link = head;
+	else
+		globq_head = head;
+	globq_tail = tail;
+	atomic_store_explicit(&globq_len, atomic_load_explicit(&globq_len, memory_order_relaxed) + n,
+	                      memory_order_seq_cst);
+	goc__lock_release(&globq_mu);
+}
+
+static void runq_put(sched_p *p, goc__g *g);
+
+/* Take a batch from the global queue for p: one to run, the rest into p's queue. */
+static goc__g *globq_get(sched_p *p)
+{
+	if (globq_empty())
+		return NULL;
+	goc__lock_acquire(&globq_mu);
+	size_t len = atomic_load_explicit(&globq_len, memory_order_relaxed);
+	size_t n = len / (size_t)nprocs + 1;
+	if (n > len)
+		n = len;
+	if (n > GOC__RUNQ / 2)
+		n = GOC__RUNQ / 2;
+	goc__g *first = NULL, *batch = NULL;
+	if (n) {
+		first = globq_head;
+		batch = first->link;
+		goc__g *last = first;
+		for (size_t i = 1; i < n; i++)
+			last = last->link;
+		globq_head = last->link;
+		if (!globq_head)
+			globq_tail = NULL;
+		last->link = NULL;
+		atomic_store_explicit(&globq_len, len - n, memory_order_relaxed);
+		if (n == 1)
+			batch = NULL;
+	}
+	goc__lock_release(&globq_mu);
+	while (batch) {
+		goc__g *g = batch;
+		batch = g->link;
+		runq_put(p, g);
+	}
+	return first;
+}
+
+/* Owner only: put g at the tail of p's queue; when full, move half of it to the global queue. */
+static void runq_put(sched_p *p, goc__g *g)
+{
+	for (;;) {
+		/* Acquire: a stealer's taking of the slots below head is complete. */
+		uint32_t h = atomic_load_explicit(&p->head, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&p->tail, memory_order_relaxed);
+		if (t - h < GOC__RUNQ) {
+			atomic_store_explicit(&p->runq[t % GOC__RUNQ], g, memory_order_relaxed);
+			/* Release: the slot before the tail that publishes it. */
+			atomic_store_explicit(&p->tail, t + 1, memory_order_release);
+			return;
+		}
+		/* Full: half of it and g go to the global queue [runqputslow]. */
+		uint32_t n = (t - h) / 2;
+		goc__g *batch[GOC__RUNQ / 2 + 1];
+		for (uint32_t i = 0; i < n; i++)
+			batch[i] = atomic_load_explicit(&p->runq[(h + i) % GOC__RUNQ], memory_order_relaxed);
+		if (!atomic_compare_exchange_strong_explicit(&p->head, &h, h + n, memory_order_release,
+		                                             memory_order_relaxed))
+			continue; /* stealers took some: there may be room now */
+		batch[n] = g;
+		for (uint32_t i = 0; i < n; i++)
+			batch[i]->link = batch[i + 1];
+		globq_put_list(batch[0], g, n + 1);
+		return;
+	}
+}
+
+/* Owner only: make g run next on p; what ran next before goes to the queue's tail. */
+static void runq_put_next(sched_p *p, goc__g *g)
+{
+	goc__g *old = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
+	if (old)
+		runq_put(p, old);
+}
+
+static goc__g *runq_take_head(sched_p *p)
+{
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&p->head, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&p->tail, memory_order_relaxed);
+		if (t == h)
+			return NULL;
+		goc__g *g = atomic_load_explicit(&p->runq[h % GOC__RUNQ], memory_order_relaxed);
+		if (atomic_compare_exchange_strong_explicit(&p->head, &h, h + 1, memory_order_release,
+		                                            memory_order_relaxed))
+			return g;
+	}
+}
+
+/* Owner only: the next task of p's own: run-next first, within its bound [runqget]. */
+static goc__g *runq_get(sched_p *p)
+{
+	goc__g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+	if (next && p->runnext_streak >= GOC__RUNNEXT_MAX) {
+		goc__g *head = runq_take_head(p);
+		if (head) {
+			p->runnext_streak = 0;
+			return head;
+		}
+	}
+	/* A stealer may take run-next too: exchange, not a plain store. */
+	if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL, memory_order_acq_rel,
+	                                                    memory_order_relaxed)) {
+		p->runnext_streak++;
+		return next;
+	}
+	p->runnext_streak = 0;
+	return runq_take_head(p);
+}
+
+static bool runq_empty(sched_p *p)
+{
+	uint32_t h = atomic_load_explicit(&p->head, memory_order_acquire);
+	uint32_t t = atomic_load_explicit(&p->tail, memory_order_acquire);
+	return h == t && !atomic_load_explicit(&p->runnext, memory_order_acquire);
+}
+
+/*
+ * Steal half of victim's queue into p's (empty, as p's owner looks for
+ * work), and return one of them; run-next too when `next` [runqsteal].
+ */
+static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
+{
+	goc__g *batch[GOC__RUNQ / 2];
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&victim->head, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&victim->tail, memory_order_acquire);
+		uint32_t n = t - h;
+		n -= n / 2;
+		if (n == 0) {
+			if (!next)
+				return NULL;
+			goc__g *g = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+			if (g && atomic_compare_exchange_strong_explicit(&victim->runnext, &g, NULL, memory_order_acq_rel,
+			                                                 memory_order_relaxed))
+				return g;
+			return NULL;
+		}
+		if (n > GOC__RUNQ / 2)
+			continue; /* read head and tail at different moments */
+		for (uint32_t i = 0; i < n; i++)
+			batch[i] = atomic_load_explicit(&victim->runq[(h + i) % GOC__RUNQ], memory_order_relaxed);
+		if (atomic_compare_exchange_strong_explicit(&victim->head, &h, h + n, memory_order_acq_rel,
+		                                            memory_order_relaxed)) {
+			for (uint32_t i = 1; i < n; i++)
+				runq_put(p, batch[i]);
+			return batch[0];
+		}
+	}
+}
+
+/* ---- Ps and Ms --------------------------------------------------------------------- */
+
+static void monitor_wake(void);
+static void monitor_start(void);
+
+/* Take an idle P, or NULL. */
+static sched_p *pidle_get(void)
+{
+	if (atomic_load_explicit(&npidle, memory_order_seq_cst) == 0)
+		return NULL;
+	goc__lock_acquire(&sched_mu);
+	sched_p *p = pidle;
+	if (p) {
+		pidle = p->idle_link;
+		atomic_store_explicit(&npidle, atomic_load_explicit(&npidle, memory_order_relaxed) - 1,
+		                      memory_order_seq_cst);
+	}
+	goc__lock_release(&sched_mu);
+	if (p)
+		monitor_wake();
+	return p;
+}
+
+static void pidle_put(sched_p *p)
+{
+	atomic_store_explicit(&p->owner, (uintptr_t)P_IDLE, memory_order_release);
+	goc__lock_acquire(&sched_mu);
+	p->idle_link = pidle;
+	pidle = p;
+	atomic_store_explicit(&npidle, atomic_load_explicit(&npidle, memory_order_relaxed) + 1, memory_order_seq_cst);
+	goc__lock_release(&sched_mu);
+}
+
+static void p_acquire(sched_m *m, sched_p *p)
+{
+	m->p = p;
+	/* Release: the P's state as its last owner left it goes with it. */
+	atomic_store_explicit(&p->owner, (uintptr_t)m | P_SCHED, memory_order_release);
+}
+
+static void *m_main(void *arg);
+
+/* Make an M for p. False if no thread could be made. Called private. */
+static bool m_new(sched_p *p, bool spinning)
+{
+	sched_m *m = aligned_alloc(64, (sizeof(sched_m) + 63) & ~(size_t)63);
+	if (!m)
+		return false;
+	memset(m, 0, sizeof *m);
+	m->nextp = p;
+	m->next_spinning = spinning;
+	atomic_init(&m->wake, 1);
+	goc__lock_acquire(&sched_mu);
+	if (nallm == allm_cap) {
+		size_t cap = allm_cap ? 2 * allm_cap : 16;
+		sched_m **more = realloc(allm, cap * sizeof *more);
+		if (!more) {
+			goc__lock_release(&sched_mu);
+			free(m);
+			return false;
+		}
+		allm = more;
+		allm_cap = cap;
+	}
+	allm[nallm++] = m;
+	goc__lock_release(&sched_mu);
+	pthread_attr_t attr;
+	GOC_PT(pthread_attr_init(&attr));
+	GOC_PT(pthread_attr_setstacksize(&attr, 256u * 1024u));
+	atomic_fetch_add_explicit(&nthreads, 1, memory_order_relaxed);
+	int rc = pthread_create(&m->thread, &attr, m_main, m);
+	GOC_PT(pthread_attr_destroy(&attr));
+	if (rc != 0) {
+		atomic_fetch_sub_explicit(&nthreads, 1, memory_order_relaxed);
+		goc__lock_acquire(&sched_mu);
+		nallm--;
+		goc__lock_release(&sched_mu);
+		free(m);
+		return false;
+	}
+	return true;
+}
+
+/* Run p on an idle M, or a new one [startm]. Called private. */
+static void m_start(sched_p *p, bool spinning)
+{
+	goc__lock_acquire(&sched_mu);
+	sched_m *m = midle;
+	if (m)
+		midle = m->idle_link;
+	goc__lock_release(&sched_mu);
+	if (m) {
+		m->nextp = p;
+		m->next_spinning = spinning;
+		/* Release: nextp and next_spinning go with the wake-up. */
+		atomic_store_explicit(&m->wake, 1, memory_order_release);
+		goc__futex_wake(&m->wake, 1);
+		return;
+	}
+	if (!m_new(p, spinning)) {
+		/* No thread: give the P back; the running Ms will get to its work. */
+		if (spinning)
+			atomic_fetch_sub_explicit(&nmspinning, 1, memory_order_seq_cst);
+		pidle_put(p);
+	}
+}
+
+/*
+ * Something became runnable: if a P is idle and no M is looking for work,
+ * start one looking [wakep]. Called private.
+ */
+static void wakep(void)
+{
+	if (atomic_load_explicit(&npidle, memory_order_seq_cst) == 0)
+		return;
+	int zero = 0;
+	if (atomic_load_explicit(&nmspinning, memory_order_seq_cst) != 0 ||
+	    !atomic_compare_exchange_strong_explicit(&nmspinning, &zero, 1, memory_order_seq_cst,
+	                                             memory_order_relaxed))
+		return;
+	sched_p *p = pidle_get();
+	if (!p) {
+		atomic_fetch_sub_explicit(&nmspinning, 1, memory_order_seq_cst);
+		return;
+	}
+	m_start(p, true);
+}
+
+/* Sleep until handed a P (true) or told to exit (false). Called private, with no P. */
+static bool m_stop(sched_m *m)
+{
+	goc__lock_acquire(&sched_mu);
+	bool exiting = retired;
+	if (!exiting) {
+		atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
+		m->idle_link = midle;
+		midle = m;
+	}
+	goc__lock_release(&sched_mu);
+	if (exiting)
+		return false;
+	int w;
+	/* Acquire: see nextp. */
+	while ((w = atomic_load_explicit(&m->wake, memory_order_acquire)) == 0)
+		goc__futex_wait_until(&m->wake, 0, GOC_FOREVER);
+	if (w == 2)
+		return false;
+	sched_p *p = m->nextp;
+	m->nextp = NULL;
+	m->spinning = m->next_spinning;
+	p_acquire(m, p);
+	return true;
+}
+
+/* The M found work while spinning: if it was the last spinner, start another [resetspinning]. */
+static void m_spinning_done(sched_m *m)
+{
+	m->spinning = false;
+	if (atomic_fetch_sub_explicit(&nmspinning, 1, memory_order_seq_cst) == 1)
+		wakep();
+}
+
+/* Whether any P's queue or the global queue has a task. */
+static bool work_anywhere(void)
+{
+	if (!globq_empty())
+		return true;
+	for (int i = 0; i < nprocs; i++)
+		if (!runq_empty(&allp[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A spinning M that found nothing: watch the queues a moment before it
+ * sleeps, given a second CPU. A thread's hand-off to a task (main's, the
+ * timer's) lands in the global queue, and a sleeping M costs the hand-off
+ * a futex wake-up and tens of microseconds; while this M spins, wakep()
+ * wakes nobody. After GOC__IDLE_PAUSE_NS it yields between looks (the
+ * thread it waits for may need this CPU). True if work appeared.
+ */
+#define GOC__IDLE_SPIN_NS 20000
+#define GOC__IDLE_PAUSE_NS 2000
+
+static bool spin_for_work(void)
+{
+	if (goc__usable_cpus() < 2)
+		return false;
+	int64_t start = goc_now();
+	for (unsigned turn = 1;; turn++) {
+		if (work_anywhere())
+			return true;
+		goc__cpu_relax();
+		if (turn % 32 == 0) {
+			int64_t spun = goc_now() - start;
+			if (spun >= GOC__IDLE_SPIN_NS)
+				return false;
+			if (spun >= GOC__IDLE_PAUSE_NS)
+				sched_yield();
+		}
+	}
+}
+
+/*
+ * The next task for m, which holds a P; sleeps while there is none [findrunnable].
+ * NULL only when m is to exit. Called private.
+ */
+static goc__g *find_runnable(sched_m *m)
+{
+	for (;;) {
+		sched_p *p = m->p;
+		goc__g *g = NULL;
+		uint64_t ticks = atomic_load_explicit(&p->ticks, memory_order_relaxed);
+		if (ticks % GOC__GLOBAL_EVERY == 0)
+			g = globq_get(p);
+		if (!g)
+			g = runq_get(p);
+		if (!g)
+			g = globq_get(p);
+		if (g) {
+			if (m->spinning)
+				m_spinning_done(m);
+			return g;
+		}
+		/* Steal, unless half the busy Ps' worth of Ms are at it already. */
+		int busy = nprocs - atomic_load_explicit(&npidle, memory_order_relaxed);
+		if (!m->spinning && 2 * atomic_load_explicit(&nmspinning, memory_order_relaxed) < busy) {
+			m->spinning = true;
+			atomic_fetch_add_explicit(&nmspinning, 1, memory_order_seq_cst);
+		}
+		if (m->spinning) {
+			for (int round = 0; round < 4 && !g; round++) {
+				int start = (int)(goc__splitmix64(&m->rng) % (uint64_t)nprocs);
+				for (int i = 0; i < nprocs && !g; i++) {
+					sched_p *victim = &allp[(start + i) % nprocs];
+					if (victim != p)
+						g = runq_steal(p, victim, round == 3);
+				}
+			}
+			if (!g)
+				g = globq_get(p);
+			if (g) {
+				m_spinning_done(m);
+				return g;
+			}
+		}
+		if (m->spinning && spin_for_work())
+			continue;
+		/* Nothing: give the P back, then look once more before sleeping (pairs with wakep()). */
+		m->p = NULL;
+		pidle_put(p);
+		bool was_spinning = m->spinning;
+		if (was_spinning) {
+			m->spinning = false;
+			atomic_fetch_sub_explicit(&nmspinning, 1, memory_order_seq_cst);
+		}
+		if (work_anywhere()) {
+			sched_p *again = pidle_get();
+			if (again) {
+				p_acquire(m, again);
+				if (was_spinning) {
+					m->spinning = true;
+					atomic_fetch_add_explicit(&nmspinning, 1, memory_order_seq_cst);
+				}
+				continue;
+			}
+		}
+		if (!m_stop(m))
+			return NULL;
+	}
+}
+
+/* ---- switching ------------------------------------------------------------------------ */
+
+/* On curg's stack: switch to m's own context, leaving m the `after` to do. */
+static void g_switch_out(sched_m *m, goc__g *g, int after)
+{
+	m->after = after;
+	g->saved_errno = errno_get();
+#ifdef GOC__TSAN
+	/* No sync: tasks that run in turn on this thread stay unordered. */
+	__tsan_switch_to_fiber(m->g0_fiber, __tsan_switch_to_fiber_no_sync);
+#endif
+#ifdef GOC__ASAN
+	__sanitizer_start_switch_fiber(after == AFTER_EXIT ? NULL : &g->asan_fake, m->stack_bottom, m->stack_size);
+#endif
+	goc__ctx_switch(&g->sp, m->g0_sp);
+	/* Resumed, maybe on another thread. */
+#ifdef GOC__ASAN
+	__sanitizer_finish_switch_fiber(g->asan_fake, NULL, NULL);
+#endif
+	errno_set(g->saved_errno);
+}
+
+/* On m's own context: run g until it switches out. */
+static void g_execute(sched_m *m, goc__g *g)
+{
+	sched_p *p = m->p;
+	atomic_store_explicit(&p->ticks, atomic_load_explicit(&p->ticks, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+	m->curg = g;
+	m->after = AFTER_NONE;
+	goc__task_set_self(&g->rec);
+	/* Release: the monitor may take the P from here on. */
+	atomic_store_explicit(&p->owner, (uintptr_t)m | P_USER, memory_order_release);
+#ifdef GOC__TSAN
+	__tsan_switch_to_fiber(g->fiber, __tsan_switch_to_fiber_no_sync);
+#endif
+#ifdef GOC__ASAN
+	__sanitizer_start_switch_fiber(&m->asan_fake, g->stack_lo, g->stack_size);
+#endif
+	goc__ctx_switch(&m->g0_sp, g->sp);
+#ifdef GOC__ASAN
+	__sanitizer_finish_switch_fiber(m->asan_fake, NULL, NULL);
+#endif
+	m->curg = NULL;
+	goc__task_set_self(&m->rec);
+	/* Take the P back from running a task, unless the monitor took it. */
+	if (m->p) {
+		uintptr_t want = (uintptr_t)m | P_USER;
+		if (!atomic_compare_exchange_strong_explicit(&m->p->owner, &want, (uintptr_t)m | P_SCHED,
+		                                             memory_order_acq_rel, memory_order_relaxed))
+			m->p = NULL;
+	}
+}
+
+/* A new task's first frame. */
+static void g_main(goc__g *g)
+{
+#ifdef GOC__ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+	errno_set(0);
+	GOC__CHAOS();
+	g->fn(g->arg);
+	goc__task_ended();
+	sched_m *m = m_self();
+	g_switch_out(m, g, AFTER_EXIT);
+	__builtin_unreachable();
+}
+
+/* Make g runnable from m's own context, which may have no P. */
+static void ready_from_g0(sched_m *m, goc__g *g, bool next)
+{
+	if (m->p) {
+		if (next)
+			runq_put_next(m->p, g);
+		else
+			runq_put(m->p, g);
+	} else {
+		globq_put_list(g, g, 1);
+	}
+	wakep();
+}
+
+/* Run tasks until told to exit. Private to TSan, as all of an M's own context. */
+static void m_loop(sched_m *m)
+{
+	goc__g *g = NULL;
+	for (;;) {
+		if (!g) {
+			if (!m->p && !m_stop(m))
+				return;
+			g = find_runnable(m);
+			if (!g)
+				return;
+		}
+		g_execute(m, g);
+		goc__g *ran = g;
+		g = NULL;
+		switch (m->after) {
+		case AFTER_PARK:
+			/* The park's commit failed: woken meanwhile, so it runs again at once [park_m]. */
+			if (!m->commit(m->commit_arg)) {
+				if (m->p)
+					g = ran;
+				else
+					ready_from_g0(m, ran, false);
+			}
+			break;
+		case AFTER_YIELD:
+			ready_from_g0(m, ran, false);
+			break;
+		case AFTER_REQUEUE:
+			globq_put_list(ran, ran, 1);
+			wakep();
+			break;
+		case AFTER_EXIT:
+#ifdef GOC__TSAN
+			__tsan_destroy_fiber(ran->fiber);
+#endif
+			goc__record_end(&ran->rec);
+			g_free(m->p, ran);
+			break;
+		default:
+			goc__die("goc scheduler: task switched out with nothing to do", EINVAL);
+		}
+	}
+}
+
+static void *m_main(void *arg)
+{
+	sched_m *m = arg;
+	GOC__TSAN_PRIVATE_BEGIN();
+	tls_m = m;
+	m->tid = gettid();
+	m->rng = (uint64_t)m->tid * 0x9e3779b97f4a7c15u;
+	goc__record_start(&m->rec, GOC__REC_IDLE);
+	goc__task_set_self(&m->rec);
+	char name[16];
+	snprintf(name, sizeof name, "goc-m%ld", (long)m->tid);
+	(void)pthread_setname_np(pthread_self(), name);
+#ifdef GOC__TSAN
+	m->g0_fiber = __tsan_get_current_fiber();
+#endif
+#ifdef GOC__ASAN
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+	GOC_PT(pthread_getattr_np(pthread_self(), &attr));
+	GOC_PT(pthread_attr_getstack(&attr, &lo, &size));
+	GOC_PT(pthread_attr_destroy(&attr));
+	m->stack_bottom = lo;
+	m->stack_size = size;
+#endif
+	GOC__TSAN_PRIVATE_END();
+	goc__tsan_tls_benign(__builtin_frame_address(0));
+	GOC__TSAN_PRIVATE_BEGIN();
+	/* Its first P came with it. */
+	sched_p *p = m->nextp;
+	m->nextp = NULL;
+	m->spinning = m->next_spinning;
+	p_acquire(m, p);
+	m_loop(m);
+	goc__record_end(&m->rec);
+	atomic_fetch_sub_explicit(&nthreads, 1, memory_order_relaxed);
+	GOC__TSAN_PRIVATE_END();
+	return NULL;
+}
+
+/* ---- what tasks call -------------------------------------------------------------------- */
+
+/*
+ * A task about to touch its P's queues (a hand-off, a spawn): take the P
+ * from USER to SCHED, so the monitor cannot take it meanwhile. NULL if the
+ * monitor took it already (then the global queue serves).
+ */
+static sched_p *p_enter(sched_m *m)
+{
+	sched_p *p = m->p;
+	if (!p)
+		return NULL;
+	uintptr_t want = (uintptr_t)m | P_USER;
+	if (atomic_compare_exchange_strong_explicit(&p->owner, &want, (uintptr_t)m | P_SCHED, memory_order_acquire,
+	                                            memory_order_relaxed))
+		return p;
+	if (P_OWNER(want) != m || P_STATE(want) != P_BLOCKING)
+		m->p = NULL;
+	return NULL;
+}
+
+static void p_leave(sched_m *m, sched_p *p)
+{
+	/* Release: the queue changes before the monitor may take the P. */
+	atomic_store_explicit(&p->owner, (uintptr_t)m | P_USER, memory_order_release);
+}
+
+void goc__g_ready(goc__g *g)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	sched_m *m = m_self();
+	sched_p *p = m && m->curg ? p_enter(m) : NULL;
+	if (p) {
+		runq_put_next(p, g);
+		p_leave(m, p);
+	} else {
+		globq_put_list(g, g, 1);
+	}
+	wakep();
+	GOC__TSAN_PRIVATE_END();
+}
+
+goc_status goc__sched_go(goc_task_fn fn, void *arg)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	sched_m *m = m_self();
+	sched_p *p = m && m->curg ? p_enter(m) : NULL;
+	goc__g *g = g_alloc(p);
+	if (!g) {
+		if (p)
+			p_leave(m, p);
+		GOC__TSAN_PRIVATE_END();
+		return GOC_NOMEM;
+	}
+	g->fn = fn;
+	g->arg = arg;
+	g_prepare(g);
+	monitor_start();
+	goc__record_start(&g->rec, GOC__REC_TASK);
+	GOC__TSAN_PRIVATE_END();
+#ifdef GOC__TSAN
+	/* Made here, in the spawner's context: the edge from goc_go() to the task. */
+	g->fiber = __tsan_create_fiber(0);
+#endif
+	GOC__TSAN_PRIVATE_BEGIN();
+	if (p) {
+		runq_put_next(p, g);
+		p_leave(m, p);
+	} else {
+		globq_put_list(g, g, 1);
+	}
+	wakep();
+	GOC__TSAN_PRIVATE_END();
+	return GOC_OK;
+}
+
+/* Switch out of the calling task and let commit(arg) decide, on the M's own context, whether it parks. */
+static void g_park(bool (*commit)(void *arg), void *arg)
+{
+	sched_m *m = m_self();
+	m->commit = commit;
+	m->commit_arg = arg;
+	g_switch_out(m, m->curg, AFTER_PARK);
+}
+
+/* op->woken for a task: NONE, SLEEPING (parked), DONE (the waker), and FIRED: */
+#define GOC__WAKE_FIRED 3
+
+/* Commit a park from a state where nothing happened yet: false if the op was woken or timed meanwhile. */
+static bool commit_first(void *arg)
+{
+	goc__op *op = arg;
+	int expected = GOC__WAKE_NONE;
+	GOC__TSAN_NOSYNC_BEGIN();
+	bool parked = atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING);
+	GOC__TSAN_NOSYNC_END();
+	return parked;
+}
+
+/* Commit a park after the deadline fired but a waker claimed the op: false once the waker is done. */
+static bool commit_after_fire(void *arg)
+{
+	goc__op *op = arg;
+	int expected = GOC__WAKE_FIRED;
+	GOC__TSAN_NOSYNC_BEGIN();
+	bool parked = atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING);
+	GOC__TSAN_NOSYNC_END();
+	return parked;
+}
+
+/* The deadline of a parked op: mark it FIRED, and make its task runnable if it sleeps. Timer thread. */
+static void park_timer_fire(goc__timer *timer)
+{
+	goc__g *g = (goc__g *)(void *)((char *)timer - offsetof(goc__g, park_timer));
+	goc__op *op = g->park_op;
+	GOC__TSAN_NOSYNC_BEGIN();
+	int cur = atomic_load(&op->woken);
+	while (cur != GOC__WAKE_DONE && !atomic_compare_exchange_weak(&op->woken, &cur, GOC__WAKE_FIRED)) {
+	}
+	GOC__TSAN_NOSYNC_END();
+	if (cur == GOC__WAKE_SLEEPING)
+		goc__g_ready(g);
+}
+
+bool goc__g_park_op(goc__op *op, int64_t deadline)
+{
+	bool forever = deadline == GOC_FOREVER;
+#ifdef GOC__CHECKS
+	if (forever) {
+		goc__forever_begin();
+		GOC__TSAN_PRIVATE_BEGIN();
+		atomic_store(&op->forever_counted, true);
+		GOC__TSAN_PRIVATE_END();
+	}
+#endif
+	goc__g *g = op->g;
+	bool timed = false;
+	if (!forever) {
+		GOC__TSAN_PRIVATE_BEGIN();
+		g->park_op = op;
+		goc_status st = goc__timer_start(&g->park_timer, deadline, park_timer_fire);
+		GOC__TSAN_PRIVATE_END();
+		if (st != GOC_OK)
+			goc__die("goc__timer_start(park deadline)", ENOMEM);
+		timed = true;
+	}
+	bool (*commit)(void *) = commit_first;
+	for (;;) {
+		g_park(commit, op);
+		GOC__TSAN_NOSYNC_BEGIN();
+		int woken = atomic_load(&op->woken);
+		GOC__TSAN_NOSYNC_END();
+		if (woken == GOC__WAKE_DONE) {
+			if (timed) {
+				GOC__TSAN_PRIVATE_BEGIN();
+				(void)goc__timer_stop(&g->park_timer);
+				GOC__TSAN_PRIVATE_END();
+			}
+#ifdef GOC__CHECKS
+			GOC__TSAN_PRIVATE_BEGIN();
+			bool counted = atomic_exchange(&op->forever_counted, false);
+			GOC__TSAN_PRIVATE_END();
+			if (counted)
+				goc__forever_end();
+#endif
+			return true;
+		}
+		/* FIRED: the deadline passed. Time out, unless a waker claimed the op just in time. */
+		int waiting = GOC__OP_WAITING;
+		GOC__TSAN_NOSYNC_BEGIN();
+		bool timed_out = atomic_compare_exchange_strong(&op->state, &waiting, GOC__OP_TIMEDOUT);
+		GOC__TSAN_NOSYNC_END();
+		if (timed_out)
+			return false;
+		timed = false; /* it fired */
+		commit = commit_after_fire;
+	}
+}
+
+void goc__g_yield(void)
+{
+	sched_m *m = m_self();
+	if (!m || !m->curg) {
+		sched_yield();
+		return;
+	}
+	g_switch_out(m, m->curg, AFTER_YIELD);
+}
+
+void goc_blocking_begin(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	sched_m *m = m_self();
+	sched_p *p = m && m->curg ? m->p : NULL;
+	if (p) {
+		uintptr_t want = (uintptr_t)m | P_USER;
+		if (!atomic_compare_exchange_strong_explicit(&p->owner, &want, (uintptr_t)m | P_BLOCKING,
+		                                             memory_order_acq_rel, memory_order_relaxed)) {
+			m->p = NULL;
+		} else if (!runq_empty(p) || !globq_empty()) {
+			/* Work waits: hand the P over now [entersyscallblock, handoffp]. */
+			want = (uintptr_t)m | P_BLOCKING;
+			if (atomic_compare_exchange_strong_explicit(&p->owner, &want, (uintptr_t)P_IDLE, memory_order_acq_rel,
+			                                            memory_order_relaxed)) {
+				m->p = NULL;
+				m_start(p, false);
+			}
+		}
+		monitor_wake();
+	}
+	GOC__TSAN_PRIVATE_END();
+}
+
+void goc_blocking_end(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	sched_m *m = m_self();
+	if (!m || !m->curg) {
+		GOC__TSAN_PRIVATE_END();
+		return;
+	}
+	sched_p *p = m->p;
+	if (p) {
+		uintptr_t want = (uintptr_t)m | P_BLOCKING;
+		if (atomic_compare_exchange_strong_explicit(&p->owner, &want, (uintptr_t)m | P_USER, memory_order_acq_rel,
+		                                            memory_order_relaxed)) {
+			GOC__TSAN_PRIVATE_END();
+			return;
+		}
+		m->p = NULL;
+	}
+	/* The P went to other work: take an idle one, or queue the task and let this M sleep [exitsyscall]. */
+	p = pidle_get();
+	if (p) {
+		m->p = p;
+		atomic_store_explicit(&p->owner, (uintptr_t)m | P_USER, memory_order_release);
+		GOC__TSAN_PRIVATE_END();
+		return;
+	}
+	GOC__TSAN_PRIVATE_END();
+	g_switch_out(m, m->curg, AFTER_REQUEUE);
+}
+
+/* ---- the monitor ------------------------------------------------------------------------ */
+
+/* Whether the thread with kernel id tid sleeps in the kernel (state S or D). Allocates nothing. */
+static bool thread_sleeping(pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/self/task/%ld/stat", (long)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
+}
+
+static void monitor_wake(void)
+{
+	int asleep = 2;
+	if (atomic_load_explicit(&monitor_state, memory_order_relaxed) == 2 &&
+	    atomic_compare_exchange_strong(&monitor_state, &asleep, 1))
+		goc__futex_wake(&monitor_state, 1);
+}
+
+/* Look at every P once: take the stuck ones. Returns whether any P looked stuck. */
+static bool monitor_look(void)
+{
+	int64_t now = goc_now();
+	bool suspicious = false;
+	for (int i = 0; i < nprocs; i++) {
+		sched_p *p = &allp[i];
+		uintptr_t w = atomic_load_explicit(&p->owner, memory_order_acquire);
+		int state = P_STATE(w);
+		uint64_t ticks = atomic_load_explicit(&p->ticks, memory_order_relaxed);
+		if ((state != P_USER && state != P_BLOCKING) || ticks != p->mon_ticks) {
+			p->mon_ticks = ticks;
+			p->mon_since = now;
+			continue;
+		}
+		/* The same task since the last look. Does anything wait for this P? */
+		if (runq_empty(p) && (globq_empty() || atomic_load_explicit(&npidle, memory_order_relaxed) > 0))
+			continue;
+		suspicious = true;
+		int64_t stuck = now - p->mon_since;
+		bool take = state == P_BLOCKING || stuck >= GOC__RUN_LIMIT_NS;
+		if (!take && stuck >= GOC__SLEEP_LIMIT_NS && now - p->mon_read_at >= GOC__MONITOR_PROC_NS) {
+			p->mon_read_at = now;
+			take = thread_sleeping(P_OWNER(w)->tid);
+		}
+		if (take && atomic_compare_exchange_strong(&p->owner, &w, (uintptr_t)P_IDLE))
+			m_start(p, false);
+	}
+	return suspicious;
+}
+
+static void *monitor_main(void *arg)
+{
+	(void)arg;
+	GOC__TSAN_PRIVATE_BEGIN();
+	char name[16];
+	snprintf(name, sizeof name, "goc-s%ld", (long)gettid());
+	(void)pthread_setname_np(pthread_self(), name);
+	int64_t delay = GOC__MONITOR_MIN_NS;
+	for (;;) {
+		struct timespec ts = { (time_t)(delay / 1000000000), (long)(delay % 1000000000) };
+		nanosleep(&ts, NULL);
+		goc__lock_acquire(&sched_mu);
+		bool exiting = retired;
+		goc__lock_release(&sched_mu);
+		if (exiting)
+			break;
+		if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs && globq_empty()) {
+			/* Every P idle: sleep until one is taken (pidle_get() wakes us). */
+			atomic_store(&monitor_state, 2);
+			if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs)
+				goc__futex_wait_until(&monitor_state, 2, GOC_FOREVER);
+			atomic_store(&monitor_state, 1);
+			delay = GOC__MONITOR_MIN_NS;
+			continue;
+		}
+		if (monitor_look())
+			delay = GOC__MONITOR_MIN_NS;
+		else if (delay < GOC__MONITOR_MAX_NS)
+			delay = delay * 2 < GOC__MONITOR_MAX_NS ? delay * 2 : GOC__MONITOR_MAX_NS;
+	}
+	atomic_fetch_sub_explicit(&nthreads, 1, memory_order_relaxed);
+	GOC__TSAN_PRIVATE_END();
+	return NULL;
+}
+
+/* ---- set-up, fork, exit ------------------------------------------------------------------ */
+
+static void sched_fork_prepare(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	goc__lock_acquire(&sched_mu);
+	goc__lock_acquire(&globq_mu);
+	GOC__TSAN_PRIVATE_END();
+}
+
+static void sched_fork_parent(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	goc__lock_release(&globq_mu);
+	goc__lock_release(&sched_mu);
+	GOC__TSAN_PRIVATE_END();
+}
+
+/* The child has none of the parent's threads: every P idle and empty, no M, no monitor. */
+static void sched_fork_child(void)
+{
+	tls_m = NULL;
+	pidle = NULL;
+	for (int i = nprocs - 1; i >= 0; i--) {
+		sched_p *p = &allp[i];
+		atomic_store(&p->owner, (uintptr_t)P_IDLE);
+		atomic_store(&p->head, 0);
+		atomic_store(&p->tail, 0);
+		atomic_store(&p->runnext, NULL);
+		p->gfree = NULL;
+		p->ngfree = 0;
+		p->idle_link = pidle;
+		pidle = p;
+	}
+	atomic_store(&npidle, nprocs);
+	midle = NULL;
+	nallm = 0;
+	atomic_store(&nmspinning, 0);
+	atomic_store(&nthreads, 0);
+	globq_head = globq_tail = NULL;
+	atomic_store(&globq_len, 0);
+	atomic_store(&monitor_state, 0);
+	goc__lock_release(&globq_mu);
+	goc__lock_release(&sched_mu);
+}
+
+static void sched_init(void)
+{
+	stack_size = env_size("GOC_STACK", GOC__STACK_DEFAULT, 16u * 1024u, 1u << 30);
+	stack_size = (stack_size + page_size() - 1) & ~(page_size() - 1);
+	goc__lock_init(&sched_mu);
+	goc__lock_init(&globq_mu);
+	allp = aligned_alloc(64, (size_t)nprocs * sizeof *allp);
+	if (!allp)
+		goc__die("aligned_alloc(Ps)", ENOMEM);
+	memset(allp, 0, (size_t)nprocs * sizeof *allp);
+	for (int i = nprocs - 1; i >= 0; i--) {
+		allp[i].index = i;
+		allp[i].idle_link = pidle;
+		pidle = &allp[i];
+	}
+	atomic_store(&npidle, nprocs);
+	GOC_PT(pthread_atfork(sched_fork_prepare, sched_fork_parent, sched_fork_child));
+}
+
+/* Start the monitor with the first task. Called private. */
+static void monitor_start(void)
+{
+	int zero = 0;
+	if (atomic_load_explicit(&monitor_state, memory_order_relaxed) != 0 ||
+	    !atomic_compare_exchange_strong(&monitor_state, &zero, 1))
+		return;
+	pthread_attr_t attr;
+	GOC_PT(pthread_attr_init(&attr));
+	GOC_PT(pthread_attr_setstacksize(&attr, 64u * 1024u));
+	sigset_t all, old;
+	sigfillset(&all);
+	GOC_PT(pthread_sigmask(SIG_SETMASK, &all, &old));
+	atomic_fetch_add_explicit(&nthreads, 1, memory_order_relaxed);
+	int rc = pthread_create(&monitor_thread, &attr, monitor_main, NULL);
+	GOC_PT(pthread_sigmask(SIG_SETMASK, &old, NULL));
+	GOC_PT(pthread_attr_destroy(&attr));
+	if (rc != 0) {
+		/* Without a monitor tasks still run; only blocked threads are not worked around. */
+		atomic_fetch_sub_explicit(&nthreads, 1, memory_order_relaxed);
+		atomic_store(&monitor_state, 0);
+	}
+}
+
+size_t goc__sched_threads(void)
+{
+	return atomic_load_explicit(&nthreads, memory_order_relaxed);
+}
+
+void goc__sched_retire(void)
+{
+	if (atomic_load_explicit(&backend, memory_order_acquire) != GOC_TASKS_MN)
+		return;
+	GOC__TSAN_PRIVATE_BEGIN();
+	goc__lock_acquire(&sched_mu);
+	retired = true;
+	size_t n = 0;
+	pthread_t *tids = malloc((nallm + 1) * sizeof *tids);
+	for (sched_m *m = midle; m && tids; m = m->idle_link) {
+		tids[n++] = m->thread;
+		atomic_store_explicit(&m->wake, 2, memory_order_release);
+		goc__futex_wake(&m->wake, 1);
+	}
+	midle = NULL;
+	goc__lock_release(&sched_mu);
+	if (atomic_load(&monitor_state) != 0) {
+		int asleep = 2;
+		if (atomic_compare_exchange_strong(&monitor_state, &asleep, 1))
+			goc__futex_wake(&monitor_state, 1);
+		if (tids)
+			tids[n++] = monitor_thread;
+	}
+	for (size_t i = 0; i < n; i++)
+		GOC_PT(pthread_join(tids[i], NULL));
+	free(tids);
+	GOC__TSAN_PRIVATE_END();
+}
+
+#else /* !GOC__MN_SUPPORTED: choose() refuses mn, so none of these is reached. */
+
+goc_status goc__sched_go(goc_task_fn fn, void *arg)
+{
+	(void)fn;
+	(void)arg;
+	return GOC_NOMEM;
+}
+
+bool goc__g_park_op(goc__op *op, int64_t deadline)
+{
+	(void)op;
+	(void)deadline;
+	return false;
+}
+
+void goc__g_ready(goc__g *g) { (void)g; }
+void goc__g_yield(void) { sched_yield(); }
+void goc_blocking_begin(void) {}
+void goc_blocking_end(void) {}
+size_t goc__sched_threads(void) { return 0; }
+void goc__sched_retire(void) {}
+
+#endif /* GOC__MN_SUPPORTED */
