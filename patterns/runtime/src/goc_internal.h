@@ -506,6 +506,9 @@ void goc__opq_remove(goc__opq *q, goc__opq_entry *e);
  */
 goc__opq_entry *goc__opq_claim(goc__opq *q);
 
+/* Wake every entry of a chain of claimed ones, linked through `next`, with GOC_OK; no lock held. */
+void goc__opq_wake_chain(goc__opq_entry *chain);
+
 /*
  * Park the calling thread until its op is woken (true) or, at `deadline`,
  * claim the op for itself (false: timed out). If a waker claimed the op

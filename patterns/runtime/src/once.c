@@ -59,11 +59,7 @@ static void once_slow(goc_once *once, void (*fn)(void *arg), void *arg)
 		waiting = e;
 	}
 	GOC_PT(pthread_mutex_unlock(&once->mu));
-	while (waiting) {
-		e = waiting;
-		waiting = e->next; /* read first: e lives on a stack that the wake-up releases */
-		goc__op_wake(&e->op, 0, GOC_OK);
-	}
+	goc__opq_wake_chain(waiting);
 }
 
 void goc_once_do(goc_once *once, void (*fn)(void *arg), void *arg)

@@ -157,6 +157,18 @@ goc__opq_entry *goc__opq_claim(goc__opq *q)
 	return NULL;
 }
 
+void goc__opq_wake_chain(goc__opq_entry *chain)
+{
+	while (chain) {
+		/* Private for TSan: e is on its owner's stack, which the owner reuses once woken. */
+		GOC__TSAN_PRIVATE_BEGIN();
+		goc__opq_entry *e = chain;
+		chain = e->next; /* read first: the wake-up releases e */
+		GOC__TSAN_PRIVATE_END();
+		goc__op_wake(&e->op, 0, GOC_OK);
+	}
+}
+
 void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 {
 	/* Private for TSan: the edges of the case were published under the lock (see the top). */

@@ -96,7 +96,7 @@ void goc_sem_release(goc_sem *sem)
 		sem->held--;
 	GOC_PT(pthread_mutex_unlock(&sem->mu));
 	if (e)
-		goc__op_wake(&e->op, 0, GOC_OK);
+		goc__opq_wake_chain(e); /* claimed: its `next` is NULL */
 }
 
 size_t goc_sem_held(goc_sem *sem)

@@ -50,11 +50,7 @@ void goc_wg_add(goc_wg *wg, int64_t delta)
 		}
 	}
 	GOC_PT(pthread_mutex_unlock(&wg->mu));
-	while (zeroed) {
-		goc__opq_entry *e = zeroed;
-		zeroed = e->next; /* read first: e lives on a stack that the wake-up releases */
-		goc__op_wake(&e->op, 0, GOC_OK);
-	}
+	goc__opq_wake_chain(zeroed);
 }
 
 void goc_wg_done(goc_wg *wg)
