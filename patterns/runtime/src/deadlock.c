@@ -110,6 +110,8 @@ static atomic_int quit_asked;
 static void on_quit(int sig)
 {
 	atomic_store_explicit(&quit_asked, 1, memory_order_relaxed);
+	/* Tasks of the M:N scheduler park without slices: its monitor thread dumps for them. */
+	goc__sched_signal_monitor();
 	/* Nobody waits to dump (every task runs): SIGQUIT's own action, as if we were not here. */
 	if (atomic_load_explicit(&blocked_forever, memory_order_relaxed) == 0) {
 		signal(sig, SIG_DFL);
@@ -128,13 +130,28 @@ static void install_quit(void)
 	sigaction(SIGQUIT, &sa, NULL);
 }
 
+static pthread_once_t quit_once = PTHREAD_ONCE_INIT;
+
 int64_t goc__forever_slice(void)
 {
 	if (!goc__checks_on())
 		return GOC_FOREVER;
-	static pthread_once_t quit_once = PTHREAD_ONCE_INIT;
+	/* Private for TSan: the once would order every waiter after the first. */
+	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_once(&quit_once, install_quit));
+	GOC__TSAN_PRIVATE_END();
 	return goc_deadline_after(GOC__DEADLOCK_SLICE_NS);
+}
+
+void goc__forever_park(void)
+{
+	goc__forever_begin();
+	/* A task of the M:N scheduler waits without slices: install SIGQUIT's dump here. */
+	if (goc__checks_on()) {
+		GOC__TSAN_PRIVATE_BEGIN(); /* as in goc__forever_slice() */
+		GOC_PT(pthread_once(&quit_once, install_quit));
+		GOC__TSAN_PRIVATE_END();
+	}
 }
 
 /* The number of threads in the process (/proc/self/stat's 20th field), or -1. */
@@ -225,6 +242,12 @@ static bool deadlocked(void)
 	}
 	GOC_PT(pthread_mutex_unlock(&check_mu));
 	return dead;
+}
+
+void goc__quit_check(void)
+{
+	if (atomic_load_explicit(&quit_asked, memory_order_relaxed))
+		goc__deadlock_check();
 }
 
 void goc__deadlock_check(void)

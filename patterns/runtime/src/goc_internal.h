@@ -131,6 +131,8 @@ void goc__forever_begin(void);
 void goc__forever_end(void);
 /* A waker ends n threads' waits on their behalf (they may not run for a while). */
 void goc__forever_end_n(size_t n);
+/* goc__forever_begin() for a task of the M:N scheduler, which waits without slices. */
+void goc__forever_park(void);
 /* In a fork() child: none of the parent's threads is blocked here. */
 void goc__deadlock_fork_child(void);
 /* Something that may let a blocked thread on: a wake-up, a task started. */
@@ -144,14 +146,18 @@ int64_t goc__forever_slice(void);
  * can proceed, or with the task dump after a SIGQUIT (deadlock.c).
  */
 void goc__deadlock_check(void);
+/* After a SIGQUIT: the dump and exit, as goc__deadlock_check() (the M:N scheduler's monitor). */
+void goc__quit_check(void);
 #else
 static inline void goc__forever_begin(void) {}
+static inline void goc__forever_park(void) {}
 static inline void goc__forever_end(void) {}
 static inline void goc__forever_end_n(size_t n) { (void)n; }
 static inline void goc__deadlock_fork_child(void) {}
 static inline void goc__progress(void) {}
 static inline int64_t goc__forever_slice(void) { return GOC_FOREVER; }
 static inline void goc__deadlock_check(void) {}
+static inline void goc__quit_check(void) {}
 #endif
 
 /* A schedule-chaos point (chaos.h) in the tsan and debug builds; nothing in release. */
@@ -309,6 +315,8 @@ void goc__g_ready(goc__g *g);
 void goc__g_yield(void);
 /* The scheduler's threads alive: workers and the monitor (deadlock.c counts them). */
 size_t goc__sched_threads(void);
+/* From a signal handler: wake the monitor, to look at the SIGQUIT flag (async-signal-safe). */
+void goc__sched_signal_monitor(void);
 /* At exit, in TSan builds: idle workers and the monitor exit (see goc__timer_retire()). */
 void goc__sched_retire(void);
 

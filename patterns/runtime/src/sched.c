@@ -194,6 +194,7 @@ struct sched_m {
 	bool next_spinning;          /* likewise */
 	sched_m *idle_link;          /* guarded by sched_mu */
 	pid_t tid;                   /* the kernel's id of its thread */
+	bool joined;                 /* goc__sched_retire() joins it; guarded by sched_mu */
 	pthread_t thread;
 	goc__task rec;               /* the M's own record (kind idle: not in the dump) */
 	uint64_t rng;
@@ -260,8 +261,11 @@ static __attribute__((noinline)) void errno_set(int e)
 
 goc__g *goc__g_self(void)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	sched_m *m = m_self();
-	return m ? m->curg : NULL;
+	goc__g *g = m ? m->curg : NULL;
+	GOC__TSAN_PRIVATE_END();
+	return g;
 }
 
 /* ---- the choice of backend ------------------------------------------------- */
@@ -442,19 +446,24 @@ static goc__g *g_alloc(sched_p *p)
 	}
 	if (!g)
 		return g_carve();
+	char *lo = g->stack_lo;
+	size_t size = g->stack_size;
 #ifdef GOC__TSAN
-	/* Map fresh pages over the stack: TSan's mmap() interceptor resets its shadow (see task.c). */
-	void *fresh = mmap(g->stack_lo, g->stack_size & ~(page_size() - 1), PROT_READ | PROT_WRITE,
+	/*
+	 * Map fresh pages over the stack and the struct on top, which shares
+	 * the stack's last page: TSan's mmap() interceptor resets its shadow
+	 * (see task.c).
+	 */
+	uintptr_t end = ((uintptr_t)(g + 1) + page_size() - 1) & ~(uintptr_t)(page_size() - 1);
+	void *fresh = mmap(lo, end - (uintptr_t)lo, PROT_READ | PROT_WRITE,
 	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (fresh == MAP_FAILED)
 		goc__die("mmap(task stack)", errno);
 #endif
 #ifdef GOC__ASAN
 	/* A task that ended left its last frames' redzones poisoned. */
-	ASAN_UNPOISON_MEMORY_REGION(g->stack_lo, g->stack_size);
+	ASAN_UNPOISON_MEMORY_REGION(lo, size);
 #endif
-	char *lo = g->stack_lo;
-	size_t size = g->stack_size;
 	memset(g, 0, sizeof *g);
 	g->stack_lo = lo;
 	g->stack_size = size;
@@ -946,8 +955,12 @@ static goc__g *find_runnable(sched_m *m)
 /* On curg's stack: switch to m's own context, leaving m the `after` to do. */
 static void g_switch_out(sched_m *m, goc__g *g, int after)
 {
+	/* Private for TSan: the M's bookkeeping, which the tasks it runs share (the ignores stay with this fiber). */
+	GOC__TSAN_PRIVATE_BEGIN();
 	m->after = after;
 	g->saved_errno = errno_get();
+	if (after == AFTER_EXIT)
+		GOC__TSAN_PRIVATE_END(); /* the fiber ends here: with no ignores left on (TSan checks) */
 #ifdef GOC__TSAN
 	/* No sync: tasks that run in turn on this thread stay unordered. */
 	__tsan_switch_to_fiber(m->g0_fiber, __tsan_switch_to_fiber_no_sync);
@@ -961,6 +974,7 @@ static void g_switch_out(sched_m *m, goc__g *g, int after)
 	__sanitizer_finish_switch_fiber(g->asan_fake, NULL, NULL);
 #endif
 	errno_set(g->saved_errno);
+	GOC__TSAN_PRIVATE_END();
 }
 
 /* On m's own context: run g until it switches out. */
@@ -1005,7 +1019,9 @@ static void g_main(goc__g *g)
 	GOC__CHAOS();
 	g->fn(g->arg);
 	goc__task_ended();
+	GOC__TSAN_PRIVATE_BEGIN();
 	sched_m *m = m_self();
+	GOC__TSAN_PRIVATE_END();
 	g_switch_out(m, g, AFTER_EXIT);
 	__builtin_unreachable();
 }
@@ -1104,6 +1120,10 @@ static void *m_main(void *arg)
 	p_acquire(m, p);
 	m_loop(m);
 	goc__record_end(&m->rec);
+	goc__lock_acquire(&sched_mu);
+	if (!m->joined)
+		GOC_PT(pthread_detach(pthread_self()));
+	goc__lock_release(&sched_mu);
 	atomic_fetch_sub_explicit(&nthreads, 1, memory_order_relaxed);
 	GOC__TSAN_PRIVATE_END();
 	return NULL;
@@ -1188,10 +1208,13 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg)
 /* Switch out of the calling task and let commit(arg) decide, on the M's own context, whether it parks. */
 static void g_park(bool (*commit)(void *arg), void *arg)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	sched_m *m = m_self();
 	m->commit = commit;
 	m->commit_arg = arg;
-	g_switch_out(m, m->curg, AFTER_PARK);
+	goc__g *g = m->curg;
+	GOC__TSAN_PRIVATE_END();
+	g_switch_out(m, g, AFTER_PARK);
 }
 
 /* op->woken for a task: NONE, SLEEPING (parked), DONE (the waker), and FIRED: */
@@ -1238,7 +1261,7 @@ bool goc__g_park_op(goc__op *op, int64_t deadline)
 	bool forever = deadline == GOC_FOREVER;
 #ifdef GOC__CHECKS
 	if (forever) {
-		goc__forever_begin();
+		goc__forever_park();
 		GOC__TSAN_PRIVATE_BEGIN();
 		atomic_store(&op->forever_counted, true);
 		GOC__TSAN_PRIVATE_END();
@@ -1290,12 +1313,14 @@ bool goc__g_park_op(goc__op *op, int64_t deadline)
 
 void goc__g_yield(void)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	sched_m *m = m_self();
-	if (!m || !m->curg) {
+	goc__g *g = m ? m->curg : NULL;
+	GOC__TSAN_PRIVATE_END();
+	if (g)
+		g_switch_out(m, g, AFTER_YIELD);
+	else
 		sched_yield();
-		return;
-	}
-	g_switch_out(m, m->curg, AFTER_YIELD);
 }
 
 void goc_blocking_begin(void)
@@ -1348,8 +1373,9 @@ void goc_blocking_end(void)
 		GOC__TSAN_PRIVATE_END();
 		return;
 	}
+	goc__g *g = m->curg;
 	GOC__TSAN_PRIVATE_END();
-	g_switch_out(m, m->curg, AFTER_REQUEUE);
+	g_switch_out(m, g, AFTER_REQUEUE);
 }
 
 /* ---- the monitor ------------------------------------------------------------------------ */
@@ -1369,6 +1395,12 @@ static bool thread_sleeping(pid_t tid)
 	buf[n] = '\0';
 	const char *paren = strrchr(buf, ')');
 	return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
+}
+
+void goc__sched_signal_monitor(void)
+{
+	/* Lock-free atomics and a futex system call: async-signal-safe. */
+	monitor_wake();
 }
 
 static void monitor_wake(void)
@@ -1426,11 +1458,17 @@ static void *monitor_main(void *arg)
 		goc__lock_release(&sched_mu);
 		if (exiting)
 			break;
+		GOC__TSAN_PRIVATE_END();
+		goc__quit_check(); /* a SIGQUIT's dump, which parked tasks cannot give */
+		GOC__TSAN_PRIVATE_BEGIN();
 		if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs && globq_empty()) {
 			/* Every P idle: sleep until one is taken (pidle_get() wakes us). */
 			atomic_store(&monitor_state, 2);
 			if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs)
 				goc__futex_wait_until(&monitor_state, 2, GOC_FOREVER);
+			GOC__TSAN_PRIVATE_END();
+			goc__quit_check();
+			GOC__TSAN_PRIVATE_BEGIN();
 			atomic_store(&monitor_state, 1);
 			delay = GOC__MONITOR_MIN_NS;
 			continue;
@@ -1549,6 +1587,7 @@ void goc__sched_retire(void)
 	size_t n = 0;
 	pthread_t *tids = malloc((nallm + 1) * sizeof *tids);
 	for (sched_m *m = midle; m && tids; m = m->idle_link) {
+		m->joined = true;
 		tids[n++] = m->thread;
 		atomic_store_explicit(&m->wake, 2, memory_order_release);
 		goc__futex_wake(&m->wake, 1);
@@ -1590,5 +1629,6 @@ void goc_blocking_begin(void) {}
 void goc_blocking_end(void) {}
 size_t goc__sched_threads(void) { return 0; }
 void goc__sched_retire(void) {}
+void goc__sched_signal_monitor(void) {}
 
 #endif /* GOC__MN_SUPPORTED */
