@@ -1,0 +1,301 @@
+/*
+ * sched_test.c - the M:N scheduler's promises (sched.c) that the rest of
+ * the suite, which runs on both backends, does not show: a ping-pong pair
+ * cannot starve a third task, a task blocked in the kernel does not stop
+ * the others, errno goes with a task from thread to thread, and recycled
+ * stacks leave no trace that ThreadSanitizer would take for a race.
+ *
+ * `sched_test one` runs with one worker, `sched_test two` with two; each
+ * chooses the M:N scheduler itself (goc_tasks_use()), whatever GOC_TASKS says.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "goc/goc.h"
+#include "goc_test.h"
+
+/* ---- with one worker ------------------------------------------------------- */
+
+enum { ROUNDS = 20000 };
+
+typedef struct pair {
+	goc_chan *ping, *pong;
+	atomic_long handoffs;   /* round trips so far */
+	atomic_long third_at;   /* handoffs when the third task ran, or -1 */
+	atomic_int failed;      /* a call in a task failed (cmocka's asserts are the main thread's) */
+	goc_wg done;
+} pair;
+
+static void third(void *p)
+{
+	pair *pp = p;
+	atomic_store(&pp->third_at, atomic_load(&pp->handoffs));
+	goc_wg_done(&pp->done);
+}
+
+static void ponger(void *p)
+{
+	pair *pp = p;
+	int v;
+	while (goc_chan_recv(pp->ping, &v, GOC_FOREVER) == GOC_OK)
+		if (goc_chan_send(pp->pong, &v, GOC_FOREVER) != GOC_OK)
+			atomic_store(&pp->failed, 1);
+	goc_wg_done(&pp->done);
+}
+
+static void pinger(void *p)
+{
+	pair *pp = p;
+	for (int i = 0; i < ROUNDS; i++) {
+		/* Halfway, spawned from this task: it goes to the run-next slot, behind the pair's chain. */
+		if (i == ROUNDS / 2 && goc_go(third, pp) != GOC_OK)
+			atomic_store(&pp->failed, 1);
+		int v;
+		if (goc_chan_send(pp->ping, &i, GOC_FOREVER) != GOC_OK || goc_chan_recv(pp->pong, &v, GOC_FOREVER) != GOC_OK)
+			atomic_store(&pp->failed, 1);
+		atomic_fetch_add(&pp->handoffs, 1);
+	}
+	goc_chan_close(pp->ping);
+	goc_wg_done(&pp->done);
+}
+
+/*
+ * A ping-pong pair keeps handing its one worker back and forth through the
+ * run-next slot; a task made runnable meanwhile still runs within the
+ * bound (GOC__RUNNEXT_MAX picks in a row, 32, a round trip being two).
+ */
+static void test_sched_pingpong_does_not_starve_a_third(void **state)
+{
+	(void)state;
+	pair pp = { goc_chan_make(sizeof(int), 0), goc_chan_make(sizeof(int), 0), 0, -1, 0, { 0 } };
+	goc_wg_init(&pp.done);
+	goc_wg_add(&pp.done, 3);
+	assert_int_equal(goc_go(ponger, &pp), GOC_OK);
+	assert_int_equal(goc_go(pinger, &pp), GOC_OK);
+	assert_int_equal(goc_wg_wait(&pp.done, goc_test_ms(60000)), GOC_OK);
+	assert_int_equal(atomic_load(&pp.failed), 0);
+	long at = atomic_load(&pp.third_at);
+	printf("third task ran %ld round trips after its spawn\n", at - ROUNDS / 2);
+	assert_true(at >= ROUNDS / 2);
+	assert_true(at - ROUNDS / 2 <= 32);
+	goc_wg_destroy(&pp.done);
+	goc_chan_free(pp.ping);
+	goc_chan_free(pp.pong);
+}
+
+typedef struct sleeper {
+	bool declared;          /* say so with goc_blocking_begin/end */
+	atomic_int woke;
+	goc_wg done;
+} sleeper;
+
+/* Blocks its thread in the kernel for 400 ms: no scheduling point meanwhile. */
+static void sleep_blocking(void *p)
+{
+	sleeper *s = p;
+	if (s->declared)
+		goc_blocking_begin();
+	usleep(400000);
+	if (s->declared)
+		goc_blocking_end();
+	atomic_store(&s->woke, 1);
+	goc_wg_done(&s->done);
+}
+
+static void answer(void *p)
+{
+	goc_chan *ch = p;
+	int v = 1;
+	(void)goc_chan_send(ch, &v, GOC_FOREVER); /* the receiver checks what arrived */
+}
+
+/*
+ * With one worker, a task asleep in usleep() holds it; the monitor sees
+ * its thread asleep in the kernel while a task waits and hands the worker's
+ * processor to another thread, well before the sleep ends.
+ */
+static void blocked_worker_is_handed_over(bool declared)
+{
+	sleeper s = { .declared = declared };
+	goc_wg_init(&s.done);
+	goc_wg_add(&s.done, 1);
+	goc_chan *ch = goc_chan_make(sizeof(int), 0);
+	assert_int_equal(goc_go(sleep_blocking, &s), GOC_OK);
+	usleep(20000); /* the sleeper is in usleep() by now, on the one worker */
+	int64_t t0 = goc_now();
+	assert_int_equal(goc_go(answer, ch), GOC_OK);
+	int v;
+	assert_int_equal(goc_chan_recv(ch, &v, goc_test_ms(5000)), GOC_OK);
+	assert_int_equal(v, 1);
+	int64_t waited_ms = (goc_now() - t0) / 1000000;
+	int woke = atomic_load(&s.woke);
+	printf("the second task answered after %lld ms (%s)\n", (long long)waited_ms,
+	       declared ? "goc_blocking_begin" : "noticed by the monitor");
+	assert_int_equal(woke, 0);
+	assert_int_equal(goc_wg_wait(&s.done, goc_test_ms(5000)), GOC_OK);
+	goc_wg_destroy(&s.done);
+	goc_chan_free(ch);
+}
+
+static void test_sched_blocked_worker_noticed(void **state)
+{
+	(void)state;
+	blocked_worker_is_handed_over(false);
+}
+
+static void test_sched_blocking_begin_hands_over(void **state)
+{
+	(void)state;
+	blocked_worker_is_handed_over(true);
+}
+
+/* ---- with two workers ------------------------------------------------------- */
+
+enum { MOVERS = 8, MOVES = 2000 };
+
+typedef struct mover {
+	goc_chan *in, *out;     /* a ring of movers: receive from in, send to out */
+	int id;
+	atomic_int threads_seen; /* distinct-thread changes seen */
+	atomic_int errno_lost;
+	goc_wg *done;
+} mover;
+
+static __attribute__((noinline)) int errno_now(void)
+{
+	return errno;
+}
+
+static __attribute__((noinline)) void errno_put(int e)
+{
+	errno = e;
+}
+
+static void move_around(void *p)
+{
+	mover *m = p;
+	pid_t last = gettid();
+	for (int i = 0; i < MOVES; i++) {
+		int mine = 1000 * m->id + i % 1000 + 1;
+		errno_put(mine);
+		int v = i;
+		/* A send and a receive on unbuffered channels: two parks, on whichever worker. */
+		if (goc_chan_send(m->out, &v, GOC_FOREVER) != GOC_OK ||
+		    goc_chan_recv(m->in, &v, GOC_FOREVER) != GOC_OK)
+			break;
+		if (errno_now() != mine)
+			atomic_fetch_add(&m->errno_lost, 1);
+		pid_t now = gettid();
+		if (now != last)
+			atomic_fetch_add(&m->threads_seen, 1);
+		last = now;
+	}
+	goc_wg_done(m->done);
+}
+
+/* errno set before a park reads the same after it, on whatever thread the task resumed. */
+static void test_sched_errno_survives_moves(void **state)
+{
+	(void)state;
+	goc_chan *ch[MOVERS];
+	mover m[MOVERS];
+	goc_wg done;
+	goc_wg_init(&done);
+	goc_wg_add(&done, MOVERS);
+	for (int i = 0; i < MOVERS; i++)
+		ch[i] = goc_chan_make(sizeof(int), 1);
+	for (int i = 0; i < MOVERS; i++) {
+		m[i] = (mover){ .in = ch[i], .out = ch[(i + 1) % MOVERS], .id = i, .done = &done };
+		assert_int_equal(goc_go(move_around, &m[i]), GOC_OK);
+	}
+	assert_int_equal(goc_wg_wait(&done, goc_test_ms(60000)), GOC_OK);
+	int moved = 0;
+	for (int i = 0; i < MOVERS; i++) {
+		assert_int_equal(atomic_load(&m[i].errno_lost), 0);
+		moved += atomic_load(&m[i].threads_seen);
+	}
+	printf("tasks changed threads %d times\n", moved);
+	if (goc_tasks_procs() >= 2)
+		assert_true(moved > 0); /* or the test showed nothing */
+	goc_wg_destroy(&done);
+	for (int i = 0; i < MOVERS; i++)
+		goc_chan_free(ch[i]);
+}
+
+typedef struct shorty {
+	atomic_int *slots;
+	int index;
+	goc_wg *done;
+} shorty;
+
+static void short_task(void *p)
+{
+	shorty *s = p;
+	/* Fill some stack, as a real task would, on a stack that some earlier task used. */
+	volatile char frame[1024];
+	for (size_t i = 0; i < sizeof frame; i++)
+		frame[i] = (char)(s->index + (int)i);
+	atomic_store_explicit(&s->slots[s->index], frame[7] == (char)(s->index + 7), memory_order_relaxed);
+	goc_wg_done(s->done);
+}
+
+/*
+ * 100,000 short tasks, each on a recycled stack (and struct): all run, and
+ * under TSan none is reported racing with the task that used its stack
+ * before (each stack is mapped afresh, sched.c).
+ */
+static void test_sched_many_tasks_reuse_stacks_cleanly(void **state)
+{
+	(void)state;
+	long n = goc_test_scaled(100000);
+	atomic_int *slots = calloc((size_t)n, sizeof *slots);
+	shorty *args = calloc((size_t)n, sizeof *args);
+	assert_non_null(slots);
+	assert_non_null(args);
+	goc_wg done;
+	goc_wg_init(&done);
+	goc_wg_add(&done, n);
+	for (long i = 0; i < n; i++) {
+		args[i] = (shorty){ slots, (int)i, &done };
+		assert_int_equal(goc_go(short_task, &args[i]), GOC_OK);
+	}
+	assert_int_equal(goc_wg_wait(&done, goc_test_ms(120000)), GOC_OK);
+	for (long i = 0; i < n; i++)
+		assert_int_equal(atomic_load_explicit(&slots[i], memory_order_relaxed), 1);
+	goc_wg_destroy(&done);
+	free(args);
+	free(slots);
+}
+
+int main(int argc, char **argv)
+{
+	int procs = argc > 1 && strcmp(argv[1], "two") == 0 ? 2 : 1;
+	if (argc != 2 || (strcmp(argv[1], "one") != 0 && strcmp(argv[1], "two") != 0)) {
+		fprintf(stderr, "usage: sched_test one|two\n");
+		return 2;
+	}
+	if (goc_tasks_use(GOC_TASKS_MN, procs) != GOC_OK) {
+		printf("the M:N scheduler is not built for this machine: nothing to test\n");
+		return 0;
+	}
+	const struct CMUnitTest one[] = {
+		cmocka_unit_test_setup_teardown(test_sched_pingpong_does_not_starve_a_third, goc_test_setup,
+		                                goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_blocked_worker_noticed, goc_test_setup, goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_blocking_begin_hands_over, goc_test_setup, goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_errno_survives_moves, goc_test_setup, goc_test_teardown),
+	};
+	const struct CMUnitTest two[] = {
+		cmocka_unit_test_setup_teardown(test_sched_errno_survives_moves, goc_test_setup, goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_many_tasks_reuse_stacks_cleanly, goc_test_setup,
+		                                goc_test_teardown),
+	};
+	if (procs == 1)
+		return cmocka_run_group_tests_name("sched_test one", one, NULL, NULL);
+	return cmocka_run_group_tests_name("sched_test two", two, NULL, NULL);
+}
