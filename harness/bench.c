@@ -62,7 +62,7 @@ static int select_scenarios(const scenario_set *set, const char *suite, char **n
 
 static const char bench_usage[] =
 	"usage: goc bench [--suite S | SCENARIO...] [--with go] [--runs N] [--warmup N] [--timeout SECONDS]\n"
-	"                 [--tests JUNIT.xml] [--dry-run]\n\n"
+	"                 [--tasks threads|mn] [--tests JUNIT.xml] [--dry-run]\n\n"
 	"Run scenarios on the release build's targets: each point of each scenario's\n"
 	"matrix is one hyperfine invocation with every variant as a command; every\n"
 	"run's JSON line is checked. A server scenario's point (one with a request)\n"
@@ -77,6 +77,8 @@ static const char bench_usage[] =
 	"  --runs N           timed runs per command, 3..1000 (default: the scenario's)\n"
 	"  --warmup N         warm-up runs per command, 0..100 (default: the scenario's)\n"
 	"  --timeout SECONDS  kill a run after this long, 1..86400 (default: the scenario's)\n"
+	"  --tasks KIND       run libgoc's tasks on threads or on the M:N scheduler (mn): sets\n"
+	"                     GOC_TASKS for the targets (default: GOC_TASKS as set, else threads)\n"
 	"  --tests FILE       record these ctest results (ctest --output-junit FILE) in the run\n"
 	"  --dry-run          check the scenarios and print the commands; run nothing\n"
 	"  -h, --help         this help\n\n"
@@ -169,7 +171,7 @@ bool bench_take_u64(int argc, char **argv, int *a, uint64_t min, uint64_t max, u
 
 int cmd_bench(const goc_globals *g, int argc, char **argv)
 {
-	const char *suite = NULL, *tests = NULL;
+	const char *suite = NULL, *tests = NULL, *tasks = NULL;
 	bool dry = false, with_go = false;
 	bench_overrides ov = { 0, UINT64_MAX, 0 };
 	char **names = NULL;
@@ -193,6 +195,8 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		} else if (!strcmp(argv[a], "--timeout")) {
 			if (!bench_take_u64(argc, argv, &a, 1, 86400, &ov.timeout))
 				goto out;
+		} else if (!strcmp(argv[a], "--tasks") && a + 1 < argc) {
+			tasks = argv[++a];
 		} else if (!strcmp(argv[a], "--dry-run")) {
 			dry = true;
 		} else if (!strcmp(argv[a], "--with") && a + 1 < argc) {
@@ -212,6 +216,15 @@ int cmd_bench(const goc_globals *g, int argc, char **argv)
 		goc_err("bench: give either --suite S or scenario names (see goc bench --help)");
 		goto out;
 	}
+	/* The targets read GOC_TASKS at their first task (task.h); results.json records it. */
+	if (!tasks)
+		tasks = getenv("GOC_TASKS");
+	if (tasks && *tasks && strcmp(tasks, "threads") != 0 && strcmp(tasks, "mn") != 0) {
+		goc_err("bench: tasks '%s': expected threads or mn", tasks);
+		goto out;
+	}
+	if (tasks && *tasks)
+		setenv("GOC_TASKS", tasks, 1);
 
 	scenario_set set = { 0 };
 	catalog cat = { 0 };

@@ -191,6 +191,7 @@ void report_md_header(strbuf *md, const report *r)
 	field_row(md, r, "compiler", "build", "compiler");
 	machine_row(md, r, "build", row_build);
 	machine_row(md, r, "commit", row_commit);
+	field_row(md, r, "libgoc tasks", "build", "tasks");
 	field_row(md, r, "hyperfine", "tools", "hyperfine");
 	machine_row(md, r, "Go", row_go);
 	for (size_t i = 0; i < r->nruns; i++) {

@@ -120,6 +120,9 @@ static json_t *build_info(const char *build_dir)
 	free(flags);
 	free(type_flags);
 	json_object_set_new(b, "build_type", jstring_or_null(type));
+	/* How libgoc ran its targets' tasks (GOC_TASKS, which goc bench --tasks sets; libgoc's default is threads). */
+	const char *tasks = getenv("GOC_TASKS");
+	json_object_set_new(b, "tasks", json_string(tasks && *tasks ? tasks : "threads"));
 	return b;
 }
 

@@ -274,6 +274,21 @@ static const char *const variants[] = { "merge-tasks", "merge-select", "merge-ba
 
 enum { O_VARIANT, O_SIZE, O_PRODUCERS, O_CAP, O_BATCH };
 
+/* run_fanin()'s arguments and result, for goc_main(). */
+typedef struct fanin_call {
+	goc_merge_how how;
+	uint64_t n;
+	size_t nprod, cap, batch;
+	fanin_run *run;
+	int rc;
+} fanin_call;
+
+static void fanin_in_task(void *p)
+{
+	fanin_call *c = p;
+	c->rc = run_fanin(c->how, c->n, c->nprod, c->cap, c->batch, c->run);
+}
+
 int main(int argc, char *argv[])
 {
 	const char *variant = variants[0];
@@ -321,7 +336,11 @@ int main(int argc, char *argv[])
 		                  cap, batch, FANIN_MAX_CHAN_INTS);
 	goc_merge_how how = strcmp(variant, "merge-select") == 0 ? GOC_MERGE_SELECT : GOC_MERGE_TASKS;
 	fanin_run run;
-	int rc = run_fanin(how, size, (size_t)nprod, (size_t)cap, batched ? (size_t)batch : 0, &run);
+	fanin_call call = { how, size, (size_t)nprod, (size_t)cap, batched ? (size_t)batch : 0, &run, PROBE_EXIT_CHECK };
+	/* In a task, as Go's main is a goroutine: the consumer's receives are task to task. */
+	if (goc_main(fanin_in_task, &call) != GOC_OK)
+		return probe_error("goc_main: no thread for the fan-in's consumer");
+	int rc = call.rc;
 	if (rc != PROBE_EXIT_OK)
 		return rc;
 	if (!verify(&run, size))

@@ -186,6 +186,21 @@ static int verify(const config *c, const goc_pipe_totals *got, const fail_log *l
 
 static const char *const variants[] = { "unbuffered", "buffered", "batched", NULL };
 
+/* run()'s arguments and result, for goc_main(). */
+typedef struct run_call {
+	config *c;
+	goc_pipe_totals *totals;
+	fail_log *log;
+	int64_t *elapsed;
+	int rc;
+} run_call;
+
+static void run_in_task(void *p)
+{
+	run_call *call = p;
+	call->rc = run(call->c, call->totals, call->log, call->elapsed);
+}
+
 int main(int argc, char *argv[])
 {
 	const char *variant = "buffered";
@@ -242,7 +257,11 @@ int main(int argc, char *argv[])
 	goc_pipe_totals totals = { 0 };
 	fail_log log = { .every = every };
 	int64_t elapsed = 0;
-	int rc = run(&c, &totals, &log, &elapsed);
+	run_call call = { &c, &totals, &log, &elapsed, PROBE_EXIT_CHECK };
+	/* In a task, as Go's main is a goroutine: the sum stage's receives are task to task. */
+	if (goc_main(run_in_task, &call) != GOC_OK)
+		return probe_error("goc_main: no thread for the pipeline's driver");
+	int rc = call.rc;
 	if (rc != PROBE_EXIT_OK)
 		return rc;
 	if ((rc = verify(&c, &totals, &log)) != PROBE_EXIT_OK)
