@@ -249,6 +249,8 @@ typedef struct goc__task {
 
 /* Fill in a zeroed record for what runs on the calling thread (or a task to come), and list it. */
 void goc__record_start(goc__task *t, int kind);
+/* Fill in a task's record of the M:N scheduler (fresh id and RNG), which is not listed. */
+void goc__record_task(goc__task *t);
 /* Unlist a record. */
 void goc__record_end(goc__task *t);
 /* Make t the calling thread's record (the M:N scheduler, as it switches tasks). */
@@ -313,6 +315,8 @@ bool goc__g_park_op(goc__op *op, int64_t deadline);
 void goc__g_ready(goc__g *g);
 /* Let other tasks run (sched_yield() on a thread). */
 void goc__g_yield(void);
+/* Call fn on the record of every task struct the scheduler has made, live or not (goc_tasks_dump()). */
+void goc__sched_each_task(void (*fn)(goc__task *rec, void *arg), void *arg);
 /* The scheduler's threads alive: workers and the monitor (deadlock.c counts them). */
 size_t goc__sched_threads(void);
 /* From a signal handler: wake the monitor, to look at the SIGQUIT flag (async-signal-safe). */

@@ -113,6 +113,8 @@
  */
 #define GOC__SLEEP_LIMIT_NS (200LL * 1000)
 #define GOC__MONITOR_PROC_NS (1000LL * 1000)
+/* How long a thief waits before it takes a running P's run-next task. */
+#define GOC__STEAL_NEXT_WAIT_NS 3000
 /* Stacks per mapping, and how many get a guard page. */
 #define GOC__STACKS_PER_MAP 64
 #define GOC__GUARDED_STACKS 16384
@@ -233,6 +235,12 @@ static goc__g *gfree_global;              /* guarded by globq_mu */
 
 static char *carve_next, *carve_end;      /* the stack mapping being carved; guarded by sched_mu */
 static size_t stacks_made;                /* guarded by sched_mu */
+/*
+ * Every task struct made, for goc_tasks_dump() [allgs]: tasks stay out of
+ * task.c's registry, whose lock would cost every spawn and exit.
+ */
+static goc__g **allg;                     /* guarded by sched_mu */
+static size_t nallg, allg_cap;
 
 static atomic_int monitor_state;          /* 0 not started, 1 running, 2 asleep (all Ps idle) */
 static pthread_t monitor_thread;
@@ -414,15 +422,26 @@ static goc__g *g_carve(void)
 		carve_next = map;
 		carve_end = carve_next + bytes;
 	}
+	size_t page = page_size();
 	char *base = carve_next;
+	goc__g *g = (goc__g *)(base + slot - ((sizeof(goc__g) + 63) & ~(size_t)63));
+	if (nallg == allg_cap) {
+		size_t cap = allg_cap ? 2 * allg_cap : 1024;
+		goc__g **more = realloc(allg, cap * sizeof *more);
+		if (!more) {
+			goc__lock_release(&sched_mu);
+			return NULL;
+		}
+		allg = more;
+		allg_cap = cap;
+	}
+	allg[nallg++] = g;
 	carve_next += slot;
 	bool guard = stacks_made++ < GOC__GUARDED_STACKS;
 	goc__lock_release(&sched_mu);
-	size_t page = page_size();
 	/* A failed guard (the kernel's map count) leaves the stack unguarded, nothing worse. */
 	if (guard)
 		(void)mprotect(base, page, PROT_NONE);
-	goc__g *g = (goc__g *)(base + slot - ((sizeof(goc__g) + 63) & ~(size_t)63));
 	memset(g, 0, sizeof *g);
 	g->stack_lo = base + page;
 	g->stack_size = (size_t)((char *)g - g->stack_lo);
@@ -433,11 +452,23 @@ static goc__g *g_carve(void)
 static goc__g *g_alloc(sched_p *p)
 {
 	goc__g *g = NULL;
+	if (p && !p->gfree) {
+		/* Refill p's list with half a list's worth at once [gfget]: one lock for many spawns. */
+		goc__lock_acquire(&globq_mu);
+		while (gfree_global && p->ngfree < GOC__GFREE_LOCAL / 2) {
+			goc__g *h = gfree_global;
+			gfree_global = h->link;
+			h->link = p->gfree;
+			p->gfree = h;
+			p->ngfree++;
+		}
+		goc__lock_release(&globq_mu);
+	}
 	if (p && p->gfree) {
 		g = p->gfree;
 		p->gfree = g->link;
 		p->ngfree--;
-	} else if (gfree_global) {
+	} else if (!p) {
 		goc__lock_acquire(&globq_mu);
 		g = gfree_global;
 		if (g)
@@ -473,15 +504,26 @@ static goc__g *g_alloc(sched_p *p)
 /* Keep a dead task's struct and stack for reuse. Called private, on an M's own context. */
 static void g_free(sched_p *p, goc__g *g)
 {
-	if (p && p->ngfree < GOC__GFREE_LOCAL) {
-		g->link = p->gfree;
-		p->gfree = g;
-		p->ngfree++;
+	if (!p) {
+		goc__lock_acquire(&globq_mu);
+		g->link = gfree_global;
+		gfree_global = g;
+		goc__lock_release(&globq_mu);
 		return;
 	}
+	g->link = p->gfree;
+	p->gfree = g;
+	if (++p->ngfree < GOC__GFREE_LOCAL)
+		return;
+	/* Full: half of it to the global list at once [gfput]. */
 	goc__lock_acquire(&globq_mu);
-	g->link = gfree_global;
-	gfree_global = g;
+	while (p->ngfree > GOC__GFREE_LOCAL / 2) {
+		goc__g *h = p->gfree;
+		p->gfree = h->link;
+		p->ngfree--;
+		h->link = gfree_global;
+		gfree_global = h;
+	}
 	goc__lock_release(&globq_mu);
 }
 
@@ -660,6 +702,16 @@ static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
 			if (!next)
 				return NULL;
 			goc__g *g = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+			/*
+			 * A running P is about to run its run-next task itself: give it
+			 * a few microseconds first, as Go's runqgrab does.
+			 */
+			if (g && P_STATE(atomic_load_explicit(&victim->owner, memory_order_relaxed)) == P_USER) {
+				int64_t until = goc_now() + GOC__STEAL_NEXT_WAIT_NS;
+				while (goc_now() < until && atomic_load_explicit(&victim->runnext, memory_order_relaxed) == g)
+					goc__cpu_relax();
+				g = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+			}
 			if (g && atomic_compare_exchange_strong_explicit(&victim->runnext, &g, NULL, memory_order_acq_rel,
 			                                                 memory_order_relaxed))
 				return g;
@@ -840,14 +892,23 @@ static void m_spinning_done(sched_m *m)
 		wakep();
 }
 
-/* Whether any P's queue or the global queue has a task. */
-static bool work_anywhere(void)
+/*
+ * Whether the global queue or any P's queue has a task. A running P's
+ * run-next slot does not count (unless `next`): its owner is about to run it,
+ * on the CPU whose cache holds what it needs, and taking it away is what
+ * turns a hand-off on one thread into one across CPUs.
+ */
+static bool work_anywhere(bool next)
 {
 	if (!globq_empty())
 		return true;
-	for (int i = 0; i < nprocs; i++)
-		if (!runq_empty(&allp[i]))
+	for (int i = 0; i < nprocs; i++) {
+		sched_p *p = &allp[i];
+		uint32_t h = atomic_load_explicit(&p->head, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&p->tail, memory_order_acquire);
+		if (h != t || (next && atomic_load_explicit(&p->runnext, memory_order_acquire)))
 			return true;
+	}
 	return false;
 }
 
@@ -868,7 +929,7 @@ static bool spin_for_work(void)
 		return false;
 	int64_t start = goc_now();
 	for (unsigned turn = 1;; turn++) {
-		if (work_anywhere())
+		if (work_anywhere(false))
 			return true;
 		goc__cpu_relax();
 		if (turn % 32 == 0) {
@@ -934,7 +995,7 @@ static goc__g *find_runnable(sched_m *m)
 			m->spinning = false;
 			atomic_fetch_sub_explicit(&nmspinning, 1, memory_order_seq_cst);
 		}
-		if (work_anywhere()) {
+		if (work_anywhere(true)) {
 			sched_p *again = pidle_get();
 			if (again) {
 				p_acquire(m, again);
@@ -1076,7 +1137,8 @@ static void m_loop(sched_m *m)
 #ifdef GOC__TSAN
 			__tsan_destroy_fiber(ran->fiber);
 #endif
-			goc__record_end(&ran->rec);
+			/* Relaxed: diagnostics only (see goc__task). */
+			atomic_store_explicit(&ran->rec.kind, GOC__REC_IDLE, memory_order_relaxed);
 			g_free(m->p, ran);
 			break;
 		default:
@@ -1187,7 +1249,7 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg)
 	g->arg = arg;
 	g_prepare(g);
 	monitor_start();
-	goc__record_start(&g->rec, GOC__REC_TASK);
+	goc__record_task(&g->rec);
 	GOC__TSAN_PRIVATE_END();
 #ifdef GOC__TSAN
 	/* Made here, in the spawner's context: the edge from goc_go() to the task. */
@@ -1572,6 +1634,16 @@ static void monitor_start(void)
 	}
 }
 
+void goc__sched_each_task(void (*fn)(goc__task *rec, void *arg), void *arg)
+{
+	if (atomic_load_explicit(&backend, memory_order_acquire) != GOC_TASKS_MN)
+		return;
+	goc__lock_acquire(&sched_mu);
+	for (size_t i = 0; i < nallg; i++)
+		fn(&allg[i]->rec, arg);
+	goc__lock_release(&sched_mu);
+}
+
 size_t goc__sched_threads(void)
 {
 	return atomic_load_explicit(&nthreads, memory_order_relaxed);
@@ -1630,5 +1702,6 @@ void goc_blocking_end(void) {}
 size_t goc__sched_threads(void) { return 0; }
 void goc__sched_retire(void) {}
 void goc__sched_signal_monitor(void) {}
+void goc__sched_each_task(void (*fn)(goc__task *rec, void *arg), void *arg) { (void)fn; (void)arg; }
 
 #endif /* GOC__MN_SUPPORTED */

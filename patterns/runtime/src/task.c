@@ -238,6 +238,17 @@ void goc__record_start(goc__task *t, int kind)
 	registry_link(t);
 }
 
+void goc__record_task(goc__task *t)
+{
+	uint64_t id = id_next();
+	uint64_t seed = id;
+	uint64_t rng = goc__splitmix64(&seed);
+	/* Relaxed, all: the record is its task's (see goc__task). */
+	atomic_store_explicit(&t->id, id, memory_order_relaxed);
+	atomic_store_explicit(&t->rng, rng ? rng : 1, memory_order_relaxed);
+	atomic_store_explicit(&t->kind, GOC__REC_TASK, memory_order_relaxed);
+}
+
 void goc__record_end(goc__task *t)
 {
 	registry_unlink(t);
@@ -1047,26 +1058,34 @@ static const char *blocked_name(int what)
 	return "?";
 }
 
+/* One line of goc_tasks_dump() for a record, unless it is idle. */
+static void dump_record(goc__task *t, void *arg)
+{
+	FILE *out = arg;
+	/* Relaxed, all: a racy snapshot for diagnostics. */
+	int kind = atomic_load_explicit(&t->kind, memory_order_relaxed);
+	if (kind == GOC__REC_IDLE)
+		return;
+	uint64_t id = atomic_load_explicit(&t->id, memory_order_relaxed);
+	int what = atomic_load_explicit(&t->blocked, memory_order_relaxed);
+	const void *on = atomic_load_explicit(&t->blocked_on, memory_order_relaxed);
+	fprintf(out, "%s %llu [%s]", kind == GOC__REC_TASK ? "task" : "thread", (unsigned long long)id,
+	        blocked_name(what));
+	if (on)
+		fprintf(out, " on %p", on);
+	fputc('\n', out);
+}
+
 void goc_tasks_dump(FILE *out)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_lock(&registry_mu));
 	fprintf(out, "goc: %zu live task(s)\n", goc_tasks_live());
-	for (goc__task *t = registry; t; t = t->next) {
-		/* Relaxed, all: a racy snapshot for diagnostics. */
-		int kind = atomic_load_explicit(&t->kind, memory_order_relaxed);
-		if (kind == GOC__REC_IDLE)
-			continue;
-		uint64_t id = atomic_load_explicit(&t->id, memory_order_relaxed);
-		int what = atomic_load_explicit(&t->blocked, memory_order_relaxed);
-		const void *on = atomic_load_explicit(&t->blocked_on, memory_order_relaxed);
-		fprintf(out, "%s %llu [%s]", kind == GOC__REC_TASK ? "task" : "thread", (unsigned long long)id,
-		        blocked_name(what));
-		if (on)
-			fprintf(out, " on %p", on);
-		fputc('\n', out);
-	}
+	for (goc__task *t = registry; t; t = t->next)
+		dump_record(t, out);
 	GOC_PT(pthread_mutex_unlock(&registry_mu));
+	/* The M:N scheduler's tasks, which it keeps out of the registry. */
+	goc__sched_each_task(dump_record, out);
 	GOC__TSAN_PRIVATE_END();
 	fflush(out);
 }
