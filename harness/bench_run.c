@@ -329,6 +329,9 @@ static void judge_cmd(bench_run *r, const bench_group *grp, size_t inv, size_t c
 	} else {
 		for (size_t k = 0; k < hf->ntimes; k++)
 			results_series_add(&p->wall_s, hf->times[k]);
+		p->has_cpu = !isnan(hf->user_s) && !isnan(hf->system_s);
+		p->user_s = p->has_cpu ? hf->user_s : 0;
+		p->system_s = p->has_cpu ? hf->system_s : 0;
 	}
 
 	char *path = xasprintf("%s/samples/%03zu-%zu.jsonl", r->dir, inv, ci);

@@ -148,6 +148,12 @@ static void test_bench_each_failure_recorded_rest_run(void **state)
 	/* fake_target reports 10 ns per op. */
 	assert_true(json_real_value(json_array_get(json_object_get(ok, "ns_per_op"), 0)) == 10.0);
 	assert_int_equal(json_integer_value(json_object_get(ok, "check")), 2000);
+	/* hyperfine's mean CPU seconds per run; fake_target exits at once, so they are small. */
+	for (const char *const *k = (const char *const[]){ "user_s", "system_s", NULL }; *k; k++) {
+		json_t *cpu = json_object_get(ok, *k);
+		assert_true(json_is_number(cpu));
+		assert_true(json_number_value(cpu) >= 0 && json_number_value(cpu) < 1);
+	}
 
 	json_t *crash = point(run, "crash");
 	assert_string_equal(json_string_value(json_object_get(crash, "status")), "failed");
@@ -210,6 +216,9 @@ static void test_bench_server_failures_recorded(void **state)
 	assert_true(rps > 0 && nsop * rps > 0.999e9 && nsop * rps < 1.001e9);
 	/* GET stores nothing: no growth per request. */
 	assert_null(json_object_get(ok, "rss_growth_per_request_b"));
+	/* A server's CPU time is cpu_us_per_request; hyperfine's figures are a program's. */
+	assert_null(json_object_get(ok, "user_s"));
+	assert_null(json_object_get(ok, "system_s"));
 	/* The server gets --port 0 and no --connections, which is wrk's. */
 	char *argv = json_dumps(json_object_get(ok, "argv"), JSON_COMPACT);
 	assert_non_null(strstr(argv, "\"--variant\",\"ok\",\"--port\",\"0\"]"));

@@ -1,8 +1,9 @@
 /*
  * report_tables.c - the Markdown of `goc report` but the facts and the
  * charts: the machine header, the TSan test line, and each scenario's
- * table (median ns/op, its 95% confidence interval, n, the ratios to the
- * reference variant and to Go), with the number formats they share.
+ * table (median ns/op, its 95% confidence interval, n, CPU ns/op, the
+ * ratios to the reference variant and to Go), with the number formats
+ * they share.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -209,7 +210,11 @@ void report_md_header(strbuf *md, const report *r)
 	           "confidence interval for that median (order statistics); *n* is the number of runs;\n"
 	           "*vs reference* is the median divided by the reference variant's at the same knobs and\n"
 	           "*C/Go* the C median divided by Go's for the same scenario, knobs and variant in the same\n"
-	           "run: below 1 is faster. Failed points show their failure and no figures.\n");
+	           "run: below 1 is faster. *CPU ns/op* is the whole process's CPU time per operation: hyperfine's\n"
+	           "mean user + system seconds per run (every thread, start-up and the `goc exec` wrapper included)\n"
+	           "over the run's ops, so it exceeds the median where threads run in parallel or spin; *CPU C/Go*\n"
+	           "divides C's by Go's, and — means the run did not record it. Failed points show their failure\n"
+	           "and no figures.\n");
 }
 
 void report_md_tests(strbuf *md, const report *r)
@@ -267,11 +272,18 @@ static void table_head(strbuf *md, const report *r, const rscenario *s)
 	head_cell(md, &rule, "median ns/op");
 	head_cell(md, &rule, "95% CI of the median");
 	head_cell(md, &rule, "n");
+	/* A server's CPU time is its own, per request, in the table that follows this one. */
+	if (!s->server)
+		head_cell(md, &rule, "CPU ns/op");
 	if (s->has_variants)
 		head_cell(md, &rule, "vs reference");
 	if (s->has_go) {
 		head_cell(md, &rule, "Go median ns/op");
 		head_cell(md, &rule, "C/Go");
+		if (!s->server) {
+			head_cell(md, &rule, "Go CPU ns/op");
+			head_cell(md, &rule, "CPU C/Go");
+		}
 	}
 	head_end(md, &rule);
 }
@@ -337,6 +349,42 @@ static void add_go_cells(strbuf *md, const report *r, const rscenario *s, const 
 	}
 }
 
+/*
+ * A program point's CPU ns per op: hyperfine's mean CPU seconds per run over the ops of a run (every run of
+ * an ok point reports the same ops). False for a failed point, or one whose run did not record CPU time.
+ */
+static bool cpu_ns_per_op(const rpoint *p, double *v)
+{
+	if (!p || !p->ok || !p->pt->has_cpu || !p->pt->has_ops || p->pt->ops <= 0)
+		return false;
+	*v = (p->pt->user_s + p->pt->system_s) * 1e9 / (double)p->pt->ops;
+	return true;
+}
+
+/* p's CPU ns/op, or "—" when it has none. */
+static void add_cpu_cell(strbuf *md, const rpoint *p)
+{
+	char buf[32];
+	double v;
+	bool have = cpu_ns_per_op(p, &v);
+	if (have)
+		report_fmt_ns(buf, sizeof buf, v);
+	add_cell(md, have ? buf : "—");
+}
+
+/* Go's CPU ns/op at p's point and p's against it; a Go point's own row has neither. */
+static void add_go_cpu_cells(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
+{
+	char buf[32];
+	const rpoint *g = p->go ? NULL : report_partner(r, s, p, true, false);
+	double c, gc;
+	add_cpu_cell(md, g);
+	bool ratio = cpu_ns_per_op(p, &c) && cpu_ns_per_op(g, &gc) && gc > 0;
+	if (ratio)
+		report_fmt_ratio(buf, sizeof buf, c / gc);
+	add_cell(md, ratio ? buf : "—");
+}
+
 /* A row's first cells: the host (several runs), the knobs, the variant. */
 static void row_start(strbuf *md, const report *r, const rscenario *s, const rpoint *p)
 {
@@ -366,10 +414,15 @@ static void table_row(strbuf *md, const report *r, const rscenario *s, const rpo
 		add_cell(md, "—");
 		add_cell(md, "—");
 	}
+	if (!s->server)
+		add_cpu_cell(md, p);
 	if (s->has_variants)
 		add_reference_cell(md, r, s, p);
-	if (s->has_go)
+	if (s->has_go) {
 		add_go_cells(md, r, s, p);
+		if (!s->server)
+			add_go_cpu_cells(md, r, s, p);
+	}
 	sb_add(md, "\n");
 }
 

@@ -41,9 +41,12 @@ typedef struct scratch {
 	char *md;    /* what the last generate() wrote */
 } scratch;
 
+/* A fixture's folder; a name that is a path ('/...') is a run the test made. */
 static char *fixture(const char *name)
 {
 	const char *td = getenv("GOC_TESTDATA");
+	if (name[0] == '/')
+		return xstrdup(name);
 	return xasprintf("%s/runs/%s", td && *td ? td : "testdata", name);
 }
 
@@ -456,6 +459,92 @@ static void test_report_go_columns_only_where_go_ran(void **state)
 	free(sec);
 }
 
+/* A point's CPU ns/op from its JSON: (user_s + system_s) / ops, in ns. */
+static double cpu_of(const json_t *p)
+{
+	return (jnum(p, "user_s") + jnum(p, "system_s")) * 1e9 / jnum(p, "ops");
+}
+
+/*
+ * CPU ns/op: host-a predates user_s and system_s, so its CPU cells say "—";
+ * a copy of it with CPU times shows each ok point's (user_s + system_s) /
+ * ops, Go's beside it and their ratio, and still nothing for a failed point.
+ * A server scenario has no such column: its CPU time is per request, below.
+ */
+static void test_report_cpu_per_op_or_not_recorded(void **state)
+{
+	scratch *s = *state;
+	const char *names[] = { "host-a" };
+	generate_ok(s, names, 1);
+	char *sec = section(s->md, "workerpool-square");
+	const char *cols[] = { "knobs", "variant" };
+	const char *vals[] = { "job=square, workers=4", "chan" };
+	row_t cells;
+	assert_true(find_row(sec, cols, vals, 2, cells));
+	for (const char *const *c = (const char *const[]){ "CPU ns/op", "Go CPU ns/op", "CPU C/Go", NULL }; *c; c++)
+		assert_string_equal(cells[column(sec, *c)], "—");
+	free(sec);
+
+	/* The same run with CPU times: each point's its own, so that no two ratios agree by chance. */
+	json_t *run = load_fixture("host-a");
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(run, "points"), i, p) {
+		json_object_set_new(p, "user_s", json_real(0.01 * (double)(i + 1)));
+		json_object_set_new(p, "system_s", json_real(0.003 * (double)(i % 3)));
+	}
+	char *dir = xasprintf("%s/with-cpu", s->dir);
+	char *path = xasprintf("%s/results.json", dir);
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	assert_int_equal(json_dump_file(run, path, JSON_PRESERVE_ORDER), 0);
+	const char *cpu_run[] = { dir };
+	generate_ok(s, cpu_run, 1);
+	size_t checked = 0, go_ratios = 0, failed = 0;
+	json_array_foreach(json_object_get(run, "points"), i, p) {
+		if (strcmp(jstr(p, "impl"), "c"))
+			continue;
+		sec = section(s->md, jstr(p, "scenario"));
+		char *knobs = knobs_of(p);
+		bool variants = scenario_has_variants(run, jstr(p, "scenario"));
+		const char *kv[] = { knobs, jstr(p, "variant") };
+		bool with_knobs = *knobs != '\0';
+		assert_true(find_row(sec, with_knobs ? cols : cols + 1, with_knobs ? kv : kv + 1, with_knobs ? 2 : 1,
+		                     cells));
+		if (strcmp(jstr(p, "status"), "ok")) {
+			assert_string_equal(cells[column(sec, "CPU ns/op")], "—");
+			failed++;
+		} else {
+			assert_figure(cells[column(sec, "CPU ns/op")], cpu_of(p));
+			checked++;
+		}
+		const json_t *go = find_match(run, p, "go", false, variants);
+		if (go && !strcmp(jstr(go, "status"), "ok")) {
+			assert_figure(cells[column(sec, "Go CPU ns/op")], cpu_of(go));
+			if (!strcmp(jstr(p, "status"), "ok")) {
+				assert_figure(cells[column(sec, "CPU C/Go")], cpu_of(p) / cpu_of(go));
+				go_ratios++;
+			}
+		} else if (go) {
+			assert_string_equal(cells[column(sec, "Go CPU ns/op")], "—");
+		}
+		free(knobs);
+		free(sec);
+	}
+	assert_int_equal(checked, 15);
+	assert_int_equal(go_ratios, 14);
+	assert_int_equal(failed, 1);
+	free(path);
+	free(dir);
+	json_decref(run);
+
+	const char *server[] = { "server" };
+	generate_ok(s, server, 1);
+	sec = section(s->md, "reststore-list");
+	assert_int_equal(column(sec, "CPU ns/op"), -1);
+	assert_true(column(sec, "median ns/op") >= 0);
+	free(sec);
+}
+
 /* Merged: both hosts named, each row's figures from its own host, no Go ratio borrowed across hosts. */
 static void test_report_two_hosts_merged_name_both(void **state)
 {
@@ -706,6 +795,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report_server_figures_match_samples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_failed_point_shows_failure_and_no_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_go_columns_only_where_go_ran, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_cpu_per_op_or_not_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_two_hosts_merged_name_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_small_n_says_ci_not_reached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_tsan_results_or_not_recorded, setup, teardown),

@@ -403,6 +403,10 @@ json_t *results_point_to_json(const results_point *p)
 		json_array_append_new(failures, failure_json(&p->failures[i]));
 	json_object_set_new(j, "failures", failures);
 	json_object_set_new(j, "wall_s", series_json(&p->wall_s, false));
+	if (p->has_cpu) {
+		json_object_set_new(j, "user_s", json_real(p->user_s));
+		json_object_set_new(j, "system_s", json_real(p->system_s));
+	}
 	json_object_set_new(j, "ns_per_op", series_json(&p->ns_per_op, false));
 	json_object_set_new(j, "peak_rss_kb", series_json(&p->peak_rss_kb, true));
 	set_series(j, "requests_per_s", &p->requests_per_s);
@@ -460,6 +464,7 @@ static const json_t *field(reader *r, const json_t *obj, const char *prefix, con
 
 static int is_string(const json_t *v) { return json_is_string(v); }
 static int is_integer(const json_t *v) { return json_is_integer(v); }
+static int is_number(const json_t *v) { return json_is_number(v); }
 static int is_bool(const json_t *v) { return json_is_boolean(v); }
 static int is_array(const json_t *v) { return json_is_array(v); }
 static int is_object(const json_t *v) { return json_is_object(v); }
@@ -592,6 +597,13 @@ int results_point_from_json(const json_t *j, results_point *p, char *err, size_t
 		p->seconds = read_integer(&r, "seconds");
 	read_failures(&r, p);
 	read_series(&r, "wall_s", false, false, &p->wall_s);
+	/* Absent from a server's point, and from runs made before goc kept them; one without the other is an error. */
+	bool cpu = json_object_get(j, "user_s") || json_object_get(j, "system_s");
+	const json_t *user = field(&r, j, "", "user_s", is_number, "a number", !cpu, false);
+	const json_t *sys = field(&r, j, "", "system_s", is_number, "a number", !cpu, false);
+	p->has_cpu = user && sys;
+	p->user_s = json_number_value(user);
+	p->system_s = json_number_value(sys);
 	read_series(&r, "ns_per_op", false, false, &p->ns_per_op);
 	read_series(&r, "peak_rss_kb", false, true, &p->peak_rss_kb);
 	read_series(&r, "requests_per_s", true, false, &p->requests_per_s);

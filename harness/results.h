@@ -101,6 +101,8 @@ typedef struct results_point {
 	results_failure *failures;
 	size_t nfailures;
 	results_series wall_s, ns_per_op;
+	bool has_cpu;              /* else user_s and system_s are absent: a server's point, or not recorded */
+	double user_s, system_s;   /* a program's CPU seconds per timed run: hyperfine's means */
 	results_series peak_rss_kb;   /* whole numbers */
 	results_series requests_per_s, cpu_us_per_request, p50_us, p99_us, rss_growth_per_request_b;
 	bool has_ops;              /* else "ops" is null */

@@ -5,7 +5,8 @@
  * file that is not a goc run of this schema is refused with a reason. A
  * point (a program's, a server's, a failed one) written and read back is
  * itself, every point of the checked-in runs reads and writes back to the
- * same JSON, and a malformed point is refused by the key that is wrong.
+ * same JSON (they predate user_s and system_s: CPU time not recorded), and
+ * a malformed point is refused by the key that is wrong.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -158,7 +159,7 @@ static void add_knob(results_point *p, const char *name, const char *value)
 	k->value = xstrdup(value);
 }
 
-/* A program's point: knobs, size, ops, a check, a peak RSS one run did not give. */
+/* A program's point: knobs, size, CPU time, ops, a check, a peak RSS one run did not give. */
 static void program_point(results_point *p)
 {
 	const char *argv[] = { "/b/workerpool", "--variant", "chan", "--size", "1000000", "--workers", "4" };
@@ -167,7 +168,8 @@ static void program_point(results_point *p)
 		              .scenario = xstrdup("workerpool-square"), .target = xstrdup("workerpool"),
 		              .workload = xstrdup("square"), .impl = xstrdup("c"), .variant = xstrdup("chan"),
 		              .reference = true, .has_size = true, .size = 1000000, .warmup = 1, .runs = 2,
-		              .timeout_s = 60, .ok = true, .has_ops = true, .ops = 1000000,
+		              .timeout_s = 60, .ok = true, .has_cpu = true, .user_s = 0.2931, .system_s = 0.0112,
+		              .has_ops = true, .ops = 1000000,
 		              .check = json_string("333333833333500000000"),
 		              .hyperfine = xstrdup("hyperfine/003.json"), .samples = xstrdup("samples/003-0.jsonl") };
 	add_knob(p, "job", "square");
@@ -280,6 +282,8 @@ static void assert_points_equal(const results_point *a, const results_point *b)
 		assert_string_equal(fa->message, fb->message);
 	}
 	assert_series_equal(&a->wall_s, &b->wall_s, false);
+	assert_int_equal(a->has_cpu, b->has_cpu);
+	assert_true(a->user_s == b->user_s && a->system_s == b->system_s);
 	assert_series_equal(&a->ns_per_op, &b->ns_per_op, false);
 	assert_series_equal(&a->peak_rss_kb, &b->peak_rss_kb, false);
 	assert_series_equal(&a->requests_per_s, &b->requests_per_s, true);
@@ -313,7 +317,7 @@ static void test_results_point_write_read_is_itself(void **state)
 	void (*make[])(results_point *) = { program_point, server_point, failed_point };
 	const char *keys[] = {
 		"id,scenario,target,workload,impl,variant,reference,knobs,size,argv,warmup,runs,timeout_s,status,"
-		"failures,wall_s,ns_per_op,peak_rss_kb,ops,check,lines,hyperfine,samples",
+		"failures,wall_s,user_s,system_s,ns_per_op,peak_rss_kb,ops,check,lines,hyperfine,samples",
 		"id,scenario,target,workload,impl,variant,reference,knobs,size,argv,warmup,runs,timeout_s,status,"
 		"seconds,request,failures,wall_s,ns_per_op,peak_rss_kb,requests_per_s,cpu_us_per_request,p50_us,"
 		"p99_us,rss_growth_per_request_b,ops,check,lines,wrk_script,samples",
@@ -361,6 +365,21 @@ static void test_results_point_write_read_is_itself(void **state)
 	assert_true(json_is_null(json_array_get(json_object_get(j, "peak_rss_kb"), 1)));
 	assert_true(json_is_real(json_array_get(json_object_get(j, "wall_s"), 0)));
 	assert_true(json_is_integer(json_object_get(j, "size")));
+	assert_true(json_real_value(json_object_get(j, "user_s")) == 0.2931);
+	assert_true(json_real_value(json_object_get(j, "system_s")) == 0.0112);
+
+	/* A point of a run made before CPU time was kept: read as not recorded, and written back without it. */
+	json_object_del(j, "user_s");
+	json_object_del(j, "system_s");
+	results_point old;
+	char err[256] = "";
+	assert_int_equal(results_point_from_json(j, &old, err, sizeof err), 0);
+	assert_false(old.has_cpu);
+	json_t *again = results_point_to_json(&old);
+	assert_null(json_object_get(again, "user_s"));
+	assert_null(json_object_get(again, "system_s"));
+	json_decref(again);
+	results_point_destroy(&old);
 	json_decref(j);
 	results_point_destroy(&p);
 }
@@ -430,6 +449,10 @@ static void rss_as_real(json_t *j) { json_array_set_new(json_object_get(j, "peak
 static void status_unknown(json_t *j) { json_object_set_new(j, "status", json_string("maybe")); }
 static void lines_not_array(json_t *j) { json_object_set_new(j, "lines", json_string("{}")); }
 static void check_missing(json_t *j) { json_object_del(j, "check"); }
+static void user_as_string(json_t *j) { json_object_set_new(j, "user_s", json_string("0.29")); }
+static void system_null(json_t *j) { json_object_set_new(j, "system_s", json_null()); }
+static void drop_system(json_t *j) { json_object_del(j, "system_s"); }
+static void drop_user(json_t *j) { json_object_del(j, "user_s"); }
 static void request_without_seconds(json_t *j) { json_object_set_new(j, "request", json_string("GET /")); }
 static void failure_without_what(json_t *j)
 {
@@ -455,6 +478,10 @@ static void test_results_point_malformed_refused_by_key(void **state)
 	assert_refused(status_unknown, "key 'status' is not \"ok\" or \"failed\"");
 	assert_refused(lines_not_array, "key 'lines' is not an array of strings");
 	assert_refused(check_missing, "key 'check' is missing");
+	assert_refused(user_as_string, "key 'user_s' is not a number");
+	assert_refused(system_null, "key 'system_s' is not a number");
+	assert_refused(drop_system, "key 'system_s' is missing");
+	assert_refused(drop_user, "key 'user_s' is missing");
 	assert_refused(request_without_seconds, "key 'seconds' is missing");
 	assert_refused(failure_without_what, "key 'failures[0].what' is missing");
 	assert_refused(failure_exit_as_string, "key 'failures[0].exit' is not an integer or null");

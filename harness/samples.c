@@ -52,6 +52,10 @@ int samples_parse_hyperfine(const char *text, samples_command **cmds, size_t *n,
 			json_t *code = json_array_get(codes, k);
 			c->exit_codes[k] = json_is_integer(code) ? (int)json_integer_value(code) : -1;
 		}
+		/* hyperfine measures these with getrusage over its children, so they include the goc exec wrapper. */
+		json_t *user = json_object_get(r, "user"), *sys = json_object_get(r, "system");
+		c->user_s = json_is_number(user) ? json_number_value(user) : NAN;
+		c->system_s = json_is_number(sys) ? json_number_value(sys) : NAN;
 	}
 	json_decref(root);
 	return 0;

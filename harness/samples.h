@@ -23,6 +23,8 @@ typedef struct samples_command {
 	size_t ntimes;
 	int *exit_codes;    /* one per timed run; -1 where hyperfine wrote null (killed) */
 	size_t nexit;
+	double user_s;      /* mean user and system CPU seconds per timed run; NAN where the export has none */
+	double system_s;
 } samples_command;
 
 /* Parse hyperfine's --export-json text. 0, or -1 with a message in err. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "junit.h"
 #include "samples.h"
@@ -44,6 +45,8 @@ static void test_hf_parse_recorded_one_command(void **state)
 	assert_int_equal(c[0].nexit, 10);
 	assert_true(c[0].times[0] == 0.017995481);
 	assert_int_equal(c[0].exit_codes[9], 0);
+	assert_true(c[0].user_s == 0.013136899999999998);
+	assert_true(c[0].system_s == 0.0035619);
 	samples_free_hyperfine(c, n);
 	free(text);
 }
@@ -60,6 +63,7 @@ static void test_hf_parse_recorded_three_commands_in_order(void **state)
 	assert_string_equal(c[0].name, "pipeline/c/unbuffered/-");
 	assert_string_equal(c[2].name, "pipeline/c/batched/-");
 	assert_true(c[1].times[0] == 0.007482656000000001);
+	assert_true(c[2].user_s == 0.0020886999999999998 && c[2].system_s == 0.0002628);
 	samples_free_hyperfine(c, n);
 	free(text);
 }
@@ -74,6 +78,8 @@ static void test_hf_parse_null_exit_code_minus_one(void **state)
 	assert_int_equal(samples_parse_hyperfine(text, &c, &n, err, sizeof err), 0);
 	assert_int_equal(c[0].exit_codes[1], -1);
 	assert_true(c[0].times[1] == 0.25);
+	/* No user and system times: not recorded, not zero. */
+	assert_true(isnan(c[0].user_s) && isnan(c[0].system_s));
 	samples_free_hyperfine(c, n);
 }
 
