@@ -93,16 +93,23 @@ int goc__futex_wait_until(atomic_int *word, int val, int64_t deadline)
 		ts = (struct timespec){ .tv_sec = (time_t)(t / 1000000000), .tv_nsec = (long)(t % 1000000000) };
 		abs = &ts;
 	}
-	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, the deadlines' clock. */
+	/*
+	 * FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, the
+	 * deadlines' clock. errno is the caller's: a channel operation that
+	 * waited leaves it as it found it.
+	 */
+	int saved = errno;
 	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val, abs, NULL, FUTEX_BITSET_MATCH_ANY);
-	if (rc != 0 && errno == ETIMEDOUT)
-		return ETIMEDOUT;
-	return 0; /* woken, spurious, interrupted, or *word != val already */
+	bool timed_out = rc != 0 && errno == ETIMEDOUT;
+	errno = saved;
+	return timed_out ? ETIMEDOUT : 0; /* else woken, spurious, interrupted, or *word != val already */
 }
 
 void goc__futex_wake(atomic_int *word, int n)
 {
+	int saved = errno; /* as in goc__futex_wait_until() */
 	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	errno = saved;
 }
 
 void goc__lock_init(goc__lock *lock)

@@ -5,6 +5,9 @@
  * select engine (select.c) block and wake through it; it knows nothing of
  * them, only of queues, waiters and ops.
  *
+ * Waits that are not a channel's (a WaitGroup's zero, a semaphore's grant,
+ * a Once's end) park the same way, on one op queued on a goc__opq.
+ *
  * A blocked operation (goc__op) owns one waiter (goc__waiter, Go's sudog)
  * per case, each queued on a wait queue that the caller's lock guards (a
  * channel's mu), and all living on the blocked thread's stack. A blocked
@@ -18,7 +21,9 @@
  * Parking (goc__op_park): the owner spins a while on the op's `woken` word,
  * since a peer on the other CPU usually answers within a microsecond and a
  * kernel wake-up costs tens of them here, then sleeps on a futex in that
- * word. A woken op touches only queues that still hold its other waiters:
+ * word. A task of the M:N scheduler (op->g) parks by switching to the next
+ * task instead (sched.c), and its waker makes it runnable rather than
+ * waking a futex. A woken op touches only queues that still hold its other waiters:
  * the claim unlinks the op's other waiters from the claimed queue's
  * channel, whose peer may free it as soon as its own call returns.
  *

@@ -1,9 +1,35 @@
 /*
- * task.h - goroutine-style tasks: goc_go(fn, arg) runs fn(arg) on its own
- * thread.
+ * task.h - goroutine-style tasks: goc_go(fn, arg) runs fn(arg) as a task.
  *
- * A task runs on a POSIX thread of its own with a 256 KiB stack, from
- * goc_go() until fn returns. Threads cannot grow their stacks the way
+ * Backends. Tasks run one of two ways, chosen once per process at the first
+ * goc_go() (GOC_TASKS=threads|mn in the environment, or goc_tasks_use()
+ * before it); every primitive of libgoc works the same on both:
+ *   - threads (the default): each task on a pooled POSIX thread, below;
+ *   - mn: the M:N scheduler, Go's design: tasks are user-space contexts run
+ *     by GOC_PROCS worker threads (default: the usable CPUs). A hand-off
+ *     between two tasks (an unbuffered send, a spawn) switches tasks on
+ *     one thread in user space, with no system call. Each task has a
+ *     GOC_STACK-byte stack (default 64 KiB; 256 KiB in sanitizer builds;
+ *     k and M suffixes), committed page by page as used; the first 16,384
+ *     have a guard page below them (the kernel's map count limits more). A
+ *     task that blocks its thread (read(), sleep(), pthread_cond_wait())
+ *     is noticed by a monitor thread, which moves the worker's other tasks
+ *     to another thread when its thread sleeps in the kernel while they
+ *     wait (within milliseconds), or after 10 ms of running without a
+ *     scheduling point; goc_blocking_begin/end() say so at once, and
+ *     goc_go_thread() gives a task a thread of its own. A task may resume
+ *     on another thread after any blocking libgoc call: errno goes with
+ *     it, but the address of errno or of any thread-local must not be
+ *     kept across such a call, and a pthread mutex must not be held
+ *     across one (it would be unlocked on another thread). Threads that
+ *     are not tasks (main, a library's threads) use every primitive as on
+ *     the threads backend. goc_main() runs a program's driver as a task,
+ *     as Go's main is a goroutine.
+ * Bad GOC_TASKS, GOC_PROCS (1..1024) or GOC_STACK values end the program
+ * with a message on stderr and status 2 at the first goc_go().
+ *
+ * On the threads backend, a task runs on a POSIX thread of its own with a
+ * 256 KiB stack, from goc_go() until fn returns. Threads cannot grow their stacks the way
  * goroutines do, so the size is a trade: glibc's default (8 MiB) reserves
  * 80 GiB of address space for 10,000 tasks, while 256 KiB holds deep C call
  * chains and the larger frames of sanitizer builds, and only the pages a
@@ -64,11 +90,13 @@
 typedef void (*goc_task_fn)(void *arg);
 
 /*
- * Start fn(arg) as a new task, on an idle thread if one is waiting, else on
- * a new thread. Returns GOC_OK, or GOC_NOMEM when no thread could be made
- * (after retrying for a while when the system is out of threads only for
- * the moment). Never blocks otherwise (it may spin for a microsecond for a
- * thread about to fall idle). fn must not be NULL.
+ * Start fn(arg) as a new task: on the threads backend, on an idle thread if
+ * one is waiting, else on a new thread; on the M:N scheduler, queued to run
+ * next on the spawning task's worker. Returns GOC_OK, or GOC_NOMEM when no
+ * thread (or stack) could be made (after retrying for a while when the
+ * system is out of threads only for the moment). Never blocks otherwise (it
+ * may spin for a microsecond for a thread about to fall idle). fn must not
+ * be NULL.
  */
 goc_status goc_go(goc_task_fn fn, void *arg);
 
