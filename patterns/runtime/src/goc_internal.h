@@ -522,6 +522,19 @@ goc__opq_entry *goc__opq_claim(goc__opq *q);
 void goc__opq_wake_chain(goc__opq_entry *chain);
 
 /*
+ * The owner of op waits with no deadline: count it blocked for good
+ * (deadlock.c) until its waker (goc__op_wake()) or the owner itself, once
+ * woken (goc__op_uncount_forever()), uncounts it. Nothing in release builds.
+ */
+#ifdef GOC__CHECKS
+void goc__op_count_forever(goc__op *op);
+void goc__op_uncount_forever(goc__op *op);
+#else
+static inline void goc__op_count_forever(goc__op *op) { (void)op; }
+static inline void goc__op_uncount_forever(goc__op *op) { (void)op; }
+#endif
+
+/*
  * Park the calling thread until its op is woken (true) or, at `deadline`,
  * claim the op for itself (false: timed out). If a waker claimed the op
  * first, waits for its wake-up, however late: the waker is mid-transfer.

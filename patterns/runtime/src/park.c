@@ -327,6 +327,29 @@ static bool woken_soon(goc__op *op)
 	return false;
 }
 
+#ifdef GOC__CHECKS
+void goc__op_count_forever(goc__op *op)
+{
+	/* A task of the M:N scheduler waits without slices (deadlock.c installs SIGQUIT's dump for it). */
+	if (op->g)
+		goc__forever_park();
+	else
+		goc__forever_begin();
+	GOC__TSAN_PRIVATE_BEGIN();
+	atomic_store(&op->forever_counted, true);
+	GOC__TSAN_PRIVATE_END();
+}
+
+void goc__op_uncount_forever(goc__op *op)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	bool counted = atomic_exchange(&op->forever_counted, false);
+	GOC__TSAN_PRIVATE_END();
+	if (counted)
+		goc__forever_end();
+}
+#endif
+
 bool goc__op_park(goc__op *op, int64_t deadline)
 {
 	GOC__CHAOS();
@@ -344,14 +367,8 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 		return true; /* DONE meanwhile; the failed seq_cst CAS acquired it */
 	/* With no deadline, sleep in slices and check for a deadlock after each (deadlock.c). */
 	bool forever = deadline == GOC_FOREVER;
-#ifdef GOC__CHECKS
-	if (forever) {
-		goc__forever_begin();
-		GOC__TSAN_PRIVATE_BEGIN();
-		atomic_store(&op->forever_counted, true);
-		GOC__TSAN_PRIVATE_END();
-	}
-#endif
+	if (forever)
+		goc__op_count_forever(op);
 	for (;;) {
 		int rc = goc__futex_wait_until(&op->woken, GOC__WAKE_SLEEPING, forever ? goc__forever_slice() : deadline);
 		/* Re-checked after every return: futexes wake spuriously. */
@@ -359,14 +376,7 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 		bool done = atomic_load(&op->woken) == GOC__WAKE_DONE;
 		GOC__TSAN_NOSYNC_END();
 		if (done) {
-#ifdef GOC__CHECKS
-			/* Uncounted here unless the waker did (goc__op_wake()). */
-			GOC__TSAN_PRIVATE_BEGIN();
-			bool counted = atomic_exchange(&op->forever_counted, false);
-			GOC__TSAN_PRIVATE_END();
-			if (counted)
-				goc__forever_end();
-#endif
+			goc__op_uncount_forever(op);
 			return true;
 		}
 		if (rc != ETIMEDOUT)

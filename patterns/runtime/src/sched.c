@@ -156,7 +156,8 @@ struct goc__g {
 	 * the task's own frames when it reuses that stack.
 	 */
 	goc__timer park_timer;
-	goc__op *park_op;           /* the op the timer times out */
+	goc__op *park_op;           /* the op the task parks on (commit_park(), the timer) */
+	int park_from;              /* the op's wake-up state the park commits from */
 	goc__task rec;              /* the task's record: id, RNG, what it is blocked in */
 #ifdef GOC__TSAN
 	void *fiber;
@@ -1288,24 +1289,18 @@ static void g_park(bool (*commit)(void *arg), void *arg)
 /* op->woken for a task: NONE, SLEEPING (parked), DONE (the waker), and FIRED: */
 #define GOC__WAKE_FIRED 3
 
-/* Commit a park from a state where nothing happened yet: false if the op was woken or timed meanwhile. */
-static bool commit_first(void *arg)
+/*
+ * Commit a task's park on its op (g->park_op): SLEEPING from the state it
+ * last saw (g->park_from: NONE at first; FIRED once the deadline fired but
+ * a waker claimed the op). False if the op moved meanwhile (woken, or
+ * timed out first): the task runs on.
+ */
+static bool commit_park(void *arg)
 {
-	goc__op *op = arg;
-	int expected = GOC__WAKE_NONE;
+	goc__g *g = arg;
+	int expected = g->park_from;
 	GOC__TSAN_NOSYNC_BEGIN();
-	bool parked = atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING);
-	GOC__TSAN_NOSYNC_END();
-	return parked;
-}
-
-/* Commit a park after the deadline fired but a waker claimed the op: false once the waker is done. */
-static bool commit_after_fire(void *arg)
-{
-	goc__op *op = arg;
-	int expected = GOC__WAKE_FIRED;
-	GOC__TSAN_NOSYNC_BEGIN();
-	bool parked = atomic_compare_exchange_strong(&op->woken, &expected, GOC__WAKE_SLEEPING);
+	bool parked = atomic_compare_exchange_strong(&g->park_op->woken, &expected, GOC__WAKE_SLEEPING);
 	GOC__TSAN_NOSYNC_END();
 	return parked;
 }
@@ -1327,28 +1322,24 @@ static void park_timer_fire(goc__timer *timer)
 bool goc__g_park_op(goc__op *op, int64_t deadline)
 {
 	bool forever = deadline == GOC_FOREVER;
-#ifdef GOC__CHECKS
-	if (forever) {
-		goc__forever_park();
-		GOC__TSAN_PRIVATE_BEGIN();
-		atomic_store(&op->forever_counted, true);
-		GOC__TSAN_PRIVATE_END();
-	}
-#endif
+	if (forever)
+		goc__op_count_forever(op);
 	goc__g *g = op->g;
+	GOC__TSAN_PRIVATE_BEGIN();
+	g->park_op = op;
+	g->park_from = GOC__WAKE_NONE;
+	GOC__TSAN_PRIVATE_END();
 	bool timed = false;
 	if (!forever) {
 		GOC__TSAN_PRIVATE_BEGIN();
-		g->park_op = op;
 		goc_status st = goc__timer_start(&g->park_timer, deadline, park_timer_fire);
 		GOC__TSAN_PRIVATE_END();
 		if (st != GOC_OK)
 			goc__die("goc__timer_start(park deadline)", ENOMEM);
 		timed = true;
 	}
-	bool (*commit)(void *) = commit_first;
 	for (;;) {
-		g_park(commit, op);
+		g_park(commit_park, g);
 		GOC__TSAN_NOSYNC_BEGIN();
 		int woken = atomic_load(&op->woken);
 		GOC__TSAN_NOSYNC_END();
@@ -1358,13 +1349,7 @@ bool goc__g_park_op(goc__op *op, int64_t deadline)
 				(void)goc__timer_stop(&g->park_timer);
 				GOC__TSAN_PRIVATE_END();
 			}
-#ifdef GOC__CHECKS
-			GOC__TSAN_PRIVATE_BEGIN();
-			bool counted = atomic_exchange(&op->forever_counted, false);
-			GOC__TSAN_PRIVATE_END();
-			if (counted)
-				goc__forever_end();
-#endif
+			goc__op_uncount_forever(op);
 			return true;
 		}
 		/* FIRED: the deadline passed. Time out, unless a waker claimed the op just in time. */
@@ -1375,7 +1360,9 @@ bool goc__g_park_op(goc__op *op, int64_t deadline)
 		if (timed_out)
 			return false;
 		timed = false; /* it fired */
-		commit = commit_after_fire;
+		GOC__TSAN_PRIVATE_BEGIN();
+		g->park_from = GOC__WAKE_FIRED;
+		GOC__TSAN_PRIVATE_END();
 	}
 }
 
