@@ -292,8 +292,11 @@ static void choose_die(const char *var, const char *val, const char *want)
 	_exit(2);
 }
 
-/* A positive size from the environment, or `dflt` if unset; exits with a message if malformed. */
-static size_t env_size(const char *var, size_t dflt, size_t min, size_t max)
+/*
+ * A number from the environment, or `dflt` if unset, with k and M suffixes
+ * when `sizes`; exits with a message if malformed or out of [min, max].
+ */
+static size_t env_size(const char *var, size_t dflt, size_t min, size_t max, bool sizes)
 {
 	const char *s = getenv(var);
 	if (!s || !*s)
@@ -302,13 +305,14 @@ static size_t env_size(const char *var, size_t dflt, size_t min, size_t max)
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	size_t mult = 1;
-	if (*end == 'k' || *end == 'K')
+	if (sizes && (*end == 'k' || *end == 'K'))
 		mult = 1024, end++;
-	else if (*end == 'm' || *end == 'M')
+	else if (sizes && (*end == 'm' || *end == 'M'))
 		mult = 1024 * 1024, end++;
 	if (errno || end == s || *end || s[0] == '-' || v > max / mult || v * mult < min) {
 		char want[128];
-		snprintf(want, sizeof want, "want a whole number from %zu to %zu (k and M suffixes allowed)", min, max);
+		snprintf(want, sizeof want, "want a whole number from %zu to %zu%s", min, max,
+		         sizes ? " (bytes; k and M suffixes allowed)" : "");
 		choose_die(var, s, want);
 	}
 	return (size_t)v * mult;
@@ -333,7 +337,7 @@ static void choose(void)
 		choose_die("GOC_TASKS", "mn", "the M:N scheduler needs x86-64 Linux");
 #endif
 	if (kind == GOC_TASKS_MN && nprocs == 0)
-		nprocs = (int)env_size("GOC_PROCS", (size_t)goc__usable_cpus(), 1, 1024);
+		nprocs = (int)env_size("GOC_PROCS", (size_t)goc__usable_cpus(), 1, 1024, false);
 	if (kind == GOC_TASKS_MN)
 		sched_init();
 	atomic_store_explicit(&backend, kind, memory_order_release);
@@ -374,7 +378,7 @@ goc_status goc_tasks_use(goc_tasks_kind kind, int procs)
 	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_lock(&use_mu));
 	requested_kind = kind;
-	requested_procs = procs ? procs : goc__usable_cpus();
+	requested_procs = procs; /* 0: choose() reads GOC_PROCS, else the usable CPUs */
 	GOC_PT(pthread_once(&choose_once, choose_requested));
 	GOC_PT(pthread_mutex_unlock(&use_mu));
 	GOC__TSAN_PRIVATE_END();
@@ -1586,7 +1590,7 @@ static void sched_fork_child(void)
 
 static void sched_init(void)
 {
-	stack_size = env_size("GOC_STACK", GOC__STACK_DEFAULT, 16u * 1024u, 1u << 30);
+	stack_size = env_size("GOC_STACK", GOC__STACK_DEFAULT, 16u * 1024u, 1u << 30, true);
 	stack_size = (stack_size + page_size() - 1) & ~(page_size() - 1);
 	goc__lock_init(&sched_mu);
 	goc__lock_init(&globq_mu);
