@@ -285,16 +285,32 @@ goc__g *goc__g_self(void)
 
 /* ---- the choice of backend ------------------------------------------------- */
 
-static void choose_die(const char *var, const char *val, const char *want)
+/*
+ * A bad setting, which ends the program once the choice is over: choose()
+ * runs private to TSan (in a pthread_once), and a program that exits there
+ * would exit with TSan's ignores on, which TSan reports.
+ */
+static char choose_error[256];
+
+static void choose_fail(const char *var, const char *val, const char *want)
 {
-	fprintf(stderr, "goc: %s=%s: %s\n", var, val, want);
+	if (!choose_error[0])
+		snprintf(choose_error, sizeof choose_error, "goc: %s=%s: %s\n", var, val, want);
+}
+
+/* After the choice, outside TSan's ignores: end the program if a setting was bad. */
+static void choose_check(void)
+{
+	if (!choose_error[0])
+		return;
+	fputs(choose_error, stderr);
 	fflush(stderr);
 	_exit(2);
 }
 
 /*
  * A number from the environment, or `dflt` if unset, with k and M suffixes
- * when `sizes`; exits with a message if malformed or out of [min, max].
+ * when `sizes`; if malformed or out of [min, max], a failed choice (and dflt).
  */
 static size_t env_size(const char *var, size_t dflt, size_t min, size_t max, bool sizes)
 {
@@ -313,7 +329,8 @@ static size_t env_size(const char *var, size_t dflt, size_t min, size_t max, boo
 		char want[128];
 		snprintf(want, sizeof want, "want a whole number from %zu to %zu%s", min, max,
 		         sizes ? " (bytes; k and M suffixes allowed)" : "");
-		choose_die(var, s, want);
+		choose_fail(var, s, want);
+		return dflt; /* for the rest of the choice; choose_check() ends the program after it */
 	}
 	return (size_t)v * mult;
 }
@@ -330,11 +347,13 @@ static void choose(void)
 		else if (strcmp(s, "mn") == 0)
 			kind = GOC_TASKS_MN;
 		else
-			choose_die("GOC_TASKS", s, "want threads or mn");
+			choose_fail("GOC_TASKS", s, "want threads or mn");
 	}
 #ifndef GOC__MN_SUPPORTED
-	if (kind == GOC_TASKS_MN)
-		choose_die("GOC_TASKS", "mn", "the M:N scheduler needs x86-64 Linux");
+	if (kind == GOC_TASKS_MN) {
+		choose_fail("GOC_TASKS", "mn", "the M:N scheduler needs x86-64 Linux");
+		kind = GOC_TASKS_THREADS;
+	}
 #endif
 	if (kind == GOC_TASKS_MN && nprocs == 0)
 		nprocs = (int)env_size("GOC_PROCS", (size_t)goc__usable_cpus(), 1, 1024, false);
@@ -351,6 +370,7 @@ bool goc__sched_on(void)
 		GOC__TSAN_PRIVATE_BEGIN();
 		GOC_PT(pthread_once(&choose_once, choose));
 		GOC__TSAN_PRIVATE_END();
+		choose_check();
 		kind = atomic_load_explicit(&backend, memory_order_acquire);
 	}
 	return kind == GOC_TASKS_MN;
@@ -382,6 +402,7 @@ goc_status goc_tasks_use(goc_tasks_kind kind, int procs)
 	GOC_PT(pthread_once(&choose_once, choose_requested));
 	GOC_PT(pthread_mutex_unlock(&use_mu));
 	GOC__TSAN_PRIVATE_END();
+	choose_check();
 	/* Made now, or earlier the same way; else the choice was made otherwise (GOC_CLOSED). */
 	bool same = goc_tasks_kind_now() == kind && (kind == GOC_TASKS_THREADS || procs == 0 || procs == nprocs);
 	return same ? GOC_OK : GOC_CLOSED;
