@@ -313,8 +313,6 @@ goc__g *goc__g_self(void);
 bool goc__g_park_op(goc__op *op, int64_t deadline);
 /* Make a parked task runnable. */
 void goc__g_ready(goc__g *g);
-/* Let other tasks run (sched_yield() on a thread). */
-void goc__g_yield(void);
 /* Call fn on the record of every task struct the scheduler has made, live or not (goc_tasks_dump()). */
 void goc__sched_each_task(void (*fn)(goc__task *rec, void *arg), void *arg);
 /* The scheduler's threads alive: workers and the monitor (deadlock.c counts them). */

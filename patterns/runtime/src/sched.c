@@ -140,7 +140,7 @@ typedef struct sched_m sched_m;
 typedef struct sched_p sched_p;
 
 /* What a task asked its M to do once the switch away from it is complete. */
-enum { AFTER_NONE = 0, AFTER_PARK, AFTER_YIELD, AFTER_EXIT, AFTER_REQUEUE };
+enum { AFTER_NONE = 0, AFTER_PARK, AFTER_EXIT, AFTER_REQUEUE };
 
 struct goc__g {
 	void *sp;                   /* saved stack pointer while not running; scheduler only */
@@ -1119,20 +1119,6 @@ static void g_main(goc__g *g)
 	__builtin_unreachable();
 }
 
-/* Make g runnable from m's own context, which may have no P. */
-static void ready_from_g0(sched_m *m, goc__g *g, bool next)
-{
-	if (m->p) {
-		if (next)
-			runq_put_next(m->p, g);
-		else
-			runq_put(m->p, g);
-	} else {
-		globq_put_list(g, g, 1);
-	}
-	wakep();
-}
-
 /* Run tasks until told to exit. Private to TSan, as all of an M's own context. */
 static void m_loop(sched_m *m)
 {
@@ -1150,17 +1136,14 @@ static void m_loop(sched_m *m)
 		g = NULL;
 		switch (m->after) {
 		case AFTER_PARK:
-			/* The park's commit failed: woken meanwhile, so it runs again at once [park_m]. */
-			if (!m->commit(m->commit_arg)) {
-				if (m->p)
-					g = ran;
-				else
-					ready_from_g0(m, ran, false);
+			/* The park's commit failed: woken meanwhile, so it runs again at once [park_m], here if m kept its P. */
+			if (m->commit(m->commit_arg))
+				break;
+			if (m->p) {
+				g = ran;
+				break;
 			}
-			break;
-		case AFTER_YIELD:
-			ready_from_g0(m, ran, false);
-			break;
+			/* fall through: with no P, it waits for one in the global queue */
 		case AFTER_REQUEUE:
 			globq_put_list(ran, ran, 1);
 			wakep();
@@ -1250,11 +1233,13 @@ static void p_leave(sched_m *m, sched_p *p)
 	atomic_store_explicit(&p->owner, (uintptr_t)m | P_USER, memory_order_release);
 }
 
-void goc__g_ready(goc__g *g)
+/*
+ * Make g runnable: next on p, which the calling task took with p_enter()
+ * (and gives back here), or on the global queue without one; then start a
+ * worker looking if one is idle. Called private.
+ */
+static void make_runnable(sched_m *m, sched_p *p, goc__g *g)
 {
-	GOC__TSAN_PRIVATE_BEGIN();
-	sched_m *m = m_self();
-	sched_p *p = m && m->curg ? p_enter(m) : NULL;
 	if (p) {
 		runq_put_next(p, g);
 		p_leave(m, p);
@@ -1262,6 +1247,13 @@ void goc__g_ready(goc__g *g)
 		globq_put_list(g, g, 1);
 	}
 	wakep();
+}
+
+void goc__g_ready(goc__g *g)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	sched_m *m = m_self();
+	make_runnable(m, m && m->curg ? p_enter(m) : NULL, g);
 	GOC__TSAN_PRIVATE_END();
 }
 
@@ -1288,13 +1280,7 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg)
 	g->fiber = __tsan_create_fiber(0);
 #endif
 	GOC__TSAN_PRIVATE_BEGIN();
-	if (p) {
-		runq_put_next(p, g);
-		p_leave(m, p);
-	} else {
-		globq_put_list(g, g, 1);
-	}
-	wakep();
+	make_runnable(m, p, g);
 	GOC__TSAN_PRIVATE_END();
 	return GOC_OK;
 }
@@ -1389,18 +1375,6 @@ bool goc__g_park_op(goc__op *op, int64_t deadline)
 		g->park_from = GOC__WAKE_FIRED;
 		GOC__TSAN_PRIVATE_END();
 	}
-}
-
-void goc__g_yield(void)
-{
-	GOC__TSAN_PRIVATE_BEGIN();
-	sched_m *m = m_self();
-	goc__g *g = m ? m->curg : NULL;
-	GOC__TSAN_PRIVATE_END();
-	if (g)
-		g_switch_out(m, g, AFTER_YIELD);
-	else
-		sched_yield();
 }
 
 void goc_blocking_begin(void)
@@ -1714,7 +1688,6 @@ bool goc__g_park_op(goc__op *op, int64_t deadline)
 }
 
 void goc__g_ready(goc__g *g) { (void)g; }
-void goc__g_yield(void) { sched_yield(); }
 void goc_blocking_begin(void) {}
 void goc_blocking_end(void) {}
 size_t goc__sched_threads(void) { return 0; }
