@@ -9,7 +9,9 @@
  * through a lock-free ring (ring.c) and takes its lock only to queue or
  * wake waiters at the edges (full, empty, close), completing their cases
  * for them when it can. goc_chan_send() and goc_chan_recv() try the ring
- * directly and fall back to a one-case select (select.c). Queuing, the
+ * directly and fall back to a one-case select (select.c); on an unbuffered
+ * channel they do the select engine's work for one case themselves
+ * (unbuffered_op(), Go's chansend and chanrecv). Queuing, the
  * claim of a blocked operation, waking and parking are park.c's; the
  * channel's lock guards its queues.
  *
@@ -123,10 +125,113 @@ void goc_chan_free(goc_chan *ch)
 	free(ch);
 }
 
+/*
+ * Complete claimed waiter w's unbuffered case with one copy from src to
+ * dst, one of them w's element (dst NULL: a receive that drops the value),
+ * and chain w onto *wake. TSan: the copy is checked (goc__elem_copy()), so
+ * it takes the owner's history first (ordered after what the owner did to
+ * its element before it queued) and gives ours after (what the owner does
+ * once woken is ordered after it): the hand-off orders both sides, as Go's.
+ */
+static void hand_off(goc__waiter *w, void *dst, const void *src, size_t size, goc__waiter **wake)
+{
+	goc__tsan_waiter_take(w);
+	if (dst && size)
+		goc__elem_copy(dst, src, size);
+	goc__tsan_waiter_give(w);
+	w->result = GOC_OK;
+	w->next = *wake;
+	*wake = w;
+}
+
+goc_status goc__unbuffered_try(const goc_case *c, goc__waiter **wake)
+{
+	goc_chan *ch = c->ch;
+	goc__waiter *w;
+	if (c->dir == GOC_SEND) {
+		if (ch->closed)
+			return GOC_CLOSED;
+		/* A queued receiver: hand the value over directly. */
+		if ((w = goc__waitq_claim(&ch->recvq, &ch->sendq))) {
+			hand_off(w, w->elem, c->elem, ch->elem_size, wake);
+			return GOC_OK;
+		}
+		return GOC_WOULDBLOCK;
+	}
+	if ((w = goc__waitq_claim(&ch->sendq, &ch->recvq))) {
+		hand_off(w, c->elem, w->elem, ch->elem_size, wake);
+		return GOC_OK;
+	}
+	if (ch->closed) {
+		goc__tsan_close_acquire(ch); /* the close happens-before this receive reports it */
+		if (c->elem && ch->elem_size)
+			goc__elem_zero(c->elem, ch->elem_size);
+		return GOC_CLOSED;
+	}
+	return GOC_WOULDBLOCK;
+}
+
+/* goc__op_park_unlock()'s unlock for one channel: arg is its mu. */
+static void unlock_chan(void *arg)
+{
+	goc__lock_release(arg);
+}
+
+/*
+ * A send or receive on unbuffered ch, Go's chansend/chanrecv: the select
+ * engine's path for one unbuffered case, without its bookkeeping. Under
+ * the lock, complete a queued peer's case, or queue a waiter and park
+ * until a peer completes ours (or a close, or the deadline).
+ */
+static goc_status unbuffered_op(goc_chan *ch, goc_dir dir, void *elem, int64_t deadline, goc__blocked what)
+{
+	goc_case c = { .ch = ch, .dir = dir, .elem = elem };
+	goc__waiter *wake = NULL;
+	goc__lock_acquire(&ch->mu);
+	goc_status st = goc__unbuffered_try(&c, &wake);
+	if (st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT || (deadline != GOC_FOREVER && goc_now() >= deadline)) {
+		goc__lock_release(&ch->mu);
+		/* After unlocking: a woken peer may free the channel. */
+		goc__wake_chain(wake);
+		return st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT ? st : GOC_TIMEOUT;
+	}
+	goc__op op;
+	goc__op_init(&op, false, deadline == GOC_FOREVER);
+	goc__waiter w = { .op = &op, .elem = elem };
+	if (dir == GOC_RECV)
+		w.closed_zero = ch->elem_size;
+	goc__tsan_waiter_give(&w); /* our history, for the claimer */
+	goc__waitq *q = dir == GOC_SEND ? &ch->sendq : &ch->recvq;
+	goc__waitq_push(q, &w);
+	goc__blocked_enter(what, ch);
+	bool woken = goc__op_park_unlock(&op, deadline, unlock_chan, &ch->mu);
+	GOC__CHAOS();
+	goc__blocked_leave();
+	if (!woken) {
+		/* Timed out: the op is ours, so nobody claims the waiter now; unqueue it. */
+		goc__lock_acquire(&ch->mu);
+		if (w.queued)
+			goc__waitq_remove(q, &w);
+		goc__lock_release(&ch->mu);
+		return GOC_TIMEOUT;
+	}
+	/* The claimer completed our case (or a close ended it), and unqueued us: the channel may be gone. */
+	goc__tsan_waiter_take(&w);
+	if (op.result == GOC_CLOSED && elem && w.closed_zero)
+		goc__elem_zero(elem, w.closed_zero);
+	return op.result;
+}
+
 static goc_status chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 {
 	if (ch)
 		GOC__TSAN_SEND_READ(ch);
+	if (ch && ch->cap == 0) {
+		goc_status st = unbuffered_op(ch, GOC_SEND, (void *)elem, deadline, GOC__CHAN_SEND);
+		if (st == GOC_CLOSED)
+			goc__panic("send on closed channel");
+		return st;
+	}
 	if (ch && ch->cap) {
 		/* The fast path: straight into the ring; only a full ring needs the select engine. */
 		goc__ring_ctx ctx = { .exact = deadline == GOC_NOWAIT };
@@ -153,6 +258,8 @@ goc_status goc_chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 
 static goc_status chan_recv(goc_chan *ch, void *elem, int64_t deadline)
 {
+	if (ch && ch->cap == 0)
+		return unbuffered_op(ch, GOC_RECV, elem, deadline, GOC__CHAN_RECV);
 	if (ch && ch->cap) {
 		/* The fast path: straight from the ring; only an empty one needs the select engine. */
 		goc__ring_ctx ctx = { .exact = deadline == GOC_NOWAIT };

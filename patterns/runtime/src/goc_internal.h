@@ -311,6 +311,11 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg);
 goc__g *goc__g_self(void);
 /* goc__op_park() for a task of the M:N scheduler (op->g). */
 bool goc__g_park_op(goc__op *op, int64_t deadline);
+/*
+ * goc__op_park_unlock() for a task, with no deadline: unlock(arg) runs on
+ * the worker's own context once the task is switched out. Returns true.
+ */
+bool goc__g_park_locked(goc__op *op, void (*unlock)(void *arg), void *arg);
 /* Make a parked task runnable. */
 void goc__g_ready(goc__g *g);
 /* Call fn on the record of every task struct the scheduler has made, live or not (goc_tasks_dump()). */
@@ -390,6 +395,19 @@ struct goc__op {
 	atomic_int state;   /* GOC__OP_WAITING, then CLAIMED (by a waker) or TIMEDOUT (by the owner) */
 	struct goc__g *g;   /* the owner, a task of the M:N scheduler (sched.c), or NULL for a thread; immutable while queued */
 	bool shares_chan;   /* two of its cases use one channel; immutable while queued */
+	/*
+	 * One waiter and no deadline: only claimers holding that waiter's
+	 * queue lock can race for the op, so a claim is a plain store.
+	 * Immutable while queued.
+	 */
+	bool sole;
+	/*
+	 * The owner, a task, committed its park before any waker could see
+	 * the op (goc__g_park_locked(): no deadline): its waker stores `woken`
+	 * and makes it runnable, without an exchange. Set by the owner while
+	 * its queue locks are held.
+	 */
+	bool quiet_wake;
 	size_t fired;       /* case index; written by the claimer before `woken` */
 	/*
 	 * Written by the claimer before `woken`: GOC_OK or GOC_CLOSED if the
@@ -415,7 +433,7 @@ enum { GOC__OP_WAITING = 0, GOC__OP_CLAIMED, GOC__OP_TIMEDOUT };
 enum { GOC__WAKE_NONE = 0, GOC__WAKE_DONE, GOC__WAKE_SLEEPING };
 
 /* Make op ready to be queued: waiting, not woken, owned by the calling task or thread. */
-void goc__op_init(goc__op *op, bool shares_chan);
+void goc__op_init(goc__op *op, bool shares_chan, bool sole);
 
 /* One case of a blocked op, queued on its channel (Go's sudog). */
 typedef struct goc__waiter {
@@ -539,7 +557,31 @@ static inline void goc__op_uncount_forever(goc__op *op) { (void)op; }
  */
 bool goc__op_park(goc__op *op, int64_t deadline);
 
+/*
+ * goc__op_park() for an op whose waiters were queued under locks the
+ * caller still holds: unlock(arg) releases them. A thread unlocks, then
+ * parks. A task with no deadline unlocks on its worker's own context once
+ * it is switched out, as Go's park_m runs chanparkcommit: no waker can see
+ * the op until the task's park is committed, which then needs no atomic
+ * exchange, and neither does its waker's wake-up (op->quiet_wake). unlock
+ * must read all it needs before its first release: from then on the task
+ * may run again and return. A task with a deadline unlocks first: its
+ * timer may not be started under a channel lock (timer.c's lock order).
+ * So do TSan builds: a channel lock's unchecked region belongs to the
+ * fiber that took it.
+ */
+bool goc__op_park_unlock(goc__op *op, int64_t deadline, void (*unlock)(void *arg), void *arg);
+
 /* ---- channels (chan.c, ring.c, select.c) --------------------------------- */
+
+/*
+ * Try case c on its unbuffered channel, whose lock is held (chan.c).
+ * Returns GOC_OK or GOC_CLOSED when it proceeded (GOC_CLOSED for a send:
+ * the caller panics), GOC_WOULDBLOCK when it cannot yet. A peer whose
+ * blocked op it completed is chained onto *wake, to be woken once every
+ * lock is released.
+ */
+goc_status goc__unbuffered_try(const goc_case *c, goc__waiter **wake);
 
 /* goc_select() with what to show in goc_tasks_dump() while blocked. */
 goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, size_t *chosen,

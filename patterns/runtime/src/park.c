@@ -13,19 +13,25 @@
  * channel's mu), and all living on the blocked thread's stack. A blocked
  * operation may sit on several queues (a select); whoever moves it first
  * claims it with a CAS on its state (a waker, or the owner when its
- * deadline passes), so exactly one outcome wins. The claimer records the
- * outcome on the waiter and wakes the owner only after releasing every
- * lock (goc__wake_chain()): a woken owner may return and free what the
- * queue belonged to at once.
+ * deadline passes), so exactly one outcome wins; an op with one waiter and
+ * no deadline has no rival outside its queue's lock, and is claimed with a
+ * plain store (op->sole). The claimer records the outcome on the waiter
+ * and wakes the owner only after releasing every lock (goc__wake_chain()):
+ * a woken owner may return and free what the queue belonged to at once.
  *
- * Parking (goc__op_park): the owner spins a while on the op's `woken` word,
- * since a peer on the other CPU usually answers within a microsecond and a
- * kernel wake-up costs tens of them here, then sleeps on a futex in that
- * word. A task of the M:N scheduler (op->g) parks by switching to the next
- * task instead (sched.c), and its waker makes it runnable rather than
- * waking a futex. A woken op touches only queues that still hold its other waiters:
- * the claim unlinks the op's other waiters from the claimed queue's
- * channel, whose peer may free it as soon as its own call returns.
+ * Parking (goc__op_park): the owner spins a while on the op's `woken`
+ * word, since a peer on the other CPU usually answers within a microsecond
+ * and a kernel wake-up costs tens of them here, then sleeps on a futex in
+ * that word. A task of the M:N scheduler (op->g) parks by switching to the
+ * next task instead (sched.c), and its waker makes it runnable rather than
+ * waking a futex. A channel op's task with no deadline switches out with
+ * its channel locks still held, and its worker releases them
+ * (goc__op_park_unlock(), as Go's park_m does): no waker can see the op
+ * before the park is committed, so neither the commit nor the wake-up
+ * needs an atomic exchange. A woken op touches only queues that still hold
+ * its other waiters: the claim unlinks the op's other waiters from the
+ * claimed queue's channel, whose peer may free it as soon as its own call
+ * returns.
  *
  * ThreadSanitizer sees none of this protocol: the claim CAS on an op's
  * state and the wake-up word `woken` run with TSan ignoring
@@ -53,9 +59,9 @@
 
 #include "goc_internal.h"
 
-void goc__op_init(goc__op *op, bool shares_chan)
+void goc__op_init(goc__op *op, bool shares_chan, bool sole)
 {
-	*op = (goc__op){ .state = GOC__OP_WAITING, .g = goc__g_self(), .shares_chan = shares_chan,
+	*op = (goc__op){ .state = GOC__OP_WAITING, .g = goc__g_self(), .shares_chan = shares_chan, .sole = sole,
 	                 .woken = GOC__WAKE_NONE };
 }
 
@@ -100,6 +106,11 @@ goc__waiter *goc__waitq_claim(goc__waitq *q, goc__waitq *other)
 	goc__waiter *w;
 	while ((w = q->head)) {
 		goc__waitq_remove(q, w);
+		/* A sole op is ours alone now: its only rivals hold the lock we hold (op->sole). */
+		if (w->op->sole) {
+			atomic_store_explicit(&w->op->state, GOC__OP_CLAIMED, memory_order_relaxed);
+			return w;
+		}
 		int expected = GOC__OP_WAITING;
 		/* seq_cst: races only with other wakers and the owner's timeout. Orders nothing for TSan. */
 		GOC__TSAN_NOSYNC_BEGIN();
@@ -119,7 +130,7 @@ goc__waiter *goc__waitq_claim(goc__waitq *q, goc__waitq *other)
 
 void goc__opq_push(goc__opq *q, goc__opq_entry *e)
 {
-	goc__op_init(&e->op, false);
+	goc__op_init(&e->op, false, false);
 	e->next = NULL;
 	e->prev = q->tail;
 	if (q->tail)
@@ -179,6 +190,7 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	/* Private for TSan: the edges of the case were published under the lock (see the top). */
 	GOC__TSAN_PRIVATE_BEGIN();
 	goc__g *g = op->g; /* read first: a thread's op may vanish once woken */
+	bool quiet = op->quiet_wake;
 	op->fired = fired;
 	op->result = result;
 #ifdef GOC__CHECKS
@@ -195,7 +207,11 @@ void goc__op_wake(goc__op *op, size_t fired, goc_status result)
 	 * harmless (the futex protocol tolerates spurious wake-ups, as glibc's
 	 * mutex unlock does).
 	 */
-	if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING) {
+	if (quiet) {
+		/* The task is parked: it committed before we could see the op. */
+		atomic_store_explicit(&op->woken, GOC__WAKE_DONE, memory_order_release);
+		goc__g_ready(g);
+	} else if (atomic_exchange(&op->woken, GOC__WAKE_DONE) == GOC__WAKE_SLEEPING) {
 		/* A parked task cannot run (and drop the op) until made runnable here. */
 		if (g)
 			goc__g_ready(g);
@@ -394,4 +410,14 @@ bool goc__op_park(goc__op *op, int64_t deadline)
 		/* A waker claimed the op just in time and is completing it. */
 		deadline = GOC_FOREVER;
 	}
+}
+
+bool goc__op_park_unlock(goc__op *op, int64_t deadline, void (*unlock)(void *arg), void *arg)
+{
+#ifndef GOC__TSAN
+	if (op->g && deadline == GOC_FOREVER)
+		return goc__g_park_locked(op, unlock, arg);
+#endif
+	unlock(arg);
+	return goc__op_park(op, deadline);
 }

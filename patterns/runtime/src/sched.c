@@ -158,6 +158,8 @@ struct goc__g {
 	goc__timer park_timer;
 	goc__op *park_op;           /* the op the task parks on (commit_park(), the timer) */
 	int park_from;              /* the op's wake-up state the park commits from */
+	void (*park_unlock)(void *arg); /* goc__g_park_locked()'s, for commit_park_locked() */
+	void *park_unlock_arg;
 	goc__task rec;              /* the task's record: id, RNG, what it is blocked in */
 #ifdef GOC__TSAN
 	void *fiber;
@@ -1316,6 +1318,21 @@ static bool commit_park(void *arg)
 	return parked;
 }
 
+/*
+ * Commit a park whose op no waker can see yet (goc__g_park_locked()): a
+ * plain store, then the unlock that lets wakers in. Always parks.
+ */
+static bool commit_park_locked(void *arg)
+{
+	goc__g *g = arg;
+	void (*unlock)(void *arg) = g->park_unlock;
+	void *unlock_arg = g->park_unlock_arg;
+	atomic_store_explicit(&g->park_op->woken, GOC__WAKE_SLEEPING, memory_order_relaxed);
+	/* Last: from the first release on, g may run again elsewhere. */
+	unlock(unlock_arg);
+	return true;
+}
+
 /* The deadline of a parked op: mark it FIRED, and make its task runnable if it sleeps. Timer thread. */
 static void park_timer_fire(goc__timer *timer)
 {
@@ -1328,6 +1345,22 @@ static void park_timer_fire(goc__timer *timer)
 	GOC__TSAN_NOSYNC_END();
 	if (cur == GOC__WAKE_SLEEPING)
 		goc__g_ready(g);
+}
+
+bool goc__g_park_locked(goc__op *op, void (*unlock)(void *arg), void *arg)
+{
+	goc__op_count_forever(op);
+	goc__g *g = op->g;
+	GOC__TSAN_PRIVATE_BEGIN();
+	g->park_op = op;
+	g->park_unlock = unlock;
+	g->park_unlock_arg = arg;
+	/* The locks are still held: its wakers read this after taking them. */
+	op->quiet_wake = true;
+	GOC__TSAN_PRIVATE_END();
+	g_park(commit_park_locked, g);
+	goc__op_uncount_forever(op);
+	return true;
 }
 
 bool goc__g_park_op(goc__op *op, int64_t deadline)
@@ -1684,6 +1717,14 @@ bool goc__g_park_op(goc__op *op, int64_t deadline)
 {
 	(void)op;
 	(void)deadline;
+	return false;
+}
+
+bool goc__g_park_locked(goc__op *op, void (*unlock)(void *arg), void *arg)
+{
+	(void)op;
+	(void)unlock;
+	(void)arg;
 	return false;
 }
 

@@ -44,7 +44,7 @@
  * a buffered case through its ring's slots (ring.c), an unbuffered one
  * through the hand-off edge on the peer's waiter (taken before the
  * element's copy and given after it by whoever completes the case,
- * hand_off()) or the channel's close edge. The copies of elements are
+ * chan.c's hand_off()) or the channel's close edge. The copies of elements are
  * checked, locks held or not (goc__elem_copy()). A queued select releases
  * its history on each of its waiters (for the claimer) and, woken with its
  * case done, acquires what the claimer left on the waiter of the case that
@@ -131,65 +131,13 @@ static void shuffle(size_t *order, size_t n)
 }
 
 /*
- * Complete claimed waiter w's unbuffered case with one copy from src to
- * dst, one of them w's element (dst NULL: a receive that drops the value),
- * and chain w onto *wake. TSan: the copy is checked (goc__elem_copy()), so
- * it takes the owner's history first (ordered after what the owner did to
- * its element before it queued) and gives ours after (what the owner does
- * once woken is ordered after it): the hand-off orders both sides, as Go's.
- */
-static void hand_off(goc__waiter *w, void *dst, const void *src, size_t size, goc__waiter **wake)
-{
-	goc__tsan_waiter_take(w);
-	if (dst && size)
-		goc__elem_copy(dst, src, size);
-	goc__tsan_waiter_give(w);
-	w->result = GOC_OK;
-	w->next = *wake;
-	*wake = w;
-}
-
-/*
- * Try case c on its unbuffered channel, whose lock is held. Returns GOC_OK
- * or GOC_CLOSED when it proceeded (GOC_CLOSED for a send: the caller
- * panics), GOC_WOULDBLOCK when it cannot yet. A peer whose blocked op it
- * completed is chained onto *wake, to be woken once every lock is released.
- */
-static goc_status try_unbuffered(const goc_case *c, goc__waiter **wake)
-{
-	goc_chan *ch = c->ch;
-	goc__waiter *w;
-	if (c->dir == GOC_SEND) {
-		if (ch->closed)
-			return GOC_CLOSED;
-		/* A queued receiver: hand the value over directly. */
-		if ((w = goc__waitq_claim(&ch->recvq, &ch->sendq))) {
-			hand_off(w, w->elem, c->elem, ch->elem_size, wake);
-			return GOC_OK;
-		}
-		return GOC_WOULDBLOCK;
-	}
-	if ((w = goc__waitq_claim(&ch->sendq, &ch->recvq))) {
-		hand_off(w, c->elem, w->elem, ch->elem_size, wake);
-		return GOC_OK;
-	}
-	if (ch->closed) {
-		goc__tsan_close_acquire(ch); /* the close happens-before this receive reports it */
-		if (c->elem && ch->elem_size)
-			goc__elem_zero(c->elem, ch->elem_size);
-		return GOC_CLOSED;
-	}
-	return GOC_WOULDBLOCK;
-}
-
-/*
  * Try case c: a buffered one through its ring (ctx; *obs says what blocked
- * it), an unbuffered one under its held lock (wake: see try_unbuffered()).
+ * it), an unbuffered one under its held lock (wake: see goc__unbuffered_try()).
  */
 static goc_status try_case(const goc_case *c, goc__ring_obs *obs, goc__ring_ctx *ctx, goc__waiter **wake)
 {
 	if (c->ch->cap == 0)
-		return try_unbuffered(c, wake);
+		return goc__unbuffered_try(c, wake);
 	if (c->dir == GOC_SEND)
 		return goc__ring_send(c->ch, c->elem, obs, ctx);
 	return goc__ring_recv(c->ch, c->elem, obs, ctx);
@@ -218,7 +166,7 @@ static goc_status try_unbuffered_alone(const goc_case *c)
 {
 	goc__waiter *wake = NULL;
 	goc__lock_acquire(&c->ch->mu);
-	goc_status st = try_unbuffered(c, &wake);
+	goc_status st = goc__unbuffered_try(c, &wake);
 	goc__lock_release(&c->ch->mu);
 	/* After unlocking: a woken peer may free its channel (see the queued path). */
 	goc__wake_chain(wake);
@@ -609,7 +557,7 @@ static bool queue_and_arm(select_call *s, goc__op *op)
 	const size_t *order = s->order;
 	size_t nlive = s->nlive;
 	goc__waiter *waiters = s->waiters;
-	goc__op_init(op, s->nlocks < nlive);
+	goc__op_init(op, s->nlocks < nlive, nlive == 1 && s->deadline == GOC_FOREVER);
 	for (size_t k = 0; k < nlive; k++) {
 		size_t i = order[k];
 		waiters[i] = (goc__waiter){ .op = op, .elem = cases[i].elem, .case_index = i };
@@ -676,12 +624,31 @@ static select_step poll_locked(select_call *s, bool wait, goc__op *op)
 	return s->st == GOC_WOULDBLOCK ? SELECT_NONE : SELECT_FIRED;
 }
 
+/*
+ * goc__op_park_unlock()'s unlock for a select: arg is the select_call,
+ * which lives on the parked task's stack, so every lock is read before
+ * the first release (there are at most GOC__SELECT_SMALL, see park()).
+ */
+static void unlock_select(void *arg)
+{
+	select_call *s = arg;
+	goc_chan *locks[GOC__SELECT_SMALL];
+	size_t n = s->nlocks;
+	memcpy(locks, s->locks, n * sizeof *locks);
+	unlock_all(locks, n);
+}
+
 /* 3. Queued, every lock held: unlock and park until woken (true) or the deadline (false). */
 static bool park(select_call *s, goc__op *op, goc__blocked what)
 {
 	goc__blocked_enter(s->nlive ? what : GOC__SELECT_NO_CASES, s->ncases ? (const void *)s->cases[0].ch : NULL);
-	unlock_all(s->locks, s->nlocks);
-	bool woken = goc__op_park(op, s->deadline);
+	bool woken;
+	if (s->nlocks <= GOC__SELECT_SMALL) {
+		woken = goc__op_park_unlock(op, s->deadline, unlock_select, s);
+	} else {
+		unlock_all(s->locks, s->nlocks);
+		woken = goc__op_park(op, s->deadline);
+	}
 	GOC__CHAOS();
 	goc__blocked_leave();
 	return woken;

@@ -373,7 +373,7 @@ void goc_sleep(int64_t ns)
 	if (goc__g_self()) {
 		/* A task of the M:N scheduler parks until a timer makes it runnable: its thread runs others meanwhile. */
 		goc__op op;
-		goc__op_init(&op, false);
+		goc__op_init(&op, false, false);
 		goc__blocked_enter(GOC__SLEEP, NULL);
 		(void)goc__op_park(&op, goc_deadline_after(ns));
 		goc__blocked_leave();
