@@ -13,10 +13,13 @@
  * (GOC__RUNNEXT_MAX), and every 61st pick looks at the global queue first,
  * so a ping-pong pair cannot starve a third task. Tasks made runnable by a
  * thread that is not a task (main, the timer thread) go to the global
- * queue. An M that runs out of work steals half of another P's queue; an
+ * queue. An M that runs out of work steals half of another P's queue (a
+ * running P's run-next task only if it is still there after a sleep); an
  * idle P is given to a sleeping M only when no M is already spinning for
  * work [wakep], and an M that finds nothing gives its P back and sleeps on
- * a futex of its own.
+ * a futex of its own at once. (Spinning longer for work kept both CPUs
+ * busy and pulled a pipeline's tasks apart: W6 unbuffered ran at 1.26
+ * CPUs and 1.1x the time.)
  *
  * Parking: a task parks by switching to its M's own context [g0], which
  * then commits the park (a CAS on the op's wake-up word, park.c) and runs
@@ -113,7 +116,11 @@
  */
 #define GOC__SLEEP_LIMIT_NS (200LL * 1000)
 #define GOC__MONITOR_PROC_NS (1000LL * 1000)
-/* How long a thief waits before it takes a running P's run-next task. */
+/*
+ * How long a thief sleeps before it takes a running P's run-next task: at
+ * least this, and in practice the kernel's timer slack (50 µs by default),
+ * as for Go's usleep(3) in runqgrab.
+ */
 #define GOC__STEAL_NEXT_WAIT_NS 3000
 /* Stacks per mapping, and how many get a guard page. */
 #define GOC__STACKS_PER_MAP 64
@@ -738,13 +745,15 @@ static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
 			goc__g *g = atomic_load_explicit(&victim->runnext, memory_order_acquire);
 			/*
 			 * A running P is about to run its run-next task itself: give it
-			 * a few microseconds first, as Go's runqgrab does.
+			 * time first, as Go's runqgrab does, asleep, and take the task
+			 * only if it is still the one seen before. A P that ran it
+			 * meanwhile (and likely made another run-next) is making
+			 * progress on its own; taking its chain apart would cost every
+			 * hand-off in it a trip between CPUs.
 			 */
 			if (g && P_STATE(atomic_load_explicit(&victim->owner, memory_order_relaxed)) == P_USER) {
-				int64_t until = goc_now() + GOC__STEAL_NEXT_WAIT_NS;
-				while (goc_now() < until && atomic_load_explicit(&victim->runnext, memory_order_relaxed) == g)
-					goc__cpu_relax();
-				g = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+				struct timespec wait = { .tv_nsec = GOC__STEAL_NEXT_WAIT_NS };
+				nanosleep(&wait, NULL);
 			}
 			if (g && atomic_compare_exchange_strong_explicit(&victim->runnext, &g, NULL, memory_order_acq_rel,
 			                                                 memory_order_relaxed))
@@ -926,13 +935,8 @@ static void m_spinning_done(sched_m *m)
 		wakep();
 }
 
-/*
- * Whether the global queue or any P's queue has a task. A running P's
- * run-next slot does not count (unless `next`): its owner is about to run it,
- * on the CPU whose cache holds what it needs, and taking it away is what
- * turns a hand-off on one thread into one across CPUs.
- */
-static bool work_anywhere(bool next)
+/* Whether the global queue or any P's queue or run-next slot has a task. */
+static bool work_anywhere(void)
 {
 	if (!globq_empty())
 		return true;
@@ -940,40 +944,10 @@ static bool work_anywhere(bool next)
 		sched_p *p = &allp[i];
 		uint32_t h = atomic_load_explicit(&p->head, memory_order_acquire);
 		uint32_t t = atomic_load_explicit(&p->tail, memory_order_acquire);
-		if (h != t || (next && atomic_load_explicit(&p->runnext, memory_order_acquire)))
+		if (h != t || atomic_load_explicit(&p->runnext, memory_order_acquire))
 			return true;
 	}
 	return false;
-}
-
-/*
- * A spinning M that found nothing: watch the queues a moment before it
- * sleeps, given a second CPU. A thread's hand-off to a task (main's, the
- * timer's) lands in the global queue, and a sleeping M costs the hand-off
- * a futex wake-up and tens of microseconds; while this M spins, wakep()
- * wakes nobody. After GOC__IDLE_PAUSE_NS it yields between looks (the
- * thread it waits for may need this CPU). True if work appeared.
- */
-#define GOC__IDLE_SPIN_NS 20000
-#define GOC__IDLE_PAUSE_NS 2000
-
-static bool spin_for_work(void)
-{
-	if (goc__usable_cpus() < 2)
-		return false;
-	int64_t start = goc_now();
-	for (unsigned turn = 1;; turn++) {
-		if (work_anywhere(false))
-			return true;
-		goc__cpu_relax();
-		if (turn % 32 == 0) {
-			int64_t spun = goc_now() - start;
-			if (spun >= GOC__IDLE_SPIN_NS)
-				return false;
-			if (spun >= GOC__IDLE_PAUSE_NS)
-				sched_yield();
-		}
-	}
 }
 
 /*
@@ -1019,8 +993,6 @@ static goc__g *find_runnable(sched_m *m)
 				return g;
 			}
 		}
-		if (m->spinning && spin_for_work())
-			continue;
 		/* Nothing: give the P back, then look once more before sleeping (pairs with wakep()). */
 		m->p = NULL;
 		pidle_put(p);
@@ -1029,7 +1001,7 @@ static goc__g *find_runnable(sched_m *m)
 			m->spinning = false;
 			atomic_fetch_sub_explicit(&nmspinning, 1, memory_order_seq_cst);
 		}
-		if (work_anywhere(true)) {
+		if (work_anywhere()) {
 			sched_p *again = pidle_get();
 			if (again) {
 				p_acquire(m, again);
