@@ -3,7 +3,12 @@
  * measure the runtime rather than a pattern: W1 pingpong (two tasks pass an
  * int back and forth), W2 spsc (one producer, one consumer, capacity 0, 1 or
  * 1024), W3 mpmc (4 producers, 4 consumers, capacity 1024) and W10 spawn (N
- * tasks that each call goc_wg_done()), and two select microbenchmarks: select
+ * tasks that each call goc_wg_done()) with its million form (a million
+ * tasks blocked on one channel, then released), two checks of the M:N
+ * scheduler's bounds on one processor (starve: how late a sleeping task
+ * runs while a ping-pong pair holds the processor; blocking: how long the
+ * pair stalls while another task blocks its thread in a system call), and
+ * two select microbenchmarks: select
  * (one task selecting over K channels, each fed by its own sender) and
  * selectnb (a GOC_NOWAIT select over K empty channels, Go's select with
  * default). linepingpong measures no libgoc operation: it is the floor under
@@ -15,11 +20,13 @@
  * scenarios/go/chanbench is the same program in Go, with the same command
  * line and the same line of output, so that the two run side by side.
  */
+#define _GNU_SOURCE
 #include <inttypes.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <goc/goc.h>
 
@@ -623,15 +630,241 @@ static int run_linepingpong(uint64_t n, probe_result *r)
 	return PROBE_EXIT_OK;
 }
 
+/* ---- W10, million form ------------------------------------------------------- */
+
+/*
+ * size tasks each block receiving from one unbuffered channel; main closes
+ * it once all are started and waits for every one to have seen the close.
+ * Always on the M:N scheduler (main() chooses it): a thread per task does
+ * not fit in memory, nor in the kernel's limits.
+ */
+typedef struct million {
+	goc_chan *gate;
+	goc_wg wg;
+	atomic_uint_fast64_t released; /* relaxed: goc_wg_done() publishes it, as spawn.ran */
+} million;
+
+static void million_task(void *arg)
+{
+	million *m = arg;
+	int64_t v = -1;
+	goc_status st = goc_chan_recv(m->gate, &v, GOC_FOREVER);
+	if (st != GOC_CLOSED)
+		libgoc_bug("goc_chan_recv", st);
+	if (v == 0)
+		atomic_fetch_add_explicit(&m->released, 1, memory_order_relaxed);
+	goc_wg_done(&m->wg);
+}
+
+static int run_million(uint64_t n, probe_result *r)
+{
+	million m;
+	m.gate = goc_chan_make(sizeof(int64_t), 0);
+	if (!m.gate)
+		return probe_error("out of memory making the channel");
+	goc_wg_init(&m.wg);
+	atomic_init(&m.released, 0);
+	goc_wg_add(&m.wg, (int64_t)n);
+
+	uint64_t started = 0;
+	int64_t t0 = probe_now_ns();
+	for (; started < n; started++)
+		if (goc_go(million_task, &m) != GOC_OK)
+			break;
+	if (started < n)
+		goc_wg_add(&m.wg, -(int64_t)(n - started));
+	goc_chan_close(m.gate);
+	goc_status st = goc_wg_wait(&m.wg, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	int64_t t1 = probe_now_ns();
+	goc_wg_destroy(&m.wg);
+	goc_chan_free(m.gate);
+
+	if (started < n)
+		return probe_error("goc_go: out of memory after %" PRIu64 " of %" PRIu64 " tasks", started, n);
+	/* Relaxed: goc_wg_wait() ordered every task's add before this. */
+	uint64_t released = atomic_load_explicit(&m.released, memory_order_relaxed);
+	if (!probe_expect_u64("million tasks released by the close", n, released))
+		return PROBE_EXIT_CHECK;
+	probe_result_init(r, "million", "gate", n, t1 - t0);
+	probe_result_check_u64(r, released);
+	return PROBE_EXIT_OK;
+}
+
+/* ---- scheduler checks: starve and blocking ------------------------------------------ */
+
+/*
+ * Both run on one processor (main() chooses GOC_PROCS 1, as the Go twin
+ * sets GOMAXPROCS 1), with a ping-pong pair handing an int back and forth
+ * there until told to stop, the way a hand-off chain keeps a processor
+ * busy, while main, a third task, measures how long it waits for its turn.
+ */
+typedef struct pair {
+	pingpong pp;               /* the ping-pong pair: pong_task() answers v + 1 */
+	atomic_bool stop;          /* main's: the pinger stops after its round trip */
+	/* blocking: when main's blocking call began, and the pair's first round trip after it (0: none yet) */
+	atomic_int_fast64_t call_at, first_after;
+	uint64_t rounds;           /* the pinger's round trips; read after done */
+	bool ok;                   /* every answer was the value sent plus one */
+} pair;
+
+static void ping_task(void *arg)
+{
+	pair *p = arg;
+	int64_t v = 0;
+	uint64_t i = 0;
+	/* Relaxed, all: flags between tasks, read again each round; the wait group orders the results. */
+	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+		send_int(p->pp.ping, v);
+		int64_t sent = v;
+		goc_status st = goc_chan_recv(p->pp.pong, &v, GOC_FOREVER);
+		if (st != GOC_OK)
+			libgoc_bug("goc_chan_recv", st);
+		p->ok = p->ok && v == sent + 1;
+		i++;
+		if (atomic_load_explicit(&p->call_at, memory_order_relaxed) != 0 &&
+		    atomic_load_explicit(&p->first_after, memory_order_relaxed) == 0)
+			atomic_store_explicit(&p->first_after, probe_now_ns(), memory_order_relaxed);
+	}
+	p->rounds = i;
+	goc_chan_close(p->pp.ping);
+	goc_wg_done(&p->pp.done);
+}
+
+/* Start the pair; false (reported) if it could not be. */
+static bool pair_start(pair *p)
+{
+	*p = (pair){ .pp = { goc_chan_make(sizeof(int64_t), 0), goc_chan_make(sizeof(int64_t), 0), { 0 } }, .ok = true };
+	atomic_init(&p->stop, false);
+	atomic_init(&p->call_at, 0);
+	atomic_init(&p->first_after, 0);
+	if (!p->pp.ping || !p->pp.pong) {
+		goc_chan_free(p->pp.ping);
+		goc_chan_free(p->pp.pong);
+		probe_error("out of memory making channels");
+		return false;
+	}
+	goc_wg_init(&p->pp.done);
+	goc_wg_add(&p->pp.done, 2);
+	if (goc_go(pong_task, &p->pp) != GOC_OK || goc_go(ping_task, p) != GOC_OK) {
+		probe_error("goc_go: no room for the ping-pong pair");
+		fflush(stderr);
+		_Exit(PROBE_EXIT_CHECK); /* a half-started pair would block forever */
+	}
+	return true;
+}
+
+/* Stop the pair and check it: it ran at least `min_rounds` round trips, each answered right. */
+static bool pair_stop(pair *p, uint64_t min_rounds)
+{
+	atomic_store_explicit(&p->stop, true, memory_order_relaxed);
+	goc_status st = goc_wg_wait(&p->pp.done, GOC_FOREVER);
+	if (st != GOC_OK)
+		libgoc_bug("goc_wg_wait", st);
+	goc_wg_destroy(&p->pp.done);
+	goc_chan_free(p->pp.ping);
+	goc_chan_free(p->pp.pong);
+	if (!p->ok) {
+		probe_error("ping-pong pair: an answer was not the value sent plus one");
+		return false;
+	}
+	if (p->rounds < min_rounds) {
+		probe_error("ping-pong pair: %" PRIu64 " round trips, fewer than the %" PRIu64 " the check needs",
+		            p->rounds, min_rounds);
+		return false;
+	}
+	return true;
+}
+
+/* starve: how long a sleep's wake-up waits while the pair holds the processor. */
+#define STARVE_SLEEP_NS 100000
+
+/*
+ * Main sleeps STARVE_SLEEP_NS size times and measures how late each
+ * wake-up runs, from its deadline: the pair's hand-offs go to the
+ * processor's run-next slot, and only a bound on that chain lets the
+ * woken task in. ns_per_op is the mean lateness (seconds: their sum),
+ * late_max_ns the worst.
+ */
+static int run_starve(uint64_t n, probe_result *r)
+{
+	pair p;
+	if (!pair_start(&p))
+		return PROBE_EXIT_CHECK;
+	int64_t late_sum = 0, late_max = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t deadline = probe_now_ns() + STARVE_SLEEP_NS;
+		goc_sleep(STARVE_SLEEP_NS);
+		int64_t late = probe_now_ns() - deadline;
+		late_sum += late;
+		if (late > late_max)
+			late_max = late;
+	}
+	/* The pair must have been running meanwhile, or nothing was measured: a round trip per sleep at least. */
+	if (!pair_stop(&p, n))
+		return PROBE_EXIT_CHECK;
+	probe_result_init(r, "starve", "sleep100us", n, late_sum);
+	probe_result_check_u64(r, n);
+	probe_result_add_u64(r, "late_max_ns", (uint64_t)late_max);
+	probe_result_add_u64(r, "pair_round_trips", p.rounds);
+	return PROBE_EXIT_OK;
+}
+
+/* blocking: how long main blocks its thread each time, and how long it lets the pair run in between. */
+#define BLOCKING_CALL_NS 20000000
+#define BLOCKING_GAP_NS 1000000
+
+/*
+ * Main blocks its thread in nanosleep(BLOCKING_CALL_NS) size times, a
+ * system call libgoc is not told of (no goc_blocking_begin()), with
+ * BLOCKING_GAP_NS of sleep between: how long the pair stalls each time,
+ * from the call to the pair's next round trip (the whole call if none came
+ * before it returned). ns_per_op is the mean stall (seconds: their sum),
+ * stall_max_ns the worst.
+ */
+static int run_blocking(uint64_t n, probe_result *r)
+{
+	pair p;
+	if (!pair_start(&p))
+		return PROBE_EXIT_CHECK;
+	int64_t stall_sum = 0, stall_max = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		goc_sleep(BLOCKING_GAP_NS);
+		int64_t call = probe_now_ns();
+		atomic_store_explicit(&p.first_after, 0, memory_order_relaxed);
+		atomic_store_explicit(&p.call_at, call, memory_order_relaxed);
+		struct timespec ts = { .tv_sec = BLOCKING_CALL_NS / 1000000000, .tv_nsec = BLOCKING_CALL_NS % 1000000000 };
+		while (nanosleep(&ts, &ts) != 0) {
+		}
+		int64_t first = atomic_load_explicit(&p.first_after, memory_order_relaxed);
+		int64_t stall = (first ? first : probe_now_ns()) - call;
+		atomic_store_explicit(&p.call_at, 0, memory_order_relaxed);
+		stall_sum += stall;
+		if (stall > stall_max)
+			stall_max = stall;
+	}
+	if (!pair_stop(&p, n))
+		return PROBE_EXIT_CHECK;
+	probe_result_init(r, "blocking", "nanosleep20ms", n, stall_sum);
+	probe_result_check_u64(r, n);
+	probe_result_add_u64(r, "stall_max_ns", (uint64_t)stall_max);
+	probe_result_add_u64(r, "pair_round_trips", p.rounds);
+	return PROBE_EXIT_OK;
+}
+
 /* ---- the command line --------------------------------------------------------- */
 
-enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN, W_SELECT, W_SELECTNB, W_LINEPINGPONG, W_COUNT };
+enum { W_PINGPONG, W_SPSC, W_MPMC, W_SPAWN, W_MILLION, W_STARVE, W_BLOCKING, W_SELECT, W_SELECTNB, W_LINEPINGPONG, W_COUNT };
 
 static const probe_word workloads[W_COUNT] = {
 	[W_PINGPONG] = { "pingpong", "W1: two tasks pass an int back and forth over two channels; size = round trips (200000), cap 0" },
 	[W_SPSC] = { "spsc", "W2: 1 producer sends 1..size to 1 consumer; size = messages (2000000), cap 0 (also run 1, 1024)" },
 	[W_MPMC] = { "mpmc", "W3: 4 producers, 4 consumers share 1..size; size = messages (4000000), cap 1024" },
 	[W_SPAWN] = { "spawn", "W10: start size tasks that each call goc_wg_done(), wait; size = tasks (100000); no --cap" },
+	[W_MILLION] = { "million", "W10, million form: size tasks block on one channel, then its close releases them; size = tasks (1000000); M:N scheduler; no --cap" },
+	[W_STARVE] = { "starve", "a ping-pong pair holds one processor while main sleeps 100 us size times: ns per op = mean lateness; size = sleeps (1000); M:N, 1 processor; no --cap" },
+	[W_BLOCKING] = { "blocking", "main blocks its thread in nanosleep(20 ms) size times beside a ping-pong pair: ns per op = mean stall of the pair; size = calls (20); M:N, 1 processor; no --cap" },
 	[W_SELECT] = { "select", "1 task selects over K channels (--cases, 4; also run 8), each fed 1/K of 1..size; size = messages (2000000), cap 1024" },
 	[W_SELECTNB] = { "selectnb", "GOC_NOWAIT selects over K empty channels (--cases, 8); size = selects (10000000); no --cap" },
 	[W_LINEPINGPONG] = { "linepingpong", "the floor under W1: two tasks pass a counter through two cache lines, spinning; size = round trips (1000000); no --cap" },
@@ -642,6 +875,9 @@ static const uint64_t default_size[W_COUNT] = {
 	[W_SPSC] = 2000000,
 	[W_MPMC] = 4000000,
 	[W_SPAWN] = 100000,
+	[W_MILLION] = 1000000,
+	[W_STARVE] = 1000,
+	[W_BLOCKING] = 20,
 	[W_SELECT] = 2000000,
 	[W_SELECTNB] = 10000000,
 	[W_LINEPINGPONG] = 1000000,
@@ -683,6 +919,9 @@ static void run_workload(void *p)
 	case W_SPSC: a->rc = run_spsc(a->size, (size_t)a->cap, &a->r, a->variant); break;
 	case W_MPMC: a->rc = run_mpmc(a->size, (size_t)a->cap, &a->r, a->variant); break;
 	case W_SPAWN: a->rc = run_spawn(a->size, &a->r); break;
+	case W_MILLION: a->rc = run_million(a->size, &a->r); break;
+	case W_STARVE: a->rc = run_starve(a->size, &a->r); break;
+	case W_BLOCKING: a->rc = run_blocking(a->size, &a->r); break;
 	case W_SELECT: a->rc = run_select(a->size, (size_t)a->ncases, (size_t)a->cap, &a->r, a->variant); break;
 	case W_SELECTNB: a->rc = run_selectnb(a->size, (size_t)a->ncases, &a->r, a->variant); break;
 	case W_LINEPINGPONG: a->rc = run_linepingpong(a->size, &a->r); break;
@@ -710,9 +949,13 @@ int main(int argc, char *argv[])
 		.nworkloads = sizeof workloads / sizeof workloads[0],
 		.opts = opts,
 		.nopts = sizeof opts / sizeof opts[0],
-		.epilog = "The variant field is \"cap<N>\" (\"wg\" for spawn, \"cases<K>-cap<N>\" for select,\n"
+		.epilog = "The variant field is \"cap<N>\" (\"wg\" for spawn, \"gate\" for million,\n"
+		          "\"sleep100us\" for starve, \"nanosleep20ms\" for blocking, \"cases<K>-cap<N>\" for select,\n"
 		          "\"cases<K>-empty\" for selectnb, \"spin\" for linepingpong); peak_rss_kb is\n"
-		          "the process's peak resident set. scenarios/go/chanbench is the Go baseline\n"
+		          "the process's peak resident set; starve and blocking add their worst case\n"
+		          "(late_max_ns, stall_max_ns) and pair_round_trips. million, starve and\n"
+		          "blocking run on the M:N scheduler whatever GOC_TASKS says (starve and\n"
+		          "blocking with one processor). scenarios/go/chanbench is the Go baseline\n"
 		          "with this same command line and output.",
 	};
 	probe_parse(&cli, argc, argv);
@@ -722,12 +965,23 @@ int main(int argc, char *argv[])
 		size = default_size[w];
 	if (!opts[O_CAP].given)
 		cap = default_cap[w];
-	else if (w == W_SPAWN || w == W_SELECTNB || w == W_LINEPINGPONG)
+	else if (w == W_SPAWN || w == W_MILLION || w == W_STARVE || w == W_BLOCKING || w == W_SELECTNB ||
+	         w == W_LINEPINGPONG)
 		probe_usage_error("--cap does not apply to %s", workloads[w].name);
 	if (!opts[O_CASES].given)
 		ncases = default_cases[w];
 	else if (w != W_SELECT && w != W_SELECTNB)
 		probe_usage_error("--cases does not apply to %s", workloads[w].name);
+
+	/*
+	 * The scheduler's workloads choose it, whatever GOC_TASKS says: a
+	 * million threads do not fit, and the checks are of the M:N
+	 * scheduler's bounds, on one processor as the Go twin's GOMAXPROCS 1.
+	 */
+	if (w == W_MILLION || w == W_STARVE || w == W_BLOCKING) {
+		if (goc_tasks_use(GOC_TASKS_MN, w == W_MILLION ? 0 : 1) != GOC_OK)
+			return probe_error("%s needs libgoc's M:N scheduler, which this machine lacks", workloads[w].name);
+	}
 
 	run_args a = { .w = w, .size = size, .cap = cap, .ncases = ncases, .rc = PROBE_EXIT_CHECK };
 	/* In a task, as Go's main is a goroutine: the workload's hand-offs are task to task. */

@@ -761,8 +761,10 @@ static inline void goc__tsan_close_acquire(goc_chan *ch) { (void)ch; }
 
 /*
  * A one-shot timer served by libgoc's timer thread. `fire` runs on that
- * thread with the timer lock held: it must not block and must not start or
- * stop timers. Lock order: timer lock, then context lock, then channel locks.
+ * thread, or on a worker of the M:N scheduler between tasks
+ * (goc__timer_poll()), with the timer lock held: it must not block and
+ * must not start or stop timers. Lock order: timer lock, then context
+ * lock, then channel locks.
  */
 typedef struct goc__timer {
 	int64_t when;                          /* guarded by the timer lock */
@@ -789,6 +791,17 @@ bool goc__timer_stop(goc__timer *timer);
  * Timers started afterwards never fire.
  */
 void goc__timer_retire(void);
+
+/*
+ * Fire the timers that are due, unless the timer lock is busy: a worker
+ * of the M:N scheduler calls it between tasks, as Go's processors run
+ * their own timers, so that a timer falls due without waiting for the
+ * timer thread to wake. Cheap when none is due (a load and a clock read).
+ * Not in TSan builds, where a worker's own context is invisible to TSan
+ * and fire()'s edges must be seen: there the timer thread alone fires.
+ * True if it fired any.
+ */
+bool goc__timer_poll(void);
 
 /* Whether a timer is pending; how many timer threads are alive (0 or 1). */
 bool goc__timers_pending(void);

@@ -10,8 +10,9 @@
  * task (a channel hand-off, a spawn) goes there and runs as soon as the
  * running one parks, on the same thread, so that a ping-pong costs two
  * user-space switches and no system call. The run-next chain is bounded
- * (GOC__RUNNEXT_MAX), and every 61st pick looks at the global queue first,
- * so a ping-pong pair cannot starve a third task. Tasks made runnable by a
+ * (GOC__RUNNEXT_MAX), and every 16th pick fires the timers that are due
+ * and looks at the global queue first, so a ping-pong pair cannot starve
+ * a third task. Tasks made runnable by a
  * thread that is not a task (main, the timer thread) go to the global
  * queue. An M that runs out of work steals half of another P's queue (a
  * running P's run-next task only if it is still there after a sleep); an
@@ -102,8 +103,12 @@
 #define GOC__RUNQ 256
 /* Run-next picks in a row before the local queue's head goes first. */
 #define GOC__RUNNEXT_MAX 32
-/* Every this many picks, the global queue is looked at first [schedule]. */
-#define GOC__GLOBAL_EVERY 61
+/*
+ * Every this many picks, due timers are fired (a load and a clock read
+ * when none is) and the global queue is looked at first [schedule: Go
+ * looks every 61 picks, and runs due timers at every pick].
+ */
+#define GOC__GLOBAL_EVERY 16
 /* A task running without a scheduling point while others wait loses its P after this long. */
 #define GOC__RUN_LIMIT_NS (10LL * 1000000)
 /* The monitor's look interval, from its shortest (something looked stuck) to its longest. */
@@ -960,12 +965,16 @@ static goc__g *find_runnable(sched_m *m)
 		sched_p *p = m->p;
 		goc__g *g = NULL;
 		uint64_t ticks = atomic_load_explicit(&p->ticks, memory_order_relaxed);
-		if (ticks % GOC__GLOBAL_EVERY == 0)
+		if (ticks % GOC__GLOBAL_EVERY == 0) {
+			goc__timer_poll(); /* a task it makes runnable goes to the global queue */
 			g = globq_get(p);
+		}
 		if (!g)
 			g = runq_get(p);
-		if (!g)
+		if (!g) {
+			goc__timer_poll();
 			g = globq_get(p);
+		}
 		if (g) {
 			if (m->spinning)
 				m_spinning_done(m);
@@ -1231,6 +1240,28 @@ void goc__g_ready(goc__g *g)
 	GOC__TSAN_PRIVATE_END();
 }
 
+/*
+ * The calling task's M lost its P (the monitor gave it to another M while
+ * the task ran on): take an idle P, or queue the task for one and let the
+ * M sleep [exitsyscall]. Otherwise a task that never parks (a loop of
+ * spawns) would run on without a P, every task it made runnable going
+ * through the global queue and a worker's wake-up.
+ */
+static void p_regain(sched_m *m)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	sched_p *p = pidle_get();
+	if (p) {
+		m->p = p;
+		atomic_store_explicit(&p->owner, (uintptr_t)m | P_USER, memory_order_release);
+		GOC__TSAN_PRIVATE_END();
+		return;
+	}
+	goc__g *g = m->curg;
+	GOC__TSAN_PRIVATE_END();
+	g_switch_out(m, g, AFTER_REQUEUE);
+}
+
 goc_status goc__sched_go(goc_task_fn fn, void *arg)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
@@ -1255,7 +1286,11 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg)
 #endif
 	GOC__TSAN_PRIVATE_BEGIN();
 	make_runnable(m, p, g);
+	/* A spawn is a scheduling point for a task whose M lost its P (not one in goc_blocking_begin()). */
+	bool lost = m && m->curg && !m->p;
 	GOC__TSAN_PRIVATE_END();
+	if (lost)
+		p_regain(m);
 	return GOC_OK;
 }
 
@@ -1424,17 +1459,9 @@ void goc_blocking_end(void)
 		}
 		m->p = NULL;
 	}
-	/* The P went to other work: take an idle one, or queue the task and let this M sleep [exitsyscall]. */
-	p = pidle_get();
-	if (p) {
-		m->p = p;
-		atomic_store_explicit(&p->owner, (uintptr_t)m | P_USER, memory_order_release);
-		GOC__TSAN_PRIVATE_END();
-		return;
-	}
-	goc__g *g = m->curg;
 	GOC__TSAN_PRIVATE_END();
-	g_switch_out(m, g, AFTER_REQUEUE);
+	/* The P went to other work [exitsyscall]. */
+	p_regain(m);
 }
 
 /* ---- the monitor ------------------------------------------------------------------------ */

@@ -4,7 +4,9 @@
  * One background thread, started on the first goc__timer_start(), serves a
  * binary min-heap of pending goc__timer pointers ordered by `when`. It
  * sleeps on a CLOCK_MONOTONIC condition variable until the earliest timer is
- * due, pops it and runs its fire() with the timer lock still held. Holding
+ * due, pops it and runs its fire() with the timer lock still held (a
+ * worker of the M:N scheduler does the same between tasks when a timer is
+ * due, goc__timer_poll(), as Go's processors run their timers). Holding
  * the lock across fire() is what lets goc__timer_stop() promise that fire()
  * is neither running nor going to run once it returns: stop takes the same
  * lock. The price is that fire() must be short and must not block, which
@@ -16,8 +18,9 @@
  * goc_after() is a channel (element int64_t, capacity 1) with a timer
  * attached through ch->attached; goc_chan_free() calls goc__chan_free_hook,
  * set to after_release() before the first goc_after() attaches a timer,
- * which stops and frees it. goc_sleep() needs no timer: it is
- * clock_nanosleep() on an absolute monotonic time.
+ * which stops and frees it. goc_sleep() needs no timer on a thread: it is
+ * clock_nanosleep() on an absolute monotonic time; a task of the M:N
+ * scheduler parks with one (the park deadline, sched.c).
  *
  * Lock order: the timer lock, then the context lock (a deadline's fire()),
  * then channel locks (goc_after()'s send, a context's close), then the task
@@ -29,6 +32,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +50,8 @@ static pthread_t timer_tid;           /* set once with timer_running; guarded by
 static goc__timer **timer_heap;       /* min-heap on `when`; guarded by timer_mu */
 static size_t timer_len;              /* pending timers; guarded by timer_mu */
 static size_t timer_cap;              /* slots in timer_heap; guarded by timer_mu */
+/* The earliest pending `when`, INT64_MAX with none: written under timer_mu, read as a hint (goc__timer_poll()). */
+static _Atomic(int64_t) timer_next = INT64_MAX;
 
 /*
  * fork() copies the timers but not the thread that serves them: the child
@@ -73,6 +79,7 @@ static void timer_fork_child(void)
 	for (size_t i = 0; i < timer_len; i++)
 		timer_heap[i]->index = SIZE_MAX;
 	timer_len = 0;
+	atomic_store_explicit(&timer_next, INT64_MAX, memory_order_relaxed);
 	timer_running = false;
 	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_unlock(&timer_mu));
@@ -91,6 +98,8 @@ static void heap_set(size_t i, goc__timer *t)
 {
 	timer_heap[i] = t;
 	t->index = i;
+	if (i == 0)
+		atomic_store_explicit(&timer_next, t->when, memory_order_relaxed);
 }
 
 /* Move the timer at slot i towards the root while it is earlier than its parent. */
@@ -141,6 +150,8 @@ static void heap_remove(size_t i)
 	}
 	timer_heap[timer_len] = NULL;
 	t->index = SIZE_MAX;
+	if (timer_len == 0)
+		atomic_store_explicit(&timer_next, INT64_MAX, memory_order_relaxed);
 }
 
 /* True if t sits in the heap. Checking the slot, not just the index, keeps a zeroed timer safe. */
@@ -151,6 +162,19 @@ static bool heap_holds(const goc__timer *t)
 
 /* ---- the thread ------------------------------------------------------------ */
 
+/* Fire every timer due by `now`; true if any was. Called with timer_mu held. */
+static bool fire_due(int64_t now)
+{
+	bool fired = false;
+	while (timer_len > 0 && timer_heap[0]->when <= now) {
+		goc__timer *t = timer_heap[0];
+		heap_remove(0);
+		t->fire(t);
+		fired = true;
+	}
+	return fired;
+}
+
 static void *timer_main(void *arg)
 {
 	(void)arg;
@@ -158,6 +182,12 @@ static void *timer_main(void *arg)
 	char name[16];
 	snprintf(name, sizeof name, "goc-t%ld", (long)gettid());
 	(void)pthread_setname_np(pthread_self(), name);
+	/*
+	 * Wake at the deadline, not up to 50 µs after it (the kernel's default
+	 * timer slack, which it adds to every timed sleep of a normal thread):
+	 * a timer's lateness is every goc_sleep()'s and deadline's.
+	 */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	GOC_PT(pthread_mutex_lock(&timer_mu));
 	/*
 	 * Fire what is due, then sleep until the earliest pending timer (or,
@@ -170,12 +200,9 @@ static void *timer_main(void *arg)
 			GOC_PT(pthread_cond_wait(&timer_cv, &timer_mu));
 			continue;
 		}
-		goc__timer *t = timer_heap[0];
-		if (t->when <= goc_now()) {
-			heap_remove(0);
-			t->fire(t);
+		if (fire_due(goc_now()))
 			continue;
-		}
+		goc__timer *t = timer_heap[0];
 		(void)goc__cond_wait_until(&timer_cv, &timer_mu, t->when);
 	}
 	GOC_PT(pthread_mutex_unlock(&timer_mu));
@@ -205,6 +232,22 @@ static bool timer_thread_start(void)
 		goc__die("pthread_create(timer thread)", rc);
 	timer_tid = tid;
 	return true;
+}
+
+bool goc__timer_poll(void)
+{
+#ifdef GOC__TSAN
+	return false;
+#else
+	int64_t now = goc_now();
+	if (atomic_load_explicit(&timer_next, memory_order_relaxed) > now)
+		return false;
+	if (pthread_mutex_trylock(&timer_mu) != 0)
+		return false; /* the timer thread, or another worker, is at it */
+	bool fired = fire_due(now);
+	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	return fired;
+#endif
 }
 
 bool goc__timers_pending(void)

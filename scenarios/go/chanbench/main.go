@@ -1,6 +1,7 @@
 // Command chanbench is the Go baseline for libgoc's chanbench
 // (patterns/chanbench/chanbench.c): the standard workloads W1 pingpong,
-// W2 spsc, W3 mpmc and W10 spawn, and the select microbenchmarks select and
+// W2 spsc, W3 mpmc and W10 spawn (and its million form), the scheduler
+// checks starve and blocking, and the select microbenchmarks select and
 // selectnb, written the idiomatic Go way with the same command line, the
 // same checks and the same JSON line, byte for byte in format, so that
 // the harness (goc bench --with go) can run the two side by side. Only
@@ -18,6 +19,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"goc/scenarios/go/probe"
@@ -55,6 +57,9 @@ var workloads = []workload{
 	{"spsc", "W2: 1 producer sends 1..size to 1 consumer; size = messages (2000000), cap 0 (also run 1, 1024)", 2000000, 0, 0},
 	{"mpmc", "W3: 4 producers, 4 consumers share 1..size; size = messages (4000000), cap 1024", 4000000, 1024, 0},
 	{"spawn", "W10: start size tasks that each call wg.Done(), wait; size = tasks (100000); no --cap", 100000, 0, 0},
+	{"million", "W10, million form: size tasks block on one channel, then its close releases them; size = tasks (1000000); M:N scheduler; no --cap", 1000000, 0, 0},
+	{"starve", "a ping-pong pair holds one processor while main sleeps 100 us size times: ns per op = mean lateness; size = sleeps (1000); M:N, 1 processor; no --cap", 1000, 0, 0},
+	{"blocking", "main blocks its thread in nanosleep(20 ms) size times beside a ping-pong pair: ns per op = mean stall of the pair; size = calls (20); M:N, 1 processor; no --cap", 20, 0, 0},
 	{"select", "1 task selects over K channels (--cases, 4; also run 8), each fed 1/K of 1..size; size = messages (2000000), cap 1024", 2000000, 1024, 4},
 	{"selectnb", "selects with default over K empty channels (--cases, 8); size = selects (10000000); no --cap", 10000000, selectnbCap, 8},
 	{"linepingpong", "the floor under W1: two tasks pass a counter through two cache lines, spinning; size = round trips (1000000); no --cap", 1000000, 0, 0},
@@ -67,6 +72,7 @@ type result struct {
 	ops      uint64
 	elapsed  time.Duration
 	check    uint64
+	extra    []probe.Field // after check, before peak_rss_kb
 }
 
 // sumTo is 1 + 2 + ... + n, what the workloads' senders send between them.
@@ -105,7 +111,7 @@ func runPingpong(n, capacity uint64) (result, bool) {
 	if !probe.Expect("pingpong final value", n, uint64(v)) {
 		return result{}, false
 	}
-	return result{"pingpong", fmt.Sprintf("cap%d", capacity), n, elapsed, uint64(v)}, true
+	return result{"pingpong", fmt.Sprintf("cap%d", capacity), n, elapsed, uint64(v), nil}, true
 }
 
 // One producer sends 1..n and closes; the main goroutine consumes. The
@@ -145,7 +151,7 @@ func runSpsc(n, capacity uint64) (result, bool) {
 		probe.CheckFailed("spsc: %d messages out of order; message %d was %d", outOfOrder, firstBadAt, firstBad)
 		return result{}, false
 	}
-	return result{"spsc", fmt.Sprintf("cap%d", capacity), n, elapsed, sum}, true
+	return result{"spsc", fmt.Sprintf("cap%d", capacity), n, elapsed, sum, nil}, true
 }
 
 // Producer p sends its share of 1..n (the last one takes the remainder);
@@ -196,7 +202,7 @@ func runMpmc(n, capacity uint64) (result, bool) {
 	if !probe.Expect("mpmc messages received", n, count) || !probe.Expect("mpmc sum of received", sumTo(n), sum) {
 		return result{}, false
 	}
-	return result{"mpmc", fmt.Sprintf("cap%d", capacity), n, elapsed, sum}, true
+	return result{"mpmc", fmt.Sprintf("cap%d", capacity), n, elapsed, sum, nil}, true
 }
 
 // One wg.Add(n) before the loop, as the C program does, so the figure is
@@ -219,7 +225,7 @@ func runSpawn(n uint64) (result, bool) {
 	if !probe.Expect("spawn tasks that ran", n, got) {
 		return result{}, false
 	}
-	return result{"spawn", "wg", n, elapsed, got}, true
+	return result{"spawn", "wg", n, elapsed, got, nil}, true
 }
 
 // Go's select statement has as many cases as its source text, so a select
@@ -245,6 +251,155 @@ var selects = []selectFuncs{
 	{2, recvSelect2, emptySelect2},
 	{4, recvSelect4, emptySelect4},
 	{8, recvSelect8, emptySelect8},
+}
+
+// The million form of W10: n goroutines each block receiving from one
+// unbuffered channel; main closes it once all are started and waits for
+// every one to have seen the close.
+func runMillion(n uint64) (result, bool) {
+	gate := make(chan int64)
+	var wg sync.WaitGroup
+	var released uint64
+	wg.Add(int(n))
+	start := time.Now()
+	for i := uint64(0); i < n; i++ {
+		go func() {
+			if v, ok := <-gate; !ok && v == 0 {
+				atomic.AddUint64(&released, 1)
+			}
+			wg.Done()
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	got := atomic.LoadUint64(&released)
+	if !probe.Expect("million tasks released by the close", n, got) {
+		return result{}, false
+	}
+	return result{"million", "gate", n, elapsed, got, nil}, true
+}
+
+// The scheduler checks run on one processor, with a ping-pong pair handing
+// an int back and forth until told to stop, while main, a third goroutine,
+// measures how long it waits for its turn.
+type pair struct {
+	ping, pong chan int64
+	stop       atomic.Bool
+	callAt     atomic.Int64 // blocking: when main's call began (0: none)
+	firstAfter atomic.Int64 // and the pair's first round trip after it (0: none yet)
+	rounds     uint64
+	ok         bool
+	done       sync.WaitGroup
+}
+
+func startPair() *pair {
+	runtime.GOMAXPROCS(1)
+	p := &pair{ping: make(chan int64), pong: make(chan int64), ok: true}
+	p.done.Add(2)
+	go func() {
+		for v := range p.ping {
+			p.pong <- v + 1
+		}
+		p.done.Done()
+	}()
+	go func() {
+		var v int64
+		var i uint64
+		for !p.stop.Load() {
+			p.ping <- v
+			sent := v
+			v = <-p.pong
+			p.ok = p.ok && v == sent+1
+			i++
+			if p.callAt.Load() != 0 && p.firstAfter.Load() == 0 {
+				p.firstAfter.Store(time.Now().UnixNano())
+			}
+		}
+		p.rounds = i
+		close(p.ping)
+		p.done.Done()
+	}()
+	return p
+}
+
+// stopPair stops the pair and checks it: at least minRounds round trips,
+// each answered right.
+func (p *pair) stopPair(minRounds uint64) bool {
+	p.stop.Store(true)
+	p.done.Wait()
+	if !p.ok {
+		probe.CheckFailed("ping-pong pair: an answer was not the value sent plus one")
+		return false
+	}
+	if p.rounds < minRounds {
+		probe.CheckFailed("ping-pong pair: %d round trips, fewer than the %d the check needs", p.rounds, minRounds)
+		return false
+	}
+	return true
+}
+
+const starveSleep = 100 * time.Microsecond
+
+// Main sleeps 100 us n times and measures how late each wake-up runs, from
+// its deadline, while the pair holds the processor.
+func runStarve(n uint64) (result, bool) {
+	p := startPair()
+	var sum, worst time.Duration
+	for i := uint64(0); i < n; i++ {
+		deadline := time.Now().Add(starveSleep)
+		time.Sleep(starveSleep)
+		late := time.Since(deadline)
+		sum += late
+		if late > worst {
+			worst = late
+		}
+	}
+	if !p.stopPair(n) {
+		return result{}, false
+	}
+	return result{"starve", "sleep100us", n, sum, n, []probe.Field{
+		{Name: "late_max_ns", Value: uint64(worst.Nanoseconds())},
+		{Name: "pair_round_trips", Value: p.rounds}}}, true
+}
+
+const (
+	blockingCall = 20 * time.Millisecond
+	blockingGap  = time.Millisecond
+)
+
+// Main blocks its thread in nanosleep(20 ms) n times, with 1 ms of sleep
+// between: how long the pair stalls each time, from the call to the pair's
+// next round trip (the whole call if none came before it returned).
+func runBlocking(n uint64) (result, bool) {
+	p := startPair()
+	var sum, worst time.Duration
+	for i := uint64(0); i < n; i++ {
+		time.Sleep(blockingGap)
+		call := time.Now().UnixNano()
+		p.firstAfter.Store(0)
+		p.callAt.Store(call)
+		ts := syscall.NsecToTimespec(blockingCall.Nanoseconds())
+		for syscall.Nanosleep(&ts, &ts) != nil {
+		}
+		first := p.firstAfter.Load()
+		if first == 0 {
+			first = time.Now().UnixNano()
+		}
+		p.callAt.Store(0)
+		stall := time.Duration(first - call)
+		sum += stall
+		if stall > worst {
+			worst = stall
+		}
+	}
+	if !p.stopPair(n) {
+		return result{}, false
+	}
+	return result{"blocking", "nanosleep20ms", n, sum, n, []probe.Field{
+		{Name: "stall_max_ns", Value: uint64(worst.Nanoseconds())},
+		{Name: "pair_round_trips", Value: p.rounds}}}, true
 }
 
 // selectFor returns the smallest written-out select with at least k cases.
@@ -314,7 +469,7 @@ func runSelect(n, k, capacity uint64) (result, bool) {
 			outOfOrder, firstBadAt, firstBadCase, firstBad, firstBadWant)
 		return result{}, false
 	}
-	return result{"select", fmt.Sprintf("cases%d-cap%d", k, capacity), n, elapsed, sum}, true
+	return result{"select", fmt.Sprintf("cases%d-cap%d", k, capacity), n, elapsed, sum, nil}, true
 }
 
 // Nobody sends, so every select must take its default: the figure is what a
@@ -338,7 +493,7 @@ func runSelectnb(n, k uint64) (result, bool) {
 	if !probe.Expect("selectnb selects that would block", n, wouldBlock) {
 		return result{}, false
 	}
-	return result{"selectnb", fmt.Sprintf("cases%d-empty", k), n, elapsed, wouldBlock}, true
+	return result{"selectnb", fmt.Sprintf("cases%d-empty", k), n, elapsed, wouldBlock, nil}, true
 }
 
 // linePingpong is two cache lines, each a counter that one side writes and
@@ -421,7 +576,7 @@ func runLinePingpong(n uint64) (result, bool) {
 		!probe.Expect("linepingpong payloads that arrived intact", n, lp.intact) {
 		return result{}, false
 	}
-	return result{"linepingpong", "spin", n, elapsed, got}, true
+	return result{"linepingpong", "spin", n, elapsed, got, nil}, true
 }
 
 // The command line: the workloads above, three options and the --help text.
@@ -459,7 +614,8 @@ func main() {
 	}
 	if !capOpt.Given {
 		capacity = workloads[wl].defaultCap
-	} else if name := workloads[wl].name; name == "spawn" || name == "selectnb" || name == "linepingpong" {
+	} else if name := workloads[wl].name; name == "spawn" || name == "million" || name == "starve" ||
+		name == "blocking" || name == "selectnb" || name == "linepingpong" {
 		probe.UsageError("--cap does not apply to %s", name)
 	}
 	if !casesOpt.Given {
@@ -479,6 +635,12 @@ func main() {
 		r, ok = runMpmc(size, capacity)
 	case "spawn":
 		r, ok = runSpawn(size)
+	case "million":
+		r, ok = runMillion(size)
+	case "starve":
+		r, ok = runStarve(size)
+	case "blocking":
+		r, ok = runBlocking(size)
 	case "select":
 		r, ok = runSelect(size, cases, capacity)
 	case "selectnb":
@@ -489,8 +651,8 @@ func main() {
 	if !ok {
 		os.Exit(probe.ExitCheck)
 	}
-	os.Exit(probe.Emit(probe.JSONLine(r.workload, r.variant, r.ops, r.elapsed, probe.Check(r.check),
-		probe.Field{Name: "peak_rss_kb", Value: probe.PeakRSSKB()})))
+	extra := append(r.extra, probe.Field{Name: "peak_rss_kb", Value: probe.PeakRSSKB()})
+	os.Exit(probe.Emit(probe.JSONLine(r.workload, r.variant, r.ops, r.elapsed, probe.Check(r.check), extra...)))
 }
 
 // The selects of selectFuncs, written out: recvSelectM blocks in a select
