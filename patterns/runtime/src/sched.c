@@ -12,9 +12,8 @@
  * user-space switches and no system call. The run-next chain is bounded
  * (GOC__RUNNEXT_MAX), and every 16th pick fires the timers that are due
  * and looks at the global queue first, so a ping-pong pair cannot starve
- * a third task. Tasks made runnable by a
- * thread that is not a task (main, the timer thread) go to the global
- * queue. An M that runs out of work steals half of another P's queue (a
+ * a third task. Tasks made runnable by a thread that is not a task (main,
+ * the timer thread) go to the global queue. An M that runs out of work steals half of another P's queue (a
  * running P's run-next task only if it is still there after a sleep); an
  * idle P is given to a sleeping M only when no M is already spinning for
  * work [wakep], and an M that finds nothing gives its P back and sleeps on
@@ -23,7 +22,9 @@
  * CPUs and 1.1x the time.)
  *
  * Parking: a task parks by switching to its M's own context [g0], which
- * then commits the park (a CAS on the op's wake-up word, park.c) and runs
+ * then commits the park (a CAS on the op's wake-up word, park.c; a channel
+ * op with no deadline keeps its channel locks until then, and the commit
+ * is a store followed by their release [park_m's unlockf]) and runs
  * the next task; if the commit fails, the task was woken meanwhile and
  * runs again at once [park_m]. So no waker can resume a task whose context
  * is still being saved. A timed park arms a libgoc timer that makes the
@@ -133,6 +134,8 @@
  * as for Go's usleep(3) in runqgrab.
  */
 #define GOC__STEAL_NEXT_WAIT_NS 3000
+/* How many of those sleeps a thief takes for one victim while its run-next task keeps changing. */
+#define GOC__STEAL_NEXT_NAPS 4
 /* Stacks per mapping, and how many get a guard page. */
 #define GOC__STACKS_PER_MAP 64
 #define GOC__GUARDED_STACKS 16384
@@ -746,6 +749,7 @@ static bool runq_empty(sched_p *p)
 static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
 {
 	goc__g *batch[GOC__RUNQ / 2];
+	unsigned naps = 0;
 	for (;;) {
 		uint32_t h = atomic_load_explicit(&victim->head, memory_order_acquire);
 		uint32_t t = atomic_load_explicit(&victim->tail, memory_order_acquire);
@@ -761,15 +765,22 @@ static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
 			 * only if it is still the one seen before. A P that ran it
 			 * meanwhile (and likely made another run-next) is making
 			 * progress on its own; taking its chain apart would cost every
-			 * hand-off in it a trip between CPUs.
+			 * hand-off in it a trip between CPUs. Then look at its queue
+			 * again, a few times: a P that spawns fills it meanwhile, and a
+			 * thief that keeps looking (asleep, at no cost in CPU) spares
+			 * each of those spawns a worker's wake-up, since wakep() wakes
+			 * nobody while an M is spinning.
 			 */
-			if (g && P_STATE(atomic_load_explicit(&victim->owner, memory_order_relaxed)) == P_USER) {
+			bool running = P_STATE(atomic_load_explicit(&victim->owner, memory_order_relaxed)) == P_USER;
+			if (g && running) {
 				struct timespec wait = { .tv_nsec = GOC__STEAL_NEXT_WAIT_NS };
 				nanosleep(&wait, NULL);
 			}
 			if (g && atomic_compare_exchange_strong_explicit(&victim->runnext, &g, NULL, memory_order_acq_rel,
 			                                                 memory_order_relaxed))
 				return g;
+			if (g && running && ++naps < GOC__STEAL_NEXT_NAPS)
+				continue;
 			return NULL;
 		}
 		if (n > GOC__RUNQ / 2)
@@ -1347,7 +1358,11 @@ static bool commit_park_locked(void *arg)
 	return true;
 }
 
-/* The deadline of a parked op: mark it FIRED, and make its task runnable if it sleeps. Timer thread. */
+/*
+ * The deadline of a parked op: mark it FIRED, and make its task runnable
+ * if it sleeps. On the timer thread, or a worker between tasks
+ * (goc__timer_poll()).
+ */
 static void park_timer_fire(goc__timer *timer)
 {
 	goc__g *g = (goc__g *)(void *)((char *)timer - offsetof(goc__g, park_timer));

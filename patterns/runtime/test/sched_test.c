@@ -2,7 +2,8 @@
  * sched_test.c - the M:N scheduler's promises (sched.c) that the rest of
  * the suite, which runs on both backends, does not show: a ping-pong pair
  * cannot starve a third task, a task blocked in the kernel does not stop
- * the others, errno goes with a task from thread to thread, and recycled
+ * the others, nor does one that spawns in a loop, errno goes with a task
+ * from thread to thread, and recycled
  * stacks leave no trace that ThreadSanitizer would take for a race.
  *
  * `sched_test one` runs with one worker, `sched_test two` with two; each
@@ -154,6 +155,62 @@ static void test_sched_blocking_begin_hands_over(void **state)
 	blocked_worker_is_handed_over(true);
 }
 
+/*
+ * A task that spawns in a loop never parks. With one worker the monitor
+ * must take the processor from it (it runs on while the tasks it made
+ * wait), even though each spawn briefly holds the processor in the
+ * scheduler, so that what it spawned runs before it stops.
+ */
+enum { SPAWNS_MAX = 20000 };
+
+typedef struct spawner {
+	atomic_long ran;      /* spawned tasks that ran */
+	long spawned;         /* the spawner's own; read after done */
+	bool saw_one_run;     /* likewise */
+	atomic_int failed;
+	goc_wg done;
+} spawner;
+
+static void counted(void *p)
+{
+	spawner *s = p;
+	atomic_fetch_add(&s->ran, 1);
+	goc_wg_done(&s->done);
+}
+
+static void spawn_loop(void *p)
+{
+	spawner *s = p;
+	while (atomic_load(&s->ran) == 0 && s->spawned < SPAWNS_MAX) {
+		goc_wg_add(&s->done, 1);
+		if (goc_go(counted, s) != GOC_OK) {
+			goc_wg_done(&s->done);
+			atomic_store(&s->failed, 1);
+			break;
+		}
+		s->spawned++;
+	}
+	s->saw_one_run = atomic_load(&s->ran) > 0;
+	goc_wg_done(&s->done);
+}
+
+static void test_sched_spawn_loop_is_preempted(void **state)
+{
+	(void)state;
+	spawner s = { .spawned = 0 };
+	atomic_init(&s.ran, 0);
+	atomic_init(&s.failed, 0);
+	goc_wg_init(&s.done);
+	goc_wg_add(&s.done, 1);
+	int64_t t0 = goc_now();
+	assert_int_equal(goc_go(spawn_loop, &s), GOC_OK);
+	assert_int_equal(goc_wg_wait(&s.done, goc_test_ms(60000)), GOC_OK);
+	printf("a spawned task ran after %ld spawns, %lld ms\n", s.spawned, (long long)((goc_now() - t0) / 1000000));
+	assert_int_equal(atomic_load(&s.failed), 0);
+	assert_true(s.saw_one_run);
+	goc_wg_destroy(&s.done);
+}
+
 /* ---- with two workers ------------------------------------------------------- */
 
 enum { MOVERS = 8, MOVES = 2000 };
@@ -288,6 +345,7 @@ int main(int argc, char **argv)
 		                                goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_blocked_worker_noticed, goc_test_setup, goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_blocking_begin_hands_over, goc_test_setup, goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_spawn_loop_is_preempted, goc_test_setup, goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_errno_survives_moves, goc_test_setup, goc_test_teardown),
 	};
 	const struct CMUnitTest two[] = {
