@@ -21,11 +21,13 @@
  * line and the same line of output, so that the two run side by side.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <goc/goc.h>
@@ -777,38 +779,52 @@ static bool pair_stop(pair *p, uint64_t min_rounds)
 	return true;
 }
 
-/* starve: how long a sleep's wake-up waits while the pair holds the processor. */
-#define STARVE_SLEEP_NS 100000
-
 /*
- * Main sleeps STARVE_SLEEP_NS size times and measures how late each
- * wake-up runs, from its deadline: the pair's hand-offs go to the
- * processor's run-next slot, and only a bound on that chain lets the
- * woken task in. ns_per_op is the mean lateness (seconds: their sum),
- * late_max_ns the worst.
+ * Run the pair while main takes `wait` size times, each returning what it
+ * measured in ns (-1: it failed, reported): ns_per_op is their mean
+ * (seconds: their sum), `worst_field` the largest. The pair must have run
+ * meanwhile, or nothing was measured: a round trip per wait at least.
  */
-static int run_starve(uint64_t n, probe_result *r)
+static int run_beside_pair(uint64_t n, probe_result *r, const char *workload, const char *variant,
+                           const char *worst_field, int64_t (*wait)(pair *p))
 {
 	pair p;
 	if (!pair_start(&p))
 		return PROBE_EXIT_CHECK;
-	int64_t late_sum = 0, late_max = 0;
+	int64_t sum = 0, worst = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		int64_t deadline = probe_now_ns() + STARVE_SLEEP_NS;
-		goc_sleep(STARVE_SLEEP_NS);
-		int64_t late = probe_now_ns() - deadline;
-		late_sum += late;
-		if (late > late_max)
-			late_max = late;
+		int64_t ns = wait(&p);
+		if (ns < 0) {
+			(void)pair_stop(&p, 0);
+			return PROBE_EXIT_CHECK;
+		}
+		sum += ns;
+		if (ns > worst)
+			worst = ns;
 	}
-	/* The pair must have been running meanwhile, or nothing was measured: a round trip per sleep at least. */
 	if (!pair_stop(&p, n))
 		return PROBE_EXIT_CHECK;
-	probe_result_init(r, "starve", "sleep100us", n, late_sum);
+	probe_result_init(r, workload, variant, n, sum);
 	probe_result_check_u64(r, n);
-	probe_result_add_u64(r, "late_max_ns", (uint64_t)late_max);
+	probe_result_add_u64(r, worst_field, (uint64_t)worst);
 	probe_result_add_u64(r, "pair_round_trips", p.rounds);
 	return PROBE_EXIT_OK;
+}
+
+/* starve: how long a sleep's wake-up waits while the pair holds the processor. */
+#define STARVE_SLEEP_NS 100000
+
+/*
+ * One sleep of STARVE_SLEEP_NS: how late its wake-up runs, from its
+ * deadline. The pair's hand-offs go to the processor's run-next slot, and
+ * only a bound on that chain lets the woken task in.
+ */
+static int64_t sleep_lateness(pair *p)
+{
+	(void)p;
+	int64_t deadline = probe_now_ns() + STARVE_SLEEP_NS;
+	goc_sleep(STARVE_SLEEP_NS);
+	return probe_now_ns() - deadline;
 }
 
 /* blocking: how long main blocks its thread each time, and how long it lets the pair run in between. */
@@ -816,41 +832,39 @@ static int run_starve(uint64_t n, probe_result *r)
 #define BLOCKING_GAP_NS 1000000
 
 /*
- * Main blocks its thread in nanosleep(BLOCKING_CALL_NS) size times, a
- * system call libgoc is not told of (no goc_blocking_begin()), with
- * BLOCKING_GAP_NS of sleep between: how long the pair stalls each time,
- * from the call to the pair's next round trip (the whole call if none came
- * before it returned). ns_per_op is the mean stall (seconds: their sum),
- * stall_max_ns the worst.
+ * After BLOCKING_GAP_NS of sleep, block the thread in
+ * nanosleep(BLOCKING_CALL_NS), a system call libgoc is not told of (no
+ * goc_blocking_begin()): how long the pair stalls, from the call to its
+ * next round trip (the whole call if none came before it returned).
  */
+static int64_t blocked_stall(pair *p)
+{
+	goc_sleep(BLOCKING_GAP_NS);
+	int64_t call = probe_now_ns();
+	atomic_store_explicit(&p->first_after, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->call_at, call, memory_order_relaxed);
+	struct timespec ts = { .tv_sec = BLOCKING_CALL_NS / 1000000000, .tv_nsec = BLOCKING_CALL_NS % 1000000000 };
+	int rc, err = 0;
+	while ((rc = nanosleep(&ts, &ts)) != 0 && (err = errno) == EINTR) {
+	}
+	int64_t first = atomic_load_explicit(&p->first_after, memory_order_relaxed);
+	int64_t stall = (first ? first : probe_now_ns()) - call;
+	atomic_store_explicit(&p->call_at, 0, memory_order_relaxed);
+	if (rc != 0) {
+		probe_error("nanosleep: %s", strerror(err));
+		return -1;
+	}
+	return stall;
+}
+
+static int run_starve(uint64_t n, probe_result *r)
+{
+	return run_beside_pair(n, r, "starve", "sleep100us", "late_max_ns", sleep_lateness);
+}
+
 static int run_blocking(uint64_t n, probe_result *r)
 {
-	pair p;
-	if (!pair_start(&p))
-		return PROBE_EXIT_CHECK;
-	int64_t stall_sum = 0, stall_max = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		goc_sleep(BLOCKING_GAP_NS);
-		int64_t call = probe_now_ns();
-		atomic_store_explicit(&p.first_after, 0, memory_order_relaxed);
-		atomic_store_explicit(&p.call_at, call, memory_order_relaxed);
-		struct timespec ts = { .tv_sec = BLOCKING_CALL_NS / 1000000000, .tv_nsec = BLOCKING_CALL_NS % 1000000000 };
-		while (nanosleep(&ts, &ts) != 0) {
-		}
-		int64_t first = atomic_load_explicit(&p.first_after, memory_order_relaxed);
-		int64_t stall = (first ? first : probe_now_ns()) - call;
-		atomic_store_explicit(&p.call_at, 0, memory_order_relaxed);
-		stall_sum += stall;
-		if (stall > stall_max)
-			stall_max = stall;
-	}
-	if (!pair_stop(&p, n))
-		return PROBE_EXIT_CHECK;
-	probe_result_init(r, "blocking", "nanosleep20ms", n, stall_sum);
-	probe_result_check_u64(r, n);
-	probe_result_add_u64(r, "stall_max_ns", (uint64_t)stall_max);
-	probe_result_add_u64(r, "pair_round_trips", p.rounds);
-	return PROBE_EXIT_OK;
+	return run_beside_pair(n, r, "blocking", "nanosleep20ms", "stall_max_ns", blocked_stall);
 }
 
 /* ---- the command line --------------------------------------------------------- */

@@ -799,9 +799,8 @@ void goc__timer_retire(void);
  * timer thread to wake. Cheap when none is due (a load and a clock read).
  * Not in TSan builds, where a worker's own context is invisible to TSan
  * and fire()'s edges must be seen: there the timer thread alone fires.
- * True if it fired any.
  */
-bool goc__timer_poll(void);
+void goc__timer_poll(void);
 
 /* Whether a timer is pending; how many timer threads are alive (0 or 1). */
 bool goc__timers_pending(void);

@@ -340,28 +340,45 @@ func (p *pair) stopPair(minRounds uint64) bool {
 	return true
 }
 
-const starveSleep = 100 * time.Microsecond
-
-// Main sleeps 100 us n times and measures how late each wake-up runs, from
-// its deadline, while the pair holds the processor.
-func runStarve(n uint64) (result, bool) {
+// runBesidePair runs the pair while main takes wait n times, each
+// returning what it measured (ok false: it failed, reported): the result's
+// time is their sum (ns/op their mean), worstField the largest. The pair
+// must have run meanwhile, or nothing was measured: a round trip per wait
+// at least.
+func runBesidePair(n uint64, workload, variant, worstField string, wait func(p *pair) (time.Duration, bool)) (result, bool) {
 	p := startPair()
 	var sum, worst time.Duration
 	for i := uint64(0); i < n; i++ {
-		deadline := time.Now().Add(starveSleep)
-		time.Sleep(starveSleep)
-		late := time.Since(deadline)
-		sum += late
-		if late > worst {
-			worst = late
+		d, ok := wait(p)
+		if !ok {
+			p.stopPair(0)
+			return result{}, false
+		}
+		sum += d
+		if d > worst {
+			worst = d
 		}
 	}
 	if !p.stopPair(n) {
 		return result{}, false
 	}
-	return result{"starve", "sleep100us", n, sum, n, []probe.Field{
-		{Name: "late_max_ns", Value: uint64(worst.Nanoseconds())},
+	return result{workload, variant, n, sum, n, []probe.Field{
+		{Name: worstField, Value: uint64(worst.Nanoseconds())},
 		{Name: "pair_round_trips", Value: p.rounds}}}, true
+}
+
+const starveSleep = 100 * time.Microsecond
+
+// sleepLateness sleeps 100 us and returns how late its wake-up ran, from
+// its deadline, while the pair holds the processor.
+func sleepLateness(p *pair) (time.Duration, bool) {
+	deadline := time.Now().Add(starveSleep)
+	time.Sleep(starveSleep)
+	return time.Since(deadline), true
+}
+
+func runStarve(n uint64) (result, bool) {
+	return runBesidePair(n, "starve", "sleep100us", "late_max_ns", sleepLateness)
 }
 
 const (
@@ -369,37 +386,33 @@ const (
 	blockingGap  = time.Millisecond
 )
 
-// Main blocks its thread in nanosleep(20 ms) n times, with 1 ms of sleep
-// between: how long the pair stalls each time, from the call to the pair's
-// next round trip (the whole call if none came before it returned).
+// blockedStall sleeps 1 ms, then blocks its thread in nanosleep(20 ms) and
+// returns how long the pair stalled, from the call to its next round trip
+// (the whole call if none came before it returned).
+func blockedStall(p *pair) (time.Duration, bool) {
+	time.Sleep(blockingGap)
+	call := time.Now().UnixNano()
+	p.firstAfter.Store(0)
+	p.callAt.Store(call)
+	ts := syscall.NsecToTimespec(blockingCall.Nanoseconds())
+	err := syscall.Nanosleep(&ts, &ts)
+	for err == syscall.EINTR {
+		err = syscall.Nanosleep(&ts, &ts)
+	}
+	first := p.firstAfter.Load()
+	if first == 0 {
+		first = time.Now().UnixNano()
+	}
+	p.callAt.Store(0)
+	if err != nil {
+		probe.CheckFailed("nanosleep: %v", err)
+		return 0, false
+	}
+	return time.Duration(first - call), true
+}
+
 func runBlocking(n uint64) (result, bool) {
-	p := startPair()
-	var sum, worst time.Duration
-	for i := uint64(0); i < n; i++ {
-		time.Sleep(blockingGap)
-		call := time.Now().UnixNano()
-		p.firstAfter.Store(0)
-		p.callAt.Store(call)
-		ts := syscall.NsecToTimespec(blockingCall.Nanoseconds())
-		for syscall.Nanosleep(&ts, &ts) != nil {
-		}
-		first := p.firstAfter.Load()
-		if first == 0 {
-			first = time.Now().UnixNano()
-		}
-		p.callAt.Store(0)
-		stall := time.Duration(first - call)
-		sum += stall
-		if stall > worst {
-			worst = stall
-		}
-	}
-	if !p.stopPair(n) {
-		return result{}, false
-	}
-	return result{"blocking", "nanosleep20ms", n, sum, n, []probe.Field{
-		{Name: "stall_max_ns", Value: uint64(worst.Nanoseconds())},
-		{Name: "pair_round_trips", Value: p.rounds}}}, true
+	return runBesidePair(n, "blocking", "nanosleep20ms", "stall_max_ns", blockedStall)
 }
 
 // selectFor returns the smallest written-out select with at least k cases.
