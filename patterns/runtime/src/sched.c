@@ -167,7 +167,14 @@ struct goc__g {
 	void *sp;                   /* saved stack pointer while not running; scheduler only */
 	goc_task_fn fn;
 	void *arg;
-	goc__g *link;               /* the global queue, a free list; scheduler only */
+	goc__g *link;               /* the next task in a batch or on a P's free list; scheduler only */
+	/*
+	 * A batch's head on the global queue or free list: the next batch and
+	 * how many tasks this one links. Batches move whole, so nobody walks
+	 * tasks another CPU wrote while holding globq_mu.
+	 */
+	goc__g *batch_next;
+	size_t batch_n;
 	char *stack_lo;             /* lowest usable byte of the stack (above any guard) */
 	size_t stack_size;          /* usable bytes, up to this struct */
 	int saved_errno;            /* errno while off its thread */
@@ -260,9 +267,9 @@ static size_t nallm, allm_cap;
 static bool retired;                      /* the program is exiting (TSan builds); guarded by sched_mu */
 
 static goc__lock globq_mu;
-static goc__g *globq_head, *globq_tail;   /* guarded by globq_mu */
-static atomic_size_t globq_len;           /* written under globq_mu; read as a hint */
-static goc__g *gfree_global;              /* guarded by globq_mu */
+static goc__g *globq_head, *globq_tail;   /* batches, oldest first; guarded by globq_mu */
+static atomic_size_t globq_len;           /* tasks in them; written under globq_mu; read as a hint */
+static goc__g *gfree_global;              /* batches of dead tasks; guarded by globq_mu */
 
 static char *carve_next, *carve_end;      /* the stack mapping being carved; guarded by sched_mu */
 static size_t stacks_made;                /* guarded by sched_mu */
@@ -509,26 +516,35 @@ static goc__g *g_alloc(sched_p *p)
 {
 	goc__g *g = NULL;
 	if (p && !p->gfree) {
-		/* Refill p's list with half a list's worth at once [gfget]: one lock for many spawns. */
+		/* Refill p's list with a batch [gfget]: one lock for many spawns. */
 		goc__lock_acquire(&globq_mu);
-		while (gfree_global && p->ngfree < GOC__GFREE_LOCAL / 2) {
-			goc__g *h = gfree_global;
-			gfree_global = h->link;
-			h->link = p->gfree;
-			p->gfree = h;
-			p->ngfree++;
-		}
+		goc__g *batch = gfree_global;
+		if (batch)
+			gfree_global = batch->batch_next;
 		goc__lock_release(&globq_mu);
+		if (batch) {
+			p->gfree = batch;
+			p->ngfree = (unsigned)batch->batch_n;
+		}
 	}
 	if (p && p->gfree) {
 		g = p->gfree;
 		p->gfree = g->link;
 		p->ngfree--;
+		if (p->gfree)
+			__builtin_prefetch(p->gfree, 1); /* the next spawn's: likely another CPU's line */
 	} else if (!p) {
 		goc__lock_acquire(&globq_mu);
 		g = gfree_global;
-		if (g)
-			gfree_global = g->link;
+		if (g) {
+			gfree_global = g->batch_next;
+			if (g->batch_n > 1) {
+				goc__g *rest = g->link;
+				rest->batch_n = g->batch_n - 1;
+				rest->batch_next = gfree_global;
+				gfree_global = rest;
+			}
+		}
 		goc__lock_release(&globq_mu);
 	}
 	if (!g)
@@ -557,30 +573,36 @@ static goc__g *g_alloc(sched_p *p)
 	return g;
 }
 
+/* Put a batch of n dead tasks, linked from head, on the global free list. */
+static void gfree_put_batch(goc__g *head, size_t n)
+{
+	head->batch_n = n;
+	goc__lock_acquire(&globq_mu);
+	head->batch_next = gfree_global;
+	gfree_global = head;
+	goc__lock_release(&globq_mu);
+}
+
 /* Keep a dead task's struct and stack for reuse. Called private, on an M's own context. */
 static void g_free(sched_p *p, goc__g *g)
 {
 	if (!p) {
-		goc__lock_acquire(&globq_mu);
-		g->link = gfree_global;
-		gfree_global = g;
-		goc__lock_release(&globq_mu);
+		g->link = NULL;
+		gfree_put_batch(g, 1);
 		return;
 	}
 	g->link = p->gfree;
 	p->gfree = g;
 	if (++p->ngfree < GOC__GFREE_LOCAL)
 		return;
-	/* Full: half of it to the global list at once [gfput]. */
-	goc__lock_acquire(&globq_mu);
-	while (p->ngfree > GOC__GFREE_LOCAL / 2) {
-		goc__g *h = p->gfree;
-		p->gfree = h->link;
-		p->ngfree--;
-		h->link = gfree_global;
-		gfree_global = h;
-	}
-	goc__lock_release(&globq_mu);
+	/* Full: half of it to the global list as one batch [gfput]. */
+	goc__g *head = p->gfree, *last = head;
+	for (unsigned i = 1; i < GOC__GFREE_LOCAL / 2; i++)
+		last = last->link;
+	p->gfree = last->link;
+	p->ngfree -= GOC__GFREE_LOCAL / 2;
+	last->link = NULL;
+	gfree_put_batch(head, GOC__GFREE_LOCAL / 2);
 }
 
 static void g_main(goc__g *g);
@@ -611,15 +633,18 @@ static bool globq_empty(void)
 	return atomic_load_explicit(&globq_len, memory_order_relaxed) == 0;
 }
 
+/* Append a batch of n tasks, linked from head to tail, to the global queue. */
 static void globq_put_list(goc__g *head, goc__g *tail, size_t n)
 {
-	goc__lock_acquire(&globq_mu);
 	tail->link = NULL;
+	head->batch_next = NULL;
+	head->batch_n = n;
+	goc__lock_acquire(&globq_mu);
 	if (globq_tail)
-		globq_tail->link = head;
+		globq_tail->batch_next = head;
 	else
 		globq_head = head;
-	globq_tail = tail;
+	globq_tail = head;
 	atomic_store_explicit(&globq_len, atomic_load_explicit(&globq_len, memory_order_relaxed) + n,
 	                      memory_order_seq_cst);
 	goc__lock_release(&globq_mu);
@@ -627,38 +652,48 @@ static void globq_put_list(goc__g *head, goc__g *tail, size_t n)
 
 static void runq_put(sched_p *p, goc__g *g);
 
-/* Take a batch from the global queue for p: one to run, the rest into p's queue. */
+/*
+ * Take p's share of the global queue [globrunqget]: whole batches, the
+ * first whatever its size (runq_put() makes them of up to GOC__RUNQ / 2 + 1,
+ * which p's queue, empty when it looks for work, holds). One task to run,
+ * the rest into p's queue.
+ */
 static goc__g *globq_get(sched_p *p)
 {
 	if (globq_empty())
 		return NULL;
 	goc__lock_acquire(&globq_mu);
-	size_t len = atomic_load_explicit(&globq_len, memory_order_relaxed);
-	size_t n = len / (size_t)nprocs + 1;
-	if (n > len)
-		n = len;
-	if (n > GOC__RUNQ / 2)
-		n = GOC__RUNQ / 2;
-	goc__g *first = NULL, *batch = NULL;
-	if (n) {
-		first = globq_head;
-		batch = first->link;
-		goc__g *last = first;
-		for (size_t i = 1; i < n; i++)
-			last = last->link;
-		globq_head = last->link;
-		if (!globq_head)
-			globq_tail = NULL;
-		last->link = NULL;
-		atomic_store_explicit(&globq_len, len - n, memory_order_relaxed);
-		if (n == 1)
-			batch = NULL;
+	goc__g *first = globq_head;
+	if (!first) {
+		goc__lock_release(&globq_mu);
+		return NULL;
 	}
+	size_t len = atomic_load_explicit(&globq_len, memory_order_relaxed);
+	size_t share = len / (size_t)nprocs + 1;
+	if (share > GOC__RUNQ / 2)
+		share = GOC__RUNQ / 2;
+	goc__g *last = first;
+	size_t taken = first->batch_n;
+	while (last->batch_next && taken + last->batch_next->batch_n <= share) {
+		last = last->batch_next;
+		taken += last->batch_n;
+	}
+	globq_head = last->batch_next;
+	if (!globq_head)
+		globq_tail = NULL;
+	last->batch_next = NULL;
+	atomic_store_explicit(&globq_len, len - taken, memory_order_relaxed);
 	goc__lock_release(&globq_mu);
-	while (batch) {
-		goc__g *g = batch;
-		batch = g->link;
-		runq_put(p, g);
+	/* Each link is read before its task is queued: a thief may run it, and it end, at once. */
+	goc__g *next_batch;
+	for (goc__g *batch = first; batch; batch = next_batch) {
+		next_batch = batch->batch_next;
+		goc__g *next;
+		for (goc__g *g = batch; g; g = next) {
+			next = g->link;
+			if (g != first)
+				runq_put(p, g);
+		}
 	}
 	return first;
 }
