@@ -161,7 +161,7 @@ typedef struct sched_m sched_m;
 typedef struct sched_p sched_p;
 
 /* What a task asked its M to do once the switch away from it is complete. */
-enum { AFTER_NONE = 0, AFTER_PARK, AFTER_EXIT, AFTER_REQUEUE };
+enum { AFTER_NONE = 0, AFTER_PARK, AFTER_EXIT, AFTER_REQUEUE, AFTER_YIELD };
 
 struct goc__g {
 	void *sp;                   /* saved stack pointer while not running; scheduler only */
@@ -1184,6 +1184,14 @@ static void m_loop(sched_m *m)
 			globq_put_list(ran, ran, 1);
 			wakep();
 			break;
+		case AFTER_YIELD:
+			if (m->p) {
+				runq_put(m->p, ran);
+			} else {
+				globq_put_list(ran, ran, 1);
+				wakep();
+			}
+			break;
 		case AFTER_EXIT:
 #ifdef GOC__TSAN
 			__tsan_destroy_fiber(ran->fiber);
@@ -1338,12 +1346,21 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg)
 	g->fiber = __tsan_create_fiber(0);
 #endif
 	GOC__TSAN_PRIVATE_BEGIN();
+	/*
+	 * A spawner whose queue is full yields to it, at its tail, rather than
+	 * pass half of it to the global queue: its tasks run where they were
+	 * written, and stay few.
+	 */
+	bool yield = p && atomic_load_explicit(&p->tail, memory_order_relaxed) -
+	                          atomic_load_explicit(&p->head, memory_order_relaxed) >= GOC__RUNQ - 1;
 	make_runnable(m, p, g);
 	/* A spawn is a scheduling point for a task whose M lost its P (not one in goc_blocking_begin()). */
 	bool lost = m && m->curg && !m->p;
 	GOC__TSAN_PRIVATE_END();
 	if (lost)
 		p_regain(m);
+	else if (yield)
+		g_switch_out(m, m->curg, AFTER_YIELD);
 	return GOC_OK;
 }
 

@@ -95,8 +95,11 @@ typedef void (*goc_task_fn)(void *arg);
  * next on the spawning task's worker. Returns GOC_OK, or GOC_NOMEM when no
  * thread (or stack) could be made (after retrying for a while when the
  * system is out of threads only for the moment). Never blocks otherwise (it
- * may spin for a microsecond for a thread about to fall idle). fn must not
- * be NULL.
+ * may spin for a microsecond for a thread about to fall idle). On the M:N
+ * scheduler, a spawn that fills its worker's queue (256 tasks) lets them
+ * run first, so that a loop of spawns keeps few tasks alive and their
+ * memory warm: the spawner goes to the queue's tail and may resume on
+ * another thread, as after a blocking call. fn must not be NULL.
  */
 goc_status goc_go(goc_task_fn fn, void *arg);
 
