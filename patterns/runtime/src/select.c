@@ -724,7 +724,13 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	do {
 		step = SELECT_LOCK;
 		bool wait = will_wait(deadline);
-		bool polled = s.nlive && s.any_buffered;
+		/*
+		 * A task of the M:N scheduler never watches (watch_more()), so for
+		 * it the lock-free phase is one more poll: goc_chan_send() and
+		 * goc_chan_recv() skip it, as they have just tried their ring.
+		 */
+		bool just_tried = what != GOC__SELECT && goc__g_self();
+		bool polled = s.nlive && s.any_buffered && !just_tried;
 		if (polled)
 			step = poll_lock_free(&s, wait);
 		if (step != SELECT_LOCK)
