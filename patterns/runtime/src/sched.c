@@ -13,7 +13,13 @@
  * (GOC__RUNNEXT_MAX), and every 16th pick fires the timers that are due
  * and looks at the global queue first, so a ping-pong pair cannot starve
  * a third task. Tasks made runnable by a thread that is not a task (main,
- * the timer thread) go to the global queue. An M that runs out of work steals half of another P's queue (a
+ * the timer thread) go to the global queue. It and the global list of
+ * dead tasks to reuse hold batches (half a P's full queue, half its spare
+ * dead tasks) that move whole, so nobody walks, under their lock, tasks
+ * another CPU wrote. A spawn that fills its P's queue yields to it, where
+ * Go's newproc passes half of it to the global queue: a loop of spawns
+ * runs its tasks on the CPU that wrote them, and keeps few alive. An M
+ * that runs out of work steals half of another P's queue (a
  * running P's run-next task only if it is still there after a sleep); an
  * idle P is given to a sleeping M only when no M is already spinning for
  * work [wakep], and an M that finds nothing gives its P back and sleeps on
