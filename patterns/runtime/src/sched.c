@@ -167,7 +167,7 @@ typedef struct sched_m sched_m;
 typedef struct sched_p sched_p;
 
 /* What a task asked its M to do once the switch away from it is complete. */
-enum { AFTER_NONE = 0, AFTER_PARK, AFTER_EXIT, AFTER_REQUEUE, AFTER_YIELD };
+enum { AFTER_NONE = 0, AFTER_PARK, AFTER_EXIT, AFTER_REQUEUE };
 
 struct goc__g {
 	void *sp;                   /* saved stack pointer while not running; scheduler only */
@@ -1187,10 +1187,7 @@ static void m_loop(sched_m *m)
 			}
 			/* fall through: with no P, it waits for one in the global queue */
 		case AFTER_REQUEUE:
-			globq_put_list(ran, ran, 1);
-			wakep();
-			break;
-		case AFTER_YIELD:
+			/* At the tail of m's P (a spawn that filled it), or, with no P, in the global queue. */
 			if (m->p) {
 				runq_put(m->p, ran);
 			} else {
@@ -1366,7 +1363,7 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg)
 	if (lost)
 		p_regain(m);
 	else if (yield)
-		g_switch_out(m, m->curg, AFTER_YIELD);
+		g_switch_out(m, m->curg, AFTER_REQUEUE);
 	return GOC_OK;
 }
 

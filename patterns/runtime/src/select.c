@@ -720,24 +720,23 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	select_call s;
 	if (!select_begin(&s, cases, ncases, deadline))
 		return GOC_NOMEM;
+	/*
+	 * A task of the M:N scheduler never watches (watch_more()), so for it
+	 * the lock-free phase is one more poll: goc_chan_send() and
+	 * goc_chan_recv() skip it, as they have just tried their ring.
+	 */
+	bool lock_free = s.nlive && s.any_buffered && !(what != GOC__SELECT && goc__g_self());
 	select_step step;
 	do {
 		step = SELECT_LOCK;
 		bool wait = will_wait(deadline);
-		/*
-		 * A task of the M:N scheduler never watches (watch_more()), so for
-		 * it the lock-free phase is one more poll: goc_chan_send() and
-		 * goc_chan_recv() skip it, as they have just tried their ring.
-		 */
-		bool just_tried = what != GOC__SELECT && goc__g_self();
-		bool polled = s.nlive && s.any_buffered && !just_tried;
-		if (polled)
+		if (lock_free)
 			step = poll_lock_free(&s, wait);
 		if (step != SELECT_LOCK)
 			break;
 		/* After a lock-free poll, whose watch may have run into the deadline, decide afresh. */
 		goc__op op;
-		step = poll_locked(&s, wait && (!polled || will_wait(deadline)), &op);
+		step = poll_locked(&s, wait && (!lock_free || will_wait(deadline)), &op);
 		if (step == SELECT_PARK)
 			step = dequeue_and_pick(&s, &op, park(&s, &op, what));
 	} while (step == SELECT_AGAIN);
