@@ -239,6 +239,7 @@ struct sched_m {
 	sched_p *nextp;              /* the P handed to it; written before wake */
 	bool next_spinning;          /* likewise */
 	sched_m *idle_link;          /* guarded by sched_mu */
+	bool blocking;               /* curg is between goc_blocking_begin() and _end() */
 	pid_t tid;                   /* the kernel's id of its thread */
 	bool joined;                 /* goc__sched_retire() joins it; guarded by sched_mu */
 	pthread_t thread;
@@ -1257,21 +1258,30 @@ static void *m_main(void *arg)
 
 /*
  * A task about to touch its P's queues (a hand-off, a spawn): take the P
- * from USER to SCHED, so the monitor cannot take it meanwhile. NULL if the
- * monitor took it already (then the global queue serves).
+ * from USER to SCHED, so the monitor cannot take it meanwhile. A task
+ * whose P the monitor took takes an idle P instead, if there is one: a
+ * task that never parks (a CPU-bound worker fed by a channel) would
+ * otherwise run P-less for good, every task it makes runnable going
+ * through the global queue and waking a worker. NULL with no P (then the
+ * global queue serves), and in goc_blocking_begin()'s section.
  */
 static sched_p *p_enter(sched_m *m)
 {
 	sched_p *p = m->p;
-	if (!p)
-		return NULL;
-	uintptr_t want = (uintptr_t)m | P_USER;
-	if (atomic_compare_exchange_strong_explicit(&p->owner, &want, (uintptr_t)m | P_SCHED, memory_order_acquire,
-	                                            memory_order_relaxed))
-		return p;
-	if (P_OWNER(want) != m || P_STATE(want) != P_BLOCKING)
+	if (p) {
+		uintptr_t want = (uintptr_t)m | P_USER;
+		if (atomic_compare_exchange_strong_explicit(&p->owner, &want, (uintptr_t)m | P_SCHED,
+		                                            memory_order_acquire, memory_order_relaxed))
+			return p;
+		if (P_OWNER(want) == m && P_STATE(want) == P_BLOCKING)
+			return NULL;
 		m->p = NULL;
-	return NULL;
+	}
+	if (m->blocking || !(p = pidle_get()))
+		return NULL;
+	m->p = p;
+	atomic_store_explicit(&p->owner, (uintptr_t)m | P_SCHED, memory_order_release);
+	return p;
 }
 
 static void p_leave(sched_m *m, sched_p *p)
@@ -1498,6 +1508,8 @@ void goc_blocking_begin(void)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
 	sched_m *m = m_self();
+	if (m && m->curg)
+		m->blocking = true;
 	sched_p *p = m && m->curg ? m->p : NULL;
 	if (p) {
 		uintptr_t want = (uintptr_t)m | P_USER;
@@ -1526,6 +1538,7 @@ void goc_blocking_end(void)
 		GOC__TSAN_PRIVATE_END();
 		return;
 	}
+	m->blocking = false;
 	sched_p *p = m->p;
 	if (p) {
 		uintptr_t want = (uintptr_t)m | P_BLOCKING;

@@ -2,7 +2,8 @@
  * sched_test.c - the M:N scheduler's promises (sched.c) that the rest of
  * the suite, which runs on both backends, does not show: a ping-pong pair
  * cannot starve a third task, a task blocked in the kernel does not stop
- * the others, nor does one that spawns in a loop, errno goes with a task
+ * the others, nor does one that spawns in a loop, one that computes
+ * without parking gets its worker back, errno goes with a task
  * from thread to thread, and recycled
  * stacks leave no trace that ThreadSanitizer would take for a race.
  *
@@ -213,6 +214,81 @@ static void test_sched_spawn_loop_yields_to_its_queue(void **state)
 	goc_wg_destroy(&s.done);
 }
 
+/*
+ * A task that computes without parking loses its worker's processor to the
+ * monitor after 10 ms while another task waits; it must take it back at
+ * its next hand-off once the processor is idle again. Otherwise, with one
+ * worker, it runs on P-less for good beside whatever it wakes, as if there
+ * were two workers, and every hand-off of its goes through the global
+ * queue and a thread's wake-up: here, its receiver would wake for each
+ * message instead of draining the channel once per monitor take.
+ */
+enum { BUSY_SENDS = 400, BUSY_GAP_NS = 500000 };
+
+typedef struct busy {
+	goc_chan *ch;            /* buffered for every send: the busy task never parks */
+	atomic_int sending;      /* the busy task is still running */
+	atomic_int waits;        /* receives that found the channel empty meanwhile */
+	atomic_int failed;
+	goc_wg done;
+} busy;
+
+static void spin_until(int64_t t)
+{
+	while (goc_now() < t) {
+	}
+}
+
+static void busy_sender(void *p)
+{
+	busy *b = p;
+	spin_until(goc_now() + 30 * 1000000LL); /* the monitor takes the processor meanwhile */
+	for (int i = 0; i < BUSY_SENDS; i++) {
+		if (goc_chan_send(b->ch, &i, GOC_FOREVER) != GOC_OK)
+			atomic_store(&b->failed, 1);
+		spin_until(goc_now() + BUSY_GAP_NS);
+	}
+	atomic_store(&b->sending, 0);
+	goc_chan_close(b->ch);
+	goc_wg_done(&b->done);
+}
+
+static void busy_receiver(void *p)
+{
+	busy *b = p;
+	int v;
+	for (;;) {
+		bool waits = goc_chan_len(b->ch) == 0 && atomic_load(&b->sending);
+		if (goc_chan_recv(b->ch, &v, GOC_FOREVER) != GOC_OK)
+			break;
+		if (waits)
+			atomic_fetch_add(&b->waits, 1);
+	}
+	goc_wg_done(&b->done);
+}
+
+static void test_sched_busy_task_takes_its_worker_back(void **state)
+{
+	(void)state;
+	busy b = { .ch = goc_chan_make(sizeof(int), BUSY_SENDS) };
+	assert_non_null(b.ch);
+	atomic_init(&b.sending, 1);
+	atomic_init(&b.waits, 0);
+	atomic_init(&b.failed, 0);
+	goc_wg_init(&b.done);
+	goc_wg_add(&b.done, 2);
+	assert_int_equal(goc_go(busy_receiver, &b), GOC_OK);
+	assert_int_equal(goc_go(busy_sender, &b), GOC_OK);
+	assert_int_equal(goc_wg_wait(&b.done, goc_test_ms(60000)), GOC_OK);
+	int waits = atomic_load(&b.waits);
+	printf("the receiver waited %d times for %d messages from its busy sender\n", waits, BUSY_SENDS);
+	assert_int_equal(atomic_load(&b.failed), 0);
+	/* About once per monitor take (every 10 ms of the 200 ms); P-less, about once per message. */
+	assert_true(waits <= BUSY_SENDS / 4);
+	goc_wg_destroy(&b.done);
+	goc_chan_free(b.ch);
+}
+
 /* ---- with two workers ------------------------------------------------------- */
 
 enum { MOVERS = 8, MOVES = 2000 };
@@ -348,6 +424,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sched_blocked_worker_noticed, goc_test_setup, goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_blocking_begin_hands_over, goc_test_setup, goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_spawn_loop_yields_to_its_queue, goc_test_setup, goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_busy_task_takes_its_worker_back, goc_test_setup,
+		                                goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_errno_survives_moves, goc_test_setup, goc_test_teardown),
 	};
 	const struct CMUnitTest two[] = {
