@@ -802,8 +802,10 @@ static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
 				return NULL;
 			goc__g *g = atomic_load_explicit(&victim->runnext, memory_order_acquire);
 			/*
-			 * A running P is about to run its run-next task itself: give it
-			 * time first, as Go's runqgrab does, asleep, and take the task
+			 * A running P, in a task or in its scheduler (a task that has
+			 * just parked, or a spawn still writing its new task's stack),
+			 * is about to run its run-next task itself: give it time
+			 * first, as Go's runqgrab does, asleep, and take the task
 			 * only if it is still the one seen before. A P that ran it
 			 * meanwhile (and likely made another run-next) is making
 			 * progress on its own; taking its chain apart would cost every
@@ -813,7 +815,8 @@ static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
 			 * each of those spawns a worker's wake-up, since wakep() wakes
 			 * nobody while an M is spinning.
 			 */
-			bool running = P_STATE(atomic_load_explicit(&victim->owner, memory_order_relaxed)) == P_USER;
+			int state = P_STATE(atomic_load_explicit(&victim->owner, memory_order_relaxed));
+			bool running = state == P_USER || state == P_SCHED;
 			if (g && running) {
 				struct timespec wait = { .tv_nsec = GOC__STEAL_NEXT_WAIT_NS };
 				nanosleep(&wait, NULL);
