@@ -19,9 +19,12 @@
 # whose helgrind and drd the pitfall checks run; for the harness (goc), the
 # JSON and INI libraries and gnuplot for the report's charts; for the
 # reststore server, libmicrohttpd (its HTTP) and wrk (the load generator
-# that measures it).
+# that measures it); for the aarch64 preset, qemu-user (to run what it
+# builds), gcc-aarch64-linux-gnu (the cross linker and C runtime files) and
+# CMocka for arm64, a foreign architecture that dpkg is told of first.
 GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev llvm-19 cmake ninja-build pkg-config libcmocka-dev hyperfine gcc
-	valgrind libjansson-dev libinih-dev gnuplot-nox libmicrohttpd-dev wrk)
+	valgrind libjansson-dev libinih-dev gnuplot-nox libmicrohttpd-dev wrk
+	qemu-user gcc-aarch64-linux-gnu libcmocka-dev:arm64)
 
 # Wanted by scripts/run for the Go baseline: installed when they can be had;
 # a failure to install them is only a warning here (scripts/run says what it
@@ -40,6 +43,21 @@ goc_deps_missing() {
 		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
 		if [[ "$status" != ii* ]]; then
 			printf '%s\n' "$pkg"
+		fi
+	done
+}
+
+# Print, one per line, the foreign architectures that packages among "$@"
+# (named pkg:arch) need and dpkg does not know yet.
+_goc_foreign_archs_missing() {
+	local pkg arch known
+	known=" $(dpkg --print-architecture) $(dpkg --print-foreign-architectures | tr '\n' ' ') "
+	for pkg in "$@"; do
+		[[ "$pkg" == *:* ]] || continue
+		arch=${pkg##*:}
+		if [[ "$known" != *" $arch "* ]]; then
+			printf '%s\n' "$arch"
+			known+="$arch "
 		fi
 	done
 }
@@ -96,10 +114,17 @@ goc_deps_ensure() {
 		return 0
 	fi
 
+	local -a archs
+	mapfile -t archs < <(_goc_foreign_archs_missing "${miss_req[@]}")
 	if (( EUID != 0 )); then
 		if (( ${#miss_req[@]} > 0 )); then
 			echo "$prog: missing Debian packages: ${miss_req[*]}" >&2
 			echo "$prog: install them, then run this again:" >&2
+			local arch
+			for arch in "${archs[@]}"; do
+				echo "  sudo dpkg --add-architecture $arch" >&2
+			done
+			(( ${#archs[@]} == 0 )) || echo "  sudo apt-get update" >&2
 			echo "  sudo apt-get install -y --no-install-recommends ${miss_req[*]}${miss_opt[*]:+ ${miss_opt[*]}}" >&2
 			exit 2
 		fi
@@ -108,6 +133,12 @@ goc_deps_ensure() {
 	fi
 
 	if (( ${#miss_req[@]} > 0 )); then
+		local arch
+		for arch in "${archs[@]}"; do
+			echo "$prog: dpkg --add-architecture $arch"
+			dpkg --add-architecture "$arch" || { echo "$prog: error: could not add the $arch architecture" >&2; exit 2; }
+			_goc_apt_updated=0 # its package lists are new
+		done
 		if ! _goc_apt_update_once || ! _goc_apt_install "${miss_req[@]}"; then
 			echo "$prog: error: could not install: ${miss_req[*]}" >&2
 			exit 2

@@ -239,10 +239,12 @@ typedef struct goc__task {
 	struct goc__task *prev, *next;    /* guarded by the registry lock */
 } goc__task;
 
-/* A spin-wait hint to the CPU (x86 PAUSE): kinder to the sibling hyperthread. */
+/* A spin-wait hint to the CPU (x86 PAUSE, Arm YIELD): kinder to the sibling hyperthread. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define goc__cpu_relax() _mm_pause()
+#elif defined(__aarch64__)
+#define goc__cpu_relax() __asm__ volatile("yield" ::: "memory")
 #else
 #define goc__cpu_relax() ((void)0)
 #endif

@@ -44,9 +44,14 @@
  * kernel (/proc/self/task/TID/stat), or after GOC__RUN_LIMIT_NS however it
  * is busy. goc_blocking_begin() says so at once [entersyscall]. The M that
  * lost its P runs its task on until the task's next scheduling point, then
- * takes an idle P or sleeps. A P's owner word holds its M and whether that
+ * takes an idle P or sleeps; a hand-off or spawn before that takes an idle
+ * P if there is one. A P's owner word holds its M and whether that
  * M runs a task (USER: the monitor may take the P), runs the scheduler on
  * it (SCHED: it may not), or has declared a blocking call (BLOCKING).
+ *
+ * Switching: switch_x86_64.S and switch_aarch64.S save the callee-saved
+ * registers on the stack being left; g_prepare() lays out a new task's
+ * stack as a switch would have left it.
  *
  * Stacks: GOC_STACK bytes each (64 KiB; 256 KiB in sanitizer builds),
  * carved from mappings of GOC__STACKS_PER_MAP, committed by the kernel
@@ -102,7 +107,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#if defined(__x86_64__) && defined(__linux__)
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__linux__)
 #define GOC__MN_SUPPORTED 1
 #endif
 
@@ -389,7 +394,7 @@ static void choose(void)
 	}
 #ifndef GOC__MN_SUPPORTED
 	if (kind == GOC_TASKS_MN) {
-		choose_fail("GOC_TASKS", "mn", "the M:N scheduler needs x86-64 Linux");
+		choose_fail("GOC_TASKS", "mn", "the M:N scheduler needs x86-64 or AArch64 Linux");
 		kind = GOC_TASKS_THREADS;
 	}
 #endif
@@ -618,6 +623,7 @@ static void g_main(goc__g *g);
 static void g_prepare(goc__g *g)
 {
 	uintptr_t top = ((uintptr_t)g->stack_lo + g->stack_size) & ~(uintptr_t)15;
+#if defined(__x86_64__)
 	/* goc__ctx_switch() pops control words, r15..r12, rbx, rbp, then returns to goc__ctx_start. */
 	uint64_t *sp = (uint64_t *)top - 8;
 	uint32_t ctrl[2] = { 0x1f80, 0x037f }; /* MXCSR and the x87 control word at reset */
@@ -629,6 +635,14 @@ static void g_prepare(goc__g *g)
 	sp[5] = 0;                        /* rbx */
 	sp[6] = 0;                        /* rbp */
 	sp[7] = (uint64_t)(uintptr_t)goc__ctx_start;
+#else
+	/* goc__ctx_switch() loads x19..x30, d8..d15 and the FPCR, then returns to x30: goc__ctx_start. */
+	uint64_t *sp = (uint64_t *)top - 22;
+	memset(sp, 0, 22 * sizeof *sp);   /* the FPCR at reset too: round to nearest, no traps */
+	sp[0] = (uint64_t)(uintptr_t)g;   /* x19: the argument */
+	sp[1] = (uint64_t)(uintptr_t)g_main; /* x20: the function */
+	sp[11] = (uint64_t)(uintptr_t)goc__ctx_start; /* x30 */
+#endif
 	g->sp = sp;
 }
 
@@ -1743,7 +1757,8 @@ static void monitor_start(void)
 		return;
 	pthread_attr_t attr;
 	GOC_PT(pthread_attr_init(&attr));
-	GOC_PT(pthread_attr_setstacksize(&attr, 64u * 1024u));
+	/* As an M's: at least PTHREAD_STACK_MIN, which is 128 KiB on AArch64. */
+	GOC_PT(pthread_attr_setstacksize(&attr, 256u * 1024u));
 	sigset_t all, old;
 	sigfillset(&all);
 	GOC_PT(pthread_sigmask(SIG_SETMASK, &all, &old));

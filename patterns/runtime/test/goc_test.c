@@ -264,9 +264,13 @@ bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
 		return false;
 	}
 	self[n] = '\0';
+	/* Under an emulator (qemu-user), the child runs through it too: the kernel cannot run self. */
+	char *emulator = getenv("GOC_TEST_EMULATOR");
 	char *args[] = { self, (char *)"--goc-child", (char *)name, NULL };
+	char *emulated[] = { emulator, self, (char *)"--goc-child", (char *)name, NULL };
 	pid_t pid;
-	int rc = posix_spawn(&pid, self, &fa, NULL, args, environ);
+	int rc = emulator ? posix_spawnp(&pid, emulator, &fa, NULL, emulated, environ)
+	                  : posix_spawn(&pid, self, &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	if (rc != 0) {
