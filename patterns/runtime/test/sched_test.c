@@ -3,7 +3,8 @@
  * the suite, which runs on both backends, does not show: a ping-pong pair
  * cannot starve a third task, a task blocked in the kernel does not stop
  * the others, nor does one that spawns in a loop, one that computes
- * without parking gets its worker back, errno goes with a task
+ * without parking gets its worker back, a task keeps its own rounding
+ * mode, errno goes with a task
  * from thread to thread, and recycled
  * stacks leave no trace that ThreadSanitizer would take for a race.
  *
@@ -12,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fenv.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +291,58 @@ static void test_sched_busy_task_takes_its_worker_back(void **state)
 	goc_chan_free(b.ch);
 }
 
+/*
+ * The floating-point control state (rounding mode: MXCSR and the x87
+ * control word on x86-64, the FPCR on AArch64) is a task's own, as the
+ * C library's fesetround() promises a thread: two tasks with different
+ * modes hand one worker back and forth, and each keeps its mode.
+ */
+enum { ROUNDING_TRIPS = 2000 };
+
+typedef struct rounder {
+	goc_chan *in, *out;
+	int mode;
+	atomic_int lost;        /* hand-offs after which the mode was not ours */
+	goc_wg *done;
+} rounder;
+
+static void keep_rounding(void *p)
+{
+	rounder *r = p;
+	if (fesetround(r->mode) != 0)
+		atomic_store(&r->lost, -1);
+	for (int i = 0; i < ROUNDING_TRIPS; i++) {
+		int v = i;
+		if (goc_chan_send(r->out, &v, GOC_FOREVER) != GOC_OK || goc_chan_recv(r->in, &v, GOC_FOREVER) != GOC_OK)
+			break;
+		if (fegetround() != r->mode)
+			atomic_fetch_add(&r->lost, 1);
+	}
+	goc_wg_done(r->done);
+}
+
+static void test_sched_rounding_mode_is_the_tasks_own(void **state)
+{
+	(void)state;
+	goc_chan *ab = goc_chan_make(sizeof(int), 1), *ba = goc_chan_make(sizeof(int), 1);
+	goc_wg done;
+	goc_wg_init(&done);
+	goc_wg_add(&done, 2);
+	rounder up = { .in = ba, .out = ab, .mode = FE_UPWARD, .done = &done };
+	rounder down = { .in = ab, .out = ba, .mode = FE_DOWNWARD, .done = &done };
+	atomic_init(&up.lost, 0);
+	atomic_init(&down.lost, 0);
+	assert_int_equal(goc_go(keep_rounding, &up), GOC_OK);
+	assert_int_equal(goc_go(keep_rounding, &down), GOC_OK);
+	assert_int_equal(goc_wg_wait(&done, goc_test_ms(60000)), GOC_OK);
+	assert_int_equal(atomic_load(&up.lost), 0);
+	assert_int_equal(atomic_load(&down.lost), 0);
+	assert_int_equal(fegetround(), FE_TONEAREST); /* main's, untouched */
+	goc_wg_destroy(&done);
+	goc_chan_free(ab);
+	goc_chan_free(ba);
+}
+
 /* ---- with two workers ------------------------------------------------------- */
 
 enum { MOVERS = 8, MOVES = 2000 };
@@ -425,6 +479,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sched_blocking_begin_hands_over, goc_test_setup, goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_spawn_loop_yields_to_its_queue, goc_test_setup, goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_busy_task_takes_its_worker_back, goc_test_setup,
+		                                goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_rounding_mode_is_the_tasks_own, goc_test_setup,
 		                                goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_errno_survives_moves, goc_test_setup, goc_test_teardown),
 	};
