@@ -19,12 +19,15 @@
 # whose helgrind and drd the pitfall checks run; for the harness (goc), the
 # JSON and INI libraries and gnuplot for the report's charts; for the
 # reststore server, libmicrohttpd (its HTTP) and wrk (the load generator
-# that measures it); for the aarch64 preset, qemu-user (to run what it
-# builds), gcc-aarch64-linux-gnu (the cross linker and C runtime files) and
-# CMocka for arm64, a foreign architecture that dpkg is told of first.
+# that measures it).
 GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev llvm-19 cmake ninja-build pkg-config libcmocka-dev hyperfine gcc
-	valgrind libjansson-dev libinih-dev gnuplot-nox libmicrohttpd-dev wrk
-	qemu-user gcc-aarch64-linux-gnu libcmocka-dev:arm64)
+	valgrind libjansson-dev libinih-dev gnuplot-nox libmicrohttpd-dev wrk)
+
+# Required too when scripts/test runs the aarch64 preset: qemu-user (to run
+# what it builds), gcc-aarch64-linux-gnu (the cross linker and C runtime
+# files) and CMocka for arm64, a foreign architecture that dpkg is told of
+# first.
+GOC_DEPS_AARCH64=(qemu-user gcc-aarch64-linux-gnu libcmocka-dev:arm64)
 
 # Wanted by scripts/run for the Go baseline: installed when they can be had;
 # a failure to install them is only a warning here (scripts/run says what it
@@ -77,10 +80,11 @@ _goc_apt_install() {
 		install -y -qq --no-install-recommends "$@"
 }
 
-# goc_deps_ensure test|run
-# Make sure the required packages (and for `run`, scripts/run's optional
-# ones, as far as they can be had) are installed. Returns 0 when the required
-# ones are there; exits 2 when they are not and cannot be installed.
+# goc_deps_ensure test|run [aarch64]
+# Make sure the required packages (with `aarch64`, the aarch64 preset's too;
+# for `run`, scripts/run's optional ones, as far as they can be had) are
+# installed. Returns 0 when the required ones are there; exits 2 when they
+# are not and cannot be installed.
 goc_deps_ensure() {
 	local with_run=0
 	case "${1:-}" in
@@ -92,6 +96,9 @@ goc_deps_ensure() {
 	prog=$(_goc_deps_prog)
 
 	local -a required=("${GOC_DEPS_REQUIRED[@]}")
+	if [[ "${2:-}" == aarch64 ]]; then
+		required+=("${GOC_DEPS_AARCH64[@]}")
+	fi
 	local -a optional=()
 	if [[ -n "${GOC_DEPS_EXTRA:-}" ]]; then
 		# shellcheck disable=SC2206 # splitting the list into words is the point

@@ -204,6 +204,7 @@ struct goc__g {
 	goc__timer park_timer;
 	goc__op *park_op;           /* the op the task parks on (commit_park(), the timer) */
 	int park_from;              /* the op's wake-up state the park commits from */
+	bool blocking;              /* between goc_blocking_begin() and _end(); its own thread only */
 	void (*park_unlock)(void *arg); /* goc__g_park_locked()'s, for commit_park_locked() */
 	void *park_unlock_arg;
 	goc__task rec;              /* the task's record: id, RNG, what it is blocked in */
@@ -251,7 +252,6 @@ struct sched_m {
 	sched_p *nextp;              /* the P handed to it; written before wake */
 	bool next_spinning;          /* likewise */
 	sched_m *idle_link;          /* guarded by sched_mu */
-	bool blocking;               /* curg is between goc_blocking_begin() and _end() */
 	pid_t tid;                   /* the kernel's id of its thread */
 	bool joined;                 /* goc__sched_retire() joins it; guarded by sched_mu */
 	pthread_t thread;
@@ -1168,11 +1168,18 @@ static void g_execute(sched_m *m, goc__g *g)
 #endif
 	m->curg = NULL;
 	goc__task_set_self(&m->rec);
-	/* Take the P back from running a task, unless the monitor took it. */
+	/*
+	 * Take the P back from running a task, unless the monitor took it.
+	 * BLOCKING: the task parked inside goc_blocking_begin/end(), and this
+	 * thread is free again.
+	 */
 	if (m->p) {
 		uintptr_t want = (uintptr_t)m | P_USER;
 		if (!atomic_compare_exchange_strong_explicit(&m->p->owner, &want, (uintptr_t)m | P_SCHED,
-		                                             memory_order_acq_rel, memory_order_relaxed))
+		                                             memory_order_acq_rel, memory_order_relaxed) &&
+		    (want != ((uintptr_t)m | P_BLOCKING) ||
+		     !atomic_compare_exchange_strong_explicit(&m->p->owner, &want, (uintptr_t)m | P_SCHED,
+		                                              memory_order_acq_rel, memory_order_relaxed)))
 			m->p = NULL;
 	}
 }
@@ -1309,7 +1316,7 @@ static sched_p *p_enter(sched_m *m)
 			return NULL;
 		m->p = NULL;
 	}
-	if (m->blocking || !(p = pidle_get()))
+	if (m->curg->blocking || !(p = pidle_get()))
 		return NULL;
 	m->p = p;
 	atomic_store_explicit(&p->owner, (uintptr_t)m | P_SCHED, memory_order_release);
@@ -1400,7 +1407,7 @@ goc_status goc__sched_go(goc_task_fn fn, void *arg)
 	                          atomic_load_explicit(&p->head, memory_order_relaxed) >= GOC__RUNQ - 1;
 	make_runnable(m, p, g);
 	/* A spawn is a scheduling point for a task whose M lost its P (not one in goc_blocking_begin()). */
-	bool lost = m && m->curg && !m->p;
+	bool lost = m && m->curg && !m->p && !m->curg->blocking;
 	GOC__TSAN_PRIVATE_END();
 	if (lost)
 		p_regain(m);
@@ -1541,7 +1548,7 @@ void goc_blocking_begin(void)
 	GOC__TSAN_PRIVATE_BEGIN();
 	sched_m *m = m_self();
 	if (m && m->curg)
-		m->blocking = true;
+		m->curg->blocking = true;
 	sched_p *p = m && m->curg ? m->p : NULL;
 	if (p) {
 		uintptr_t want = (uintptr_t)m | P_USER;
@@ -1570,12 +1577,14 @@ void goc_blocking_end(void)
 		GOC__TSAN_PRIVATE_END();
 		return;
 	}
-	m->blocking = false;
+	m->curg->blocking = false;
 	sched_p *p = m->p;
 	if (p) {
 		uintptr_t want = (uintptr_t)m | P_BLOCKING;
+		/* Or USER: the task parked in the section and resumed on this M, which holds its P as usual. */
 		if (atomic_compare_exchange_strong_explicit(&p->owner, &want, (uintptr_t)m | P_USER, memory_order_acq_rel,
-		                                            memory_order_relaxed)) {
+		                                            memory_order_relaxed) ||
+		    want == ((uintptr_t)m | P_USER)) {
 			GOC__TSAN_PRIVATE_END();
 			return;
 		}

@@ -266,6 +266,8 @@ bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
 	self[n] = '\0';
 	/* Under an emulator (qemu-user), the child runs through it too: the kernel cannot run self. */
 	char *emulator = getenv("GOC_TEST_EMULATOR");
+	if (emulator && !*emulator)
+		emulator = NULL;
 	char *args[] = { self, (char *)"--goc-child", (char *)name, NULL };
 	char *emulated[] = { emulator, self, (char *)"--goc-child", (char *)name, NULL };
 	pid_t pid;

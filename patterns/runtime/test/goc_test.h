@@ -77,8 +77,8 @@ void goc_test_children(int argc, char **argv, const goc_test_child *children);
  * Run child `name` in a new process; true if it died of SIGABRT with `text`
  * on its stderr. Otherwise false, with the reason in why[0..whylen) and the
  * child's stderr copied to ours. GOC_TEST_EMULATOR names the program that
- * runs the tests (qemu-aarch64 in the aarch64 preset): the child runs
- * through it too.
+ * runs the tests (cross builds set it from CMAKE_CROSSCOMPILING_EMULATOR:
+ * qemu-aarch64 for the aarch64 preset): the child runs through it too.
  */
 bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen);
 
