@@ -245,6 +245,12 @@ void goc_test_expect_death(const char *name, const char *text)
 		fail_msg("%s", why);
 }
 
+const char *goc_test_emulator(void)
+{
+	const char *emulator = getenv("GOC_TEST_EMULATOR");
+	return emulator && *emulator ? emulator : NULL;
+}
+
 bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
 {
 	int fds[2];
@@ -265,14 +271,11 @@ bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
 	}
 	self[n] = '\0';
 	/* Under an emulator (qemu-user), the child runs through it too: the kernel cannot run self. */
-	char *emulator = getenv("GOC_TEST_EMULATOR");
-	if (emulator && !*emulator)
-		emulator = NULL;
-	char *args[] = { self, (char *)"--goc-child", (char *)name, NULL };
-	char *emulated[] = { emulator, self, (char *)"--goc-child", (char *)name, NULL };
+	const char *emulator = goc_test_emulator();
+	char *argv[] = { (char *)emulator, self, (char *)"--goc-child", (char *)name, NULL };
+	char **args = emulator ? argv : argv + 1;
 	pid_t pid;
-	int rc = emulator ? posix_spawnp(&pid, emulator, &fa, NULL, emulated, environ)
-	                  : posix_spawn(&pid, self, &fa, NULL, args, environ);
+	int rc = posix_spawnp(&pid, args[0], &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	if (rc != 0) {

@@ -82,6 +82,9 @@ void goc_test_children(int argc, char **argv, const goc_test_child *children);
  */
 bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen);
 
+/* GOC_TEST_EMULATOR, or NULL when it is unset or empty (the tests run natively). */
+const char *goc_test_emulator(void);
+
 /* Assert goc_test_dies(name, text). */
 void goc_test_expect_death(const char *name, const char *text);
 

@@ -428,8 +428,7 @@ static void test_task_fork_child_starts_tasks(void **state)
 	skip();
 #else
 	/* qemu-user cannot fork a process with threads (its own state breaks). */
-	const char *emulator = getenv("GOC_TEST_EMULATOR");
-	if (emulator && *emulator)
+	if (goc_test_emulator())
 		skip();
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(goc_go(nothing, NULL), GOC_OK);
