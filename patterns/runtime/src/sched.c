@@ -11,12 +11,12 @@
  * running one parks, on the same thread, so that a ping-pong costs two
  * user-space switches and no system call. The run-next chain is bounded
  * (GOC__RUNNEXT_MAX), and every 16th pick fires the timers that are due
- * and looks at the global queue first, so a ping-pong pair cannot starve
- * a third task. Tasks made runnable by a thread that is not a task (main,
- * the timer thread) go to the global queue. It and the global list of
- * dead tasks to reuse hold batches (half a P's full queue, half its spare
- * dead tasks) that move whole, so nobody walks, under their lock, tasks
- * another CPU wrote. A spawn that fills its P's queue yields to it, where
+ * and takes the global queue's first task, so a ping-pong pair cannot
+ * starve a third task. Tasks made runnable by a thread that is not a task
+ * (main, the timer thread) go to the global queue. It and the global list
+ * of dead tasks to reuse hold batches (up to half a P's full queue, half
+ * its spare dead tasks) that move whole, so nobody walks, under their
+ * lock, tasks another CPU wrote. A spawn that fills its P's queue yields to it, where
  * Go's newproc passes half of it to the global queue: a loop of spawns
  * runs its tasks on the CPU that wrote them, and keeps few alive. An M
  * that runs out of work steals half of another P's queue (a
@@ -57,7 +57,8 @@
  * carved from mappings of GOC__STACKS_PER_MAP, committed by the kernel
  * page by page as used, with the task struct at the top, and recycled with
  * it. The first GOC__GUARDED_STACKS have a guard page below them (each
- * guard splits a mapping, and the kernel allows 65530 per process).
+ * guard splits a mapping, and the kernel allows 65530 per process). While
+ * spawns need new stacks, an M with nothing to run carves some ahead.
  *
  * ThreadSanitizer: each task is a TSan fiber made by the task that spawns
  * it (the go statement's edge), switched to and from without a sync, so
@@ -159,6 +160,8 @@
 #define GOC__GUARDED_STACKS 16384
 /* Dead tasks a P keeps for reuse before it passes half to the global list. */
 #define GOC__GFREE_LOCAL 64
+/* Stacks that idle Ms carve ahead for a spawner that ran out (see carve_ahead()). */
+#define GOC__CARVE_AHEAD 32
 
 /*
  * Only the pages a task touches cost memory, but the span of the stacks
@@ -287,10 +290,15 @@ static bool retired;                      /* the program is exiting (TSan builds
 
 static goc__lock globq_mu;
 static goc__g *globq_head, *globq_tail;   /* batches, oldest first; guarded by globq_mu */
+static goc__g *globq_last;                /* the last task of the last batch; guarded by globq_mu */
 static atomic_size_t globq_len;           /* tasks in them; written under globq_mu; read as a hint */
+static atomic_size_t globq_puts;          /* tasks ever put there; written under globq_mu */
 static goc__g *gfree_global;              /* batches of dead tasks; guarded by globq_mu */
 
 static char *carve_next, *carve_end;      /* the stack mapping being carved; guarded by sched_mu */
+static goc__g *carved;                    /* stacks carved ahead, linked; guarded by sched_mu */
+static unsigned ncarved;                  /* guarded by sched_mu */
+static atomic_bool carve_wanted;          /* a spawn found none carved ahead; a hint, relaxed */
 static size_t stacks_made;                /* guarded by sched_mu */
 /*
  * Every task struct made, for goc_tasks_dump() [allgs]: tasks stay out of
@@ -489,7 +497,7 @@ static size_t slot_bytes(void)
 }
 
 /* A fresh task struct with its stack, or NULL when out of memory. Called private. */
-static goc__g *g_carve(void)
+static goc__g *g_carve_new(void)
 {
 	size_t slot = slot_bytes();
 	goc__lock_acquire(&sched_mu);
@@ -507,17 +515,6 @@ static goc__g *g_carve(void)
 	size_t page = page_size();
 	char *base = carve_next;
 	goc__g *g = (goc__g *)(base + slot - ((sizeof(goc__g) + 63) & ~(size_t)63));
-	if (nallg == allg_cap) {
-		size_t cap = allg_cap ? 2 * allg_cap : 1024;
-		goc__g **more = realloc(allg, cap * sizeof *more);
-		if (!more) {
-			goc__lock_release(&sched_mu);
-			return NULL;
-		}
-		allg = more;
-		allg_cap = cap;
-	}
-	allg[nallg++] = g;
 	carve_next += slot;
 	bool guard = stacks_made++ < GOC__GUARDED_STACKS;
 	goc__lock_release(&sched_mu);
@@ -533,9 +530,65 @@ static goc__g *g_carve(void)
 	char *top = (char *)((uintptr_t)g & ~(uintptr_t)(page - 1));
 	(void)madvise(top, (size_t)(base + slot - top), GOC__MADV_POPULATE_WRITE);
 	memset(g, 0, sizeof *g);
+	atomic_store_explicit(&g->rec.kind, GOC__REC_IDLE, memory_order_relaxed); /* not in a dump until spawned */
 	g->stack_lo = base + page;
 	g->stack_size = (size_t)((char *)g - g->stack_lo);
+	/* Listed once its record says what it is (an out-of-memory here wastes the slot). */
+	goc__lock_acquire(&sched_mu);
+	if (nallg == allg_cap) {
+		size_t cap = allg_cap ? 2 * allg_cap : 1024;
+		goc__g **more = realloc(allg, cap * sizeof *more);
+		if (!more) {
+			goc__lock_release(&sched_mu);
+			return NULL;
+		}
+		allg = more;
+		allg_cap = cap;
+	}
+	allg[nallg++] = g;
+	goc__lock_release(&sched_mu);
 	return g;
+}
+
+/* A stack carved ahead, or a fresh one. Called private. */
+static goc__g *g_carve(void)
+{
+	goc__lock_acquire(&sched_mu);
+	goc__g *g = carved;
+	if (g) {
+		carved = g->link;
+		ncarved--;
+	}
+	goc__lock_release(&sched_mu);
+	if (g)
+		return g;
+	atomic_store_explicit(&carve_wanted, true, memory_order_relaxed);
+	return g_carve_new();
+}
+
+/*
+ * An idle M's share of a run of spawns: carve one stack ahead, if spawns
+ * ran out of them. Committing a new stack's top page costs 8 to 9 us on
+ * a VM, which a loop of spawns would otherwise pay on its own CPU alone;
+ * carved ahead on another, it costs the spawner 0.1 us. At most
+ * GOC__CARVE_AHEAD wait (128 KiB committed). True if it carved one.
+ * Called private.
+ */
+static bool carve_ahead(void)
+{
+	if (!atomic_load_explicit(&carve_wanted, memory_order_relaxed))
+		return false;
+	goc__g *g = g_carve_new();
+	goc__lock_acquire(&sched_mu);
+	if (g) {
+		g->link = carved;
+		carved = g;
+		ncarved++;
+	}
+	if (!g || ncarved >= GOC__CARVE_AHEAD)
+		atomic_store_explicit(&carve_wanted, false, memory_order_relaxed);
+	goc__lock_release(&sched_mu);
+	return g != NULL;
 }
 
 /* Take a dead task's struct and stack, or carve one. Called private. */
@@ -595,6 +648,7 @@ static goc__g *g_alloc(sched_p *p)
 	ASAN_UNPOISON_MEMORY_REGION(lo, size);
 #endif
 	memset(g, 0, sizeof *g);
+	atomic_store_explicit(&g->rec.kind, GOC__REC_IDLE, memory_order_relaxed);
 	g->stack_lo = lo;
 	g->stack_size = size;
 	return g;
@@ -669,20 +723,34 @@ static bool globq_empty(void)
 	return atomic_load_explicit(&globq_len, memory_order_relaxed) == 0;
 }
 
-/* Append a batch of n tasks, linked from head to tail, to the global queue. */
+/*
+ * Append n tasks, linked from head to tail, to the global queue: to its
+ * last batch while that stays within what a P's queue takes at once, else
+ * as a batch of their own. Tasks made runnable one at a time without a P
+ * (a close that wakes a million) would otherwise make a batch each, and a
+ * P taking its share would walk that many batches holding the lock.
+ */
 static void globq_put_list(goc__g *head, goc__g *tail, size_t n)
 {
 	tail->link = NULL;
-	head->batch_next = NULL;
-	head->batch_n = n;
 	goc__lock_acquire(&globq_mu);
-	if (globq_tail)
-		globq_tail->batch_next = head;
-	else
-		globq_head = head;
-	globq_tail = head;
+	if (globq_tail && globq_tail->batch_n + n <= GOC__RUNQ / 2 + 1) {
+		globq_last->link = head;
+		globq_tail->batch_n += n;
+	} else {
+		head->batch_next = NULL;
+		head->batch_n = n;
+		if (globq_tail)
+			globq_tail->batch_next = head;
+		else
+			globq_head = head;
+		globq_tail = head;
+	}
+	globq_last = tail;
 	atomic_store_explicit(&globq_len, atomic_load_explicit(&globq_len, memory_order_relaxed) + n,
 	                      memory_order_seq_cst);
+	atomic_store_explicit(&globq_puts, atomic_load_explicit(&globq_puts, memory_order_relaxed) + n,
+	                      memory_order_relaxed);
 	goc__lock_release(&globq_mu);
 }
 
@@ -732,6 +800,38 @@ static goc__g *globq_get(sched_p *p)
 		}
 	}
 	return first;
+}
+
+/*
+ * Take the global queue's first task alone [globrunqget(pp, 1)]: the
+ * periodic look, made while p's own queue may be full. A share of the
+ * queue would overflow it, and half of it go back to the global queue:
+ * a close that woke a million tasks had each of them moved 7 times.
+ */
+static goc__g *globq_get_one(void)
+{
+	if (globq_empty())
+		return NULL;
+	goc__lock_acquire(&globq_mu);
+	goc__g *g = globq_head;
+	if (g) {
+		goc__g *rest = g->link;
+		if (rest) {
+			rest->batch_n = g->batch_n - 1;
+			rest->batch_next = g->batch_next;
+			globq_head = rest;
+			if (globq_tail == g)
+				globq_tail = rest;
+		} else {
+			globq_head = g->batch_next;
+			if (!globq_head)
+				globq_tail = NULL;
+		}
+		atomic_store_explicit(&globq_len, atomic_load_explicit(&globq_len, memory_order_relaxed) - 1,
+		                      memory_order_relaxed);
+	}
+	goc__lock_release(&globq_mu);
+	return g;
 }
 
 /* Owner only: put g at the tail of p's queue; when full, move half of it to the global queue. */
@@ -842,11 +942,12 @@ static goc__g *runq_steal(sched_p *p, sched_p *victim, bool next)
 			 * again, a few times: a P that spawns fills it meanwhile, and a
 			 * thief that keeps looking (asleep, at no cost in CPU) spares
 			 * each of those spawns a worker's wake-up, since wakep() wakes
-			 * nobody while an M is spinning.
+			 * nobody while an M is spinning. A thief with a stack to carve
+			 * ahead for those spawns carves it instead of sleeping.
 			 */
 			int state = P_STATE(atomic_load_explicit(&victim->owner, memory_order_relaxed));
 			bool running = state == P_USER || state == P_SCHED;
-			if (g && running) {
+			if (g && running && !carve_ahead()) {
 				struct timespec wait = { .tv_nsec = GOC__STEAL_NEXT_WAIT_NS };
 				nanosleep(&wait, NULL);
 			}
@@ -1059,7 +1160,7 @@ static goc__g *find_runnable(sched_m *m)
 		uint64_t ticks = atomic_load_explicit(&p->ticks, memory_order_relaxed);
 		if (ticks % GOC__GLOBAL_EVERY == 0) {
 			goc__timer_poll(); /* a task it makes runnable goes to the global queue */
-			g = globq_get(p);
+			g = globq_get_one();
 		}
 		if (!g)
 			g = runq_get(p);
@@ -1094,6 +1195,9 @@ static goc__g *find_runnable(sched_m *m)
 				return g;
 			}
 		}
+		/* Idle: carve a stack ahead, if spawns want them, and look again. */
+		if (carve_ahead())
+			continue;
 		/* Nothing: give the P back, then look once more before sleeping (pairs with wakep()). */
 		m->p = NULL;
 		pidle_put(p);
@@ -1812,6 +1916,11 @@ size_t goc__sched_threads(void)
 	return atomic_load_explicit(&nthreads, memory_order_relaxed);
 }
 
+size_t goc__sched_globq_puts(void)
+{
+	return atomic_load_explicit(&globq_puts, memory_order_relaxed);
+}
+
 void goc__sched_retire(void)
 {
 	if (atomic_load_explicit(&backend, memory_order_acquire) != GOC_TASKS_MN)
@@ -1870,6 +1979,7 @@ void goc__g_ready(goc__g *g) { (void)g; }
 void goc_blocking_begin(void) {}
 void goc_blocking_end(void) {}
 size_t goc__sched_threads(void) { return 0; }
+size_t goc__sched_globq_puts(void) { return 0; }
 void goc__sched_retire(void) {}
 void goc__sched_signal_monitor(void) {}
 void goc__sched_each_task(void (*fn)(goc__task *rec, void *arg), void *arg) { (void)fn; (void)arg; }

@@ -4,8 +4,8 @@
  * cannot starve a third task, a task blocked in the kernel does not stop
  * the others, nor does one that spawns in a loop, one that computes
  * without parking gets its worker back, a task keeps its own rounding
- * mode, errno goes with a task
- * from thread to thread, and recycled
+ * mode, errno goes with a task from thread to thread, a crowd of tasks
+ * woken at once passes through the global queue once, and recycled
  * stacks leave no trace that ThreadSanitizer would take for a race.
  *
  * `sched_test one` runs with one worker, `sched_test two` with two; each
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "goc/goc.h"
+#include "goc_internal.h" /* goc__sched_globq_puts() */
 #include "goc_test.h"
 
 /* ---- with one worker ------------------------------------------------------- */
@@ -527,6 +528,58 @@ static void test_sched_many_tasks_reuse_stacks_cleanly(void **state)
 	free(slots);
 }
 
+/*
+ * A thread that is not a task (the test's own) wakes a crowd of tasks with
+ * one close: they reach the worker through the global queue, each once.
+ * (Once, the worker's periodic look at that queue took a share of it into
+ * a local queue already full, whose overflow went back: a close releasing
+ * a million tasks moved each through the global queue 7 times.)
+ */
+enum { CROWD = 5000 };
+
+typedef struct crowd {
+	goc_chan *gate;
+	atomic_int parked;      /* members about to receive */
+	atomic_int closed_seen; /* members whose receive reported the close */
+	goc_wg done;
+} crowd;
+
+static void crowd_member(void *p)
+{
+	crowd *c = p;
+	int v;
+	atomic_fetch_add(&c->parked, 1);
+	if (goc_chan_recv(c->gate, &v, GOC_FOREVER) == GOC_CLOSED)
+		atomic_fetch_add(&c->closed_seen, 1);
+	goc_wg_done(&c->done);
+}
+
+static void test_sched_woken_crowd_queued_once(void **state)
+{
+	(void)state;
+	crowd c = { .gate = goc_chan_make(sizeof(int), 0) };
+	assert_non_null(c.gate);
+	atomic_init(&c.parked, 0);
+	atomic_init(&c.closed_seen, 0);
+	goc_wg_init(&c.done);
+	goc_wg_add(&c.done, CROWD);
+	for (int i = 0; i < CROWD; i++)
+		assert_int_equal(goc_go(crowd_member, &c), GOC_OK);
+	int64_t deadline = goc_now() + goc_test_ms(60000);
+	while (atomic_load(&c.parked) < CROWD && goc_now() < deadline)
+		usleep(1000);
+	assert_int_equal(atomic_load(&c.parked), CROWD);
+	size_t before = goc__sched_globq_puts();
+	goc_chan_close(c.gate);
+	assert_int_equal(goc_wg_wait(&c.done, goc_test_ms(60000)), GOC_OK);
+	size_t puts = goc__sched_globq_puts() - before;
+	printf("%d tasks woken by a thread went on the global queue %zu times\n", CROWD, puts);
+	assert_int_equal(atomic_load(&c.closed_seen), CROWD);
+	assert_true(puts <= CROWD + CROWD / 10);
+	goc_wg_destroy(&c.done);
+	goc_chan_free(c.gate);
+}
+
 int main(int argc, char **argv)
 {
 	int procs = argc > 1 && strcmp(argv[1], "two") == 0 ? 2 : 1;
@@ -551,6 +604,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sched_rounding_mode_is_the_tasks_own, goc_test_setup,
 		                                goc_test_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_errno_survives_moves, goc_test_setup, goc_test_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_woken_crowd_queued_once, goc_test_setup, goc_test_teardown),
 	};
 	const struct CMUnitTest two[] = {
 		cmocka_unit_test_setup_teardown(test_sched_errno_survives_moves, goc_test_setup, goc_test_teardown),
