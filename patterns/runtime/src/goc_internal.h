@@ -324,7 +324,7 @@ void goc__g_ready(goc__g *g);
 void goc__sched_each_task(void (*fn)(goc__task *rec, void *arg), void *arg);
 /* The scheduler's threads alive: workers and the monitor (deadlock.c counts them). */
 size_t goc__sched_threads(void);
-/* Tasks put on the global run queue so far, counted once per put (sched_test). */
+/* How many times a task was put on the global run queue so far (sched_test). */
 size_t goc__sched_globq_puts(void);
 /* From a signal handler: wake the monitor, to look at the SIGQUIT flag (async-signal-safe). */
 void goc__sched_signal_monitor(void);

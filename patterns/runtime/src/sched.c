@@ -16,10 +16,10 @@
  * (main, the timer thread) go to the global queue. It and the global list
  * of dead tasks to reuse hold batches (up to half a P's full queue, half
  * its spare dead tasks) that move whole, so nobody walks, under their
- * lock, tasks another CPU wrote. A spawn that fills its P's queue yields to it, where
- * Go's newproc passes half of it to the global queue: a loop of spawns
- * runs its tasks on the CPU that wrote them, and keeps few alive. An M
- * that runs out of work steals half of another P's queue (a
+ * lock, tasks another CPU wrote. A spawn that fills its P's queue yields
+ * to it, where Go's newproc passes half of it to the global queue: a loop
+ * of spawns runs its tasks on the CPU that wrote them, and keeps few
+ * alive. An M that runs out of work steals half of another P's queue (a
  * running P's run-next task only if it is still there after a sleep); an
  * idle P is given to a sleeping M only when no M is already spinning for
  * work [wakep], and an M that finds nothing gives its P back and sleeps on
@@ -496,6 +496,15 @@ static size_t slot_bytes(void)
 	return (page + stack_size + g + page - 1) & ~(page - 1);
 }
 
+/* Make g a blank task struct for its next spawn, on the stack [lo, lo + size): idle, so not in a dump. */
+static void g_blank(goc__g *g, char *lo, size_t size)
+{
+	memset(g, 0, sizeof *g);
+	atomic_store_explicit(&g->rec.kind, GOC__REC_IDLE, memory_order_relaxed);
+	g->stack_lo = lo;
+	g->stack_size = size;
+}
+
 /* A fresh task struct with its stack, or NULL when out of memory. Called private. */
 static goc__g *g_carve_new(void)
 {
@@ -529,10 +538,7 @@ static goc__g *g_carve_new(void)
 	 */
 	char *top = (char *)((uintptr_t)g & ~(uintptr_t)(page - 1));
 	(void)madvise(top, (size_t)(base + slot - top), GOC__MADV_POPULATE_WRITE);
-	memset(g, 0, sizeof *g);
-	atomic_store_explicit(&g->rec.kind, GOC__REC_IDLE, memory_order_relaxed); /* not in a dump until spawned */
-	g->stack_lo = base + page;
-	g->stack_size = (size_t)((char *)g - g->stack_lo);
+	g_blank(g, base + page, (size_t)((char *)g - (base + page)));
 	/* Listed once its record says what it is (an out-of-memory here wastes the slot). */
 	goc__lock_acquire(&sched_mu);
 	if (nallg == allg_cap) {
@@ -647,10 +653,7 @@ static goc__g *g_alloc(sched_p *p)
 	/* A task that ended left its last frames' redzones poisoned. */
 	ASAN_UNPOISON_MEMORY_REGION(lo, size);
 #endif
-	memset(g, 0, sizeof *g);
-	atomic_store_explicit(&g->rec.kind, GOC__REC_IDLE, memory_order_relaxed);
-	g->stack_lo = lo;
-	g->stack_size = size;
+	g_blank(g, lo, size);
 	return g;
 }
 
@@ -1279,11 +1282,12 @@ static void g_execute(sched_m *m, goc__g *g)
 	 */
 	if (m->p) {
 		uintptr_t want = (uintptr_t)m | P_USER;
-		if (!atomic_compare_exchange_strong_explicit(&m->p->owner, &want, (uintptr_t)m | P_SCHED,
-		                                             memory_order_acq_rel, memory_order_relaxed) &&
-		    (want != ((uintptr_t)m | P_BLOCKING) ||
-		     !atomic_compare_exchange_strong_explicit(&m->p->owner, &want, (uintptr_t)m | P_SCHED,
-		                                              memory_order_acq_rel, memory_order_relaxed)))
+		bool kept = atomic_compare_exchange_strong_explicit(&m->p->owner, &want, (uintptr_t)m | P_SCHED,
+		                                                    memory_order_acq_rel, memory_order_relaxed);
+		if (!kept && want == ((uintptr_t)m | P_BLOCKING))
+			kept = atomic_compare_exchange_strong_explicit(&m->p->owner, &want, (uintptr_t)m | P_SCHED,
+			                                               memory_order_acq_rel, memory_order_relaxed);
+		if (!kept)
 			m->p = NULL;
 	}
 }
