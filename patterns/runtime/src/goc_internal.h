@@ -800,11 +800,12 @@ void goc__timer_retire(void);
  * Fire the timers that are due, unless the timer lock is busy: a worker
  * of the M:N scheduler calls it between tasks, as Go's processors run
  * their own timers, so that a timer falls due without waiting for the
- * timer thread to wake. Cheap when none is due (a load and a clock read).
- * Not in TSan builds, where a worker's own context is invisible to TSan
- * and fire()'s edges must be seen: there the timer thread alone fires.
+ * timer thread to wake. True if it fired any. Cheap when none is due: a
+ * load, and a clock read if one is pending. Not in TSan builds, where a
+ * worker's own context is invisible to TSan and fire()'s edges must be
+ * seen: there the timer thread alone fires.
  */
-void goc__timer_poll(void);
+bool goc__timer_poll(void);
 
 /* Whether a timer is pending; how many timer threads are alive (0 or 1). */
 bool goc__timers_pending(void);

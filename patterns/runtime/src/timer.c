@@ -234,16 +234,23 @@ static bool timer_thread_start(void)
 	return true;
 }
 
-void goc__timer_poll(void)
+bool goc__timer_poll(void)
 {
-#ifndef GOC__TSAN
+#ifdef GOC__TSAN
+	return false;
+#else
+	/* Relaxed: a hint, read first so that no timer pending costs no clock read. */
+	int64_t next = atomic_load_explicit(&timer_next, memory_order_relaxed);
+	if (next == INT64_MAX)
+		return false;
 	int64_t now = goc_now();
-	if (atomic_load_explicit(&timer_next, memory_order_relaxed) > now)
-		return;
+	if (next > now)
+		return false;
 	if (pthread_mutex_trylock(&timer_mu) != 0)
-		return; /* the timer thread, or another worker, is at it */
-	(void)fire_due(now);
+		return false; /* the timer thread, or another worker, is at it */
+	bool fired = fire_due(now);
 	GOC_PT(pthread_mutex_unlock(&timer_mu));
+	return fired;
 #endif
 }
 
