@@ -6,6 +6,14 @@
  * halves of v8 to v15), and the FPCR (rounding mode and the like, which a
  * task keeps as its own, as MXCSR on x86-64), then 8 bytes of padding.
  * Every other register is caller-saved.
+ *
+ * Branch protection: neither function needs a BTI landing pad, since
+ * goc__ctx_switch() is only called directly and goc__ctx_start is only
+ * reached by a ret, which BTI does not check; and pointer authentication
+ * (pac-ret) signs only what a C function keeps in its own frame, not the
+ * plain return address that goc__ctx_switch() saves from x30. This file
+ * carries no GNU property note, so a program linked with it runs without
+ * BTI even if the rest of it was built for BTI (-z force-bti warns).
  */
 #if defined(__aarch64__) && defined(__linux__)
 	.text
