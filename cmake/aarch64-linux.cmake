@@ -1,8 +1,8 @@
 # Cross-compiling libgoc and its tests for AArch64 Linux with clang, to run
 # under qemu-user (the aarch64 preset). Debian packages: qemu-user,
-# gcc-aarch64-linux-gnu (the C runtime files and the linker) and, from the
-# arm64 architecture, libcmocka-dev:arm64 with the C library it brings
-# (scripts/lib/deps.sh). The programs run with that C library, found as on
+# gcc-aarch64-linux-gnu (the linker), libc6-dev-arm64-cross (the C runtime
+# files) and, from the arm64 architecture, libcmocka-dev:arm64 with the C
+# library it brings (scripts/lib/deps.sh). The programs run with that C library, found as on
 # an arm64 system: the cross package's own copy, under
 # /usr/aarch64-linux-gnu, is for linking only, since one process must not
 # mix two builds of the loader and libc.

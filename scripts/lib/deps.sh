@@ -24,10 +24,12 @@ GOC_DEPS_REQUIRED=(clang-19 libclang-rt-19-dev llvm-19 cmake ninja-build pkg-con
 	valgrind libjansson-dev libinih-dev gnuplot-nox libmicrohttpd-dev wrk)
 
 # Required too when scripts/test runs the aarch64 preset: qemu-user (to run
-# what it builds), gcc-aarch64-linux-gnu (the cross linker and C runtime
-# files) and CMocka for arm64, a foreign architecture that dpkg is told of
-# first.
-GOC_DEPS_AARCH64=(qemu-user gcc-aarch64-linux-gnu libcmocka-dev:arm64)
+# what it builds), gcc-aarch64-linux-gnu (the cross linker),
+# libc6-dev-arm64-cross (the C runtime files it links with: only a
+# recommendation of the cross compiler, which --no-install-recommends
+# leaves out) and CMocka for arm64, a foreign architecture that dpkg is
+# told of first.
+GOC_DEPS_AARCH64=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcmocka-dev:arm64)
 
 # Wanted by scripts/run for the Go baseline: installed when they can be had;
 # a failure to install them is only a warning here (scripts/run says what it
