@@ -2,10 +2,10 @@
 # under qemu-user (the aarch64 preset). Debian packages: qemu-user,
 # gcc-aarch64-linux-gnu (the linker), libc6-dev-arm64-cross (the C runtime
 # files) and, from the arm64 architecture, libcmocka-dev:arm64 with the C
-# library it brings (scripts/lib/deps.sh). The programs run with that C library, found as on
-# an arm64 system: the cross package's own copy, under
-# /usr/aarch64-linux-gnu, is for linking only, since one process must not
-# mix two builds of the loader and libc.
+# library it brings (scripts/lib/deps.sh). The programs run with that C
+# library, found as on an arm64 system: the cross package's own copy,
+# under /usr/aarch64-linux-gnu, is for linking only, since one process
+# must not mix two builds of the loader and libc.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER clang-19)
