@@ -180,7 +180,8 @@
 #define GOC__STACK_DEFAULT (64u * 1024u)
 #endif
 
-extern void goc__ctx_switch(void **save_sp, void *to_sp);
+extern void goc__ctx_leave(void **save_sp, void *to_sp);
+extern void goc__ctx_enter(void **save_sp, void *to_sp);
 extern void goc__ctx_start(void);
 
 typedef struct sched_m sched_m;
@@ -701,7 +702,7 @@ static void g_prepare(goc__g *g)
 {
 	uintptr_t top = ((uintptr_t)g->stack_lo + g->stack_size) & ~(uintptr_t)15;
 #if defined(__x86_64__)
-	/* goc__ctx_switch() pops control words, r15..r12, rbx, rbp, then returns to goc__ctx_start. */
+	/* goc__ctx_enter() loads control words, pops r15..r12, rbx, rbp, returns to goc__ctx_start. */
 	uint64_t *sp = (uint64_t *)top - 8;
 	uint32_t ctrl[2] = { 0x1f80, 0x037f }; /* MXCSR and the x87 control word at reset */
 	memcpy(&sp[0], ctrl, sizeof ctrl);
@@ -713,7 +714,7 @@ static void g_prepare(goc__g *g)
 	sp[6] = 0;                        /* rbp */
 	sp[7] = (uint64_t)(uintptr_t)goc__ctx_start;
 #else
-	/* goc__ctx_switch() loads x19..x30, d8..d15 and the FPCR, then returns to x30: goc__ctx_start. */
+	/* goc__ctx_enter() loads the FPCR, x19..x30, d8..d15, returns to x30: goc__ctx_start. */
 	uint64_t *sp = (uint64_t *)top - 22;
 	memset(sp, 0, 22 * sizeof *sp);   /* the FPCR at reset too: round to nearest, no traps */
 	sp[0] = (uint64_t)(uintptr_t)g;   /* x19: the argument */
@@ -1248,7 +1249,7 @@ static void g_switch_out(sched_m *m, goc__g *g, int after)
 #ifdef GOC__ASAN
 	__sanitizer_start_switch_fiber(after == AFTER_EXIT ? NULL : &g->asan_fake, m->stack_bottom, m->stack_size);
 #endif
-	goc__ctx_switch(&g->sp, m->g0_sp);
+	goc__ctx_leave(&g->sp, m->g0_sp);
 	/* Resumed, maybe on another thread. */
 #ifdef GOC__ASAN
 	__sanitizer_finish_switch_fiber(g->asan_fake, NULL, NULL);
@@ -1274,7 +1275,7 @@ static void g_execute(sched_m *m, goc__g *g)
 #ifdef GOC__ASAN
 	__sanitizer_start_switch_fiber(&m->asan_fake, g->stack_lo, g->stack_size);
 #endif
-	goc__ctx_switch(&m->g0_sp, g->sp);
+	goc__ctx_enter(&m->g0_sp, g->sp);
 #ifdef GOC__ASAN
 	__sanitizer_finish_switch_fiber(m->asan_fake, NULL, NULL);
 #endif
