@@ -3,27 +3,29 @@
  *
  * An unbuffered channel follows Go's runtime: one lock per channel guards
  * its closed flag and two queues of blocked operations (goc__waiter, Go's
- * sudog), which live on the blocked threads' stacks. A thread that finds its
- * peer queued completes the transfer itself, copying straight into or out
- * of the peer's element, then wakes it. A buffered channel moves elements
- * through a lock-free ring (ring.c) and takes its lock only to queue or
- * wake waiters at the edges (full, empty, close), completing their cases
- * for them when it can. goc_chan_send() and goc_chan_recv() try the ring
- * directly and fall back to a one-case select (select.c); on an unbuffered
- * channel they do the select engine's work for one case themselves
- * (unbuffered_op(), Go's chansend and chanrecv). Queuing, the
- * claim of a blocked operation, waking and parking are park.c's; the
- * channel's lock guards its queues.
+ * sudog), which live on the blocked threads' stacks. A thread that finds
+ * its peer queued completes the transfer itself, copying straight into or
+ * out of the peer's element, then wakes it. A buffered channel moves
+ * elements through a lock-free ring (ring.c) and takes its lock only to
+ * queue or wake waiters at the edges (full, empty, close), completing their
+ * cases for them when it can. goc_chan_send() and goc_chan_recv() try the
+ * ring directly and fall back to a one-case select (select.c), whose first
+ * phase watches the ring for a while; a task of the M:N scheduler, which
+ * never watches, does the select engine's work for its one case itself
+ * (buffered_wait()), as both do on an unbuffered channel (unbuffered_op(),
+ * Go's chansend and chanrecv). Queuing, the claim of a blocked operation,
+ * waking and parking are park.c's; the channel's lock guards its queues.
  *
  * A waker wakes its peer only after releasing every channel lock, and a
  * woken op touches only channels that still hold its other waiters (or
  * the buffered channel it retries): either side may free a channel as soon
- * as its own call returns (receive-then-free of a done channel is safe; for
- * a buffered channel goc_chan_free() also waits out ch->busy, see ring.c).
+ * as its own call returns (receive-then-free of a done channel is safe;
+ * goc_chan_free() also waits for the lock, which a buffered channel's
+ * waker holds until it is done with the channel, see ring.c).
  *
  * ThreadSanitizer sees exactly Go's edges, and nothing of libgoc's own
  * synchronization: the channel lock orders nothing (lock.c), nor do the
- * claim and the wake-up (park.c) or ch->busy. The edges are published
+ * claim and the wake-up (park.c). The edges are published
  * explicitly instead, through atomics that exist for TSan alone, on each
  * waiter (tsan_edge, park.c) and channel (tsan_close):
  *   - an unbuffered hand-off is both ways (the send happens-before the
@@ -50,8 +52,6 @@
  * Lock order: channel locks in ascending address order (select.c). Parking
  * takes no lock.
  */
-#define _GNU_SOURCE
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,7 +86,6 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 	goc__lock_init(&ch->mu);
 	ch->elem_size = elem_size;
 	ch->cap = cap;
-	atomic_init(&ch->busy, 0);
 	atomic_init(&ch->shut, false);
 	atomic_init(&ch->head, 0);
 	atomic_init(&ch->tail, 0);
@@ -114,13 +113,11 @@ void goc_chan_free(goc_chan *ch)
 		goc__chan_free_hook(ch);
 	/*
 	 * A peer whose move let our last receive (or send) return may still be
-	 * waking waiters or unlocking (see ring.c). Acquire: pairs with its
-	 * release of busy, so its touches of ch happen-before the free.
+	 * waking waiters under the lock, or a close may be (see ring.c): wait
+	 * for the lock, so that its touches of ch happen-before the free.
 	 */
-	GOC__TSAN_NOSYNC_BEGIN(); /* see ring.c: busy orders nothing for TSan */
-	while (atomic_load_explicit(&ch->busy, memory_order_acquire) != 0)
-		sched_yield();
-	GOC__TSAN_NOSYNC_END();
+	goc__lock_acquire(&ch->mu);
+	goc__lock_release(&ch->mu);
 	goc__lock_destroy(&ch->mu);
 	free(ch);
 }
@@ -178,6 +175,26 @@ static void unlock_chan(void *arg)
 }
 
 /*
+ * Park w's op until woken (true) or the deadline (false). w is queued on
+ * ch's queue q, and ch->mu held: the park releases it. Timed out, the op
+ * is ours, so nobody claims w now: unqueue it.
+ */
+static bool park_queued(goc_chan *ch, goc__waitq *q, goc__waiter *w, int64_t deadline, goc__blocked what)
+{
+	goc__blocked_enter(what, ch);
+	bool woken = goc__op_park_unlock(w->op, deadline, unlock_chan, &ch->mu);
+	GOC__CHAOS();
+	goc__blocked_leave();
+	if (!woken) {
+		goc__lock_acquire(&ch->mu);
+		if (w->queued)
+			goc__waitq_remove(q, w);
+		goc__lock_release(&ch->mu);
+	}
+	return woken;
+}
+
+/*
  * A send or receive on unbuffered ch, Go's chansend/chanrecv: the select
  * engine's path for one unbuffered case, without its bookkeeping. Under
  * the lock, complete a queued peer's case, or queue a waiter and park
@@ -203,23 +220,67 @@ static goc_status unbuffered_op(goc_chan *ch, goc_dir dir, void *elem, int64_t d
 	goc__tsan_waiter_give(&w); /* our history, for the claimer */
 	goc__waitq *q = dir == GOC_SEND ? &ch->sendq : &ch->recvq;
 	goc__waitq_push(q, &w);
-	goc__blocked_enter(what, ch);
-	bool woken = goc__op_park_unlock(&op, deadline, unlock_chan, &ch->mu);
-	GOC__CHAOS();
-	goc__blocked_leave();
-	if (!woken) {
-		/* Timed out: the op is ours, so nobody claims the waiter now; unqueue it. */
-		goc__lock_acquire(&ch->mu);
-		if (w.queued)
-			goc__waitq_remove(q, &w);
-		goc__lock_release(&ch->mu);
+	if (!park_queued(ch, q, &w, deadline, what))
 		return GOC_TIMEOUT;
-	}
 	/* The claimer completed our case (or a close ended it), and unqueued us: the channel may be gone. */
 	goc__tsan_waiter_take(&w);
 	if (op.result == GOC_CLOSED && elem && w.closed_zero)
 		goc__elem_zero(elem, w.closed_zero);
 	return op.result;
+}
+
+/* A ring operation of direction dir on buffered ch, in context ctx (ring.c). */
+static goc_status ring_op(goc_chan *ch, goc_dir dir, void *elem, goc__ring_ctx *ctx)
+{
+	return dir == GOC_SEND ? goc__ring_send(ch, elem, NULL, ctx) : goc__ring_recv(ch, elem, NULL, ctx);
+}
+
+/*
+ * A send or receive on buffered ch by a task of the M:N scheduler, which
+ * found the ring full or empty and will wait: the select engine's path for
+ * one buffered case, without its bookkeeping (a task never watches a ring,
+ * select.c). Under the lock, try the ring again, else queue a waiter and
+ * arm the ring (ring.c); park until a peer's move completes our case, or
+ * wakes us to retry it (a fast-path peer took the slot, or a close), or
+ * the deadline passes.
+ */
+static goc_status buffered_wait(goc_chan *ch, goc_dir dir, void *elem, int64_t deadline, goc__blocked what)
+{
+	goc__waitq *q = dir == GOC_SEND ? &ch->sendq : &ch->recvq;
+	for (;;) {
+		goc__ring_ctx ctx = { .exact = true, .locked = true };
+		goc__op op;
+		goc__waiter w;
+		goc__lock_acquire(&ch->mu);
+		for (;;) {
+			goc_status st = ring_op(ch, dir, elem, &ctx);
+			if (st != GOC_WOULDBLOCK || (deadline != GOC_FOREVER && goc_now() >= deadline)) {
+				goc__lock_release(&ch->mu);
+				/* After unlocking: a woken peer may free the channel. */
+				goc__wake_chain(ctx.wake);
+				return st != GOC_WOULDBLOCK ? st : GOC_TIMEOUT;
+			}
+			goc__op_init(&op, false, deadline == GOC_FOREVER);
+			w = (goc__waiter){ .op = &op, .elem = elem };
+			goc__tsan_waiter_give(&w); /* our history, for the claimer */
+			goc__waitq_push(q, &w);
+			if (goc__ring_arm(ch, dir))
+				break;
+			/* The ring moved since the poll: nobody can have claimed us (that takes the lock). */
+			goc__waitq_remove(q, &w);
+		}
+		if (!park_queued(ch, q, &w, deadline, what))
+			return GOC_TIMEOUT;
+		/* The claimer unqueued us. Our case done (or closed): take its edge. */
+		if (op.result != GOC_WOULDBLOCK) {
+			goc__tsan_waiter_take(&w);
+			return op.result;
+		}
+		goc__ring_ctx retry = { .exact = true };
+		goc_status st = ring_op(ch, dir, elem, &retry);
+		if (st != GOC_WOULDBLOCK)
+			return st;
+	}
 }
 
 static goc_status chan_send(goc_chan *ch, const void *elem, int64_t deadline)
@@ -242,6 +303,12 @@ static goc_status chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 			goc__panic("send on closed channel");
 		if (deadline == GOC_NOWAIT)
 			return GOC_WOULDBLOCK;
+		if (goc__g_self()) {
+			st = buffered_wait(ch, GOC_SEND, (void *)elem, deadline, GOC__CHAN_SEND);
+			if (st == GOC_CLOSED)
+				goc__panic("send on closed channel");
+			return st;
+		}
 	}
 	goc_case c = GOC_SEND_CASE(ch, elem);
 	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_SEND);
@@ -266,6 +333,8 @@ static goc_status chan_recv(goc_chan *ch, void *elem, int64_t deadline)
 		goc_status st = goc__ring_recv(ch, elem, NULL, &ctx);
 		if (st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT)
 			return st;
+		if (goc__g_self())
+			return buffered_wait(ch, GOC_RECV, elem, deadline, GOC__CHAN_RECV);
 	}
 	goc_case c = GOC_RECV_CASE(ch, elem);
 	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_RECV);
@@ -286,14 +355,13 @@ void goc_chan_close(goc_chan *ch)
 	GOC__CHAOS();
 	GOC__TSAN_CLOSE_WRITE(ch);
 	bool buffered = ch->cap != 0;
-	/* Receivers see a buffered channel's close without the lock, and may free it at once. */
-	if (buffered)
-		goc__chan_busy(ch);
+	/*
+	 * Receivers see a buffered channel's close without the lock, and may
+	 * free it at once: goc_chan_free() waits for the lock.
+	 */
 	goc__lock_acquire(&ch->mu);
 	if (ch->closed) {
 		goc__lock_release(&ch->mu);
-		if (buffered)
-			goc__chan_unbusy(ch);
 		goc__panic("close of closed channel");
 	}
 	ch->closed = true;
@@ -322,8 +390,6 @@ void goc_chan_close(goc_chan *ch)
 		wake = w;
 	}
 	goc__lock_release(&ch->mu);
-	if (buffered)
-		goc__chan_unbusy(ch);
 	goc__wake_chain(wake);
 }
 

@@ -69,7 +69,7 @@ void AnnotateIgnoreWritesEnd(const char *file, int line);
 /*
  * GOC__TSAN_NOSYNC: TSan derives no edge from the synchronization inside
  * (libgoc's own protocol atomics: the channel lock, an op's state and
- * wake-up word, a channel's busy count), but still checks memory accesses.
+ * wake-up word), but still checks memory accesses.
  * GOC__TSAN_UNCHECKED: TSan checks no memory access inside, but still sees
  * synchronization (held by a channel lock: libgoc's bookkeeping, whose
  * ordering TSan is no longer told about).
@@ -596,9 +596,8 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
  * two contexts: with no channel lock held (`locked` false), where it wakes
  * the waiters its move lets proceed itself; or with ch->mu held (`locked`
  * true: inside the select engine, or completing a waiter's case on its
- * behalf), where it leaves the waiters it claimed on `wake` and, unless
- * `nested`, raises `busy_ch->busy` before publishing, for the caller to
- * wake them and lower it after unlocking.
+ * behalf), where it leaves the waiters it claimed on `wake`, for the
+ * caller to wake after unlocking.
  */
 typedef struct goc__ring_ctx {
 	/*
@@ -610,9 +609,8 @@ typedef struct goc__ring_ctx {
 	 */
 	bool exact;
 	bool locked;          /* the caller holds ch->mu */
-	bool nested;          /* locked, on a waiter's behalf: busy is raised, no further hand-off */
+	bool nested;          /* locked, on a waiter's behalf: no further hand-off */
 	goc__waiter *wake;    /* locked: claimed waiters to wake after unlocking */
-	goc_chan *busy_ch;    /* locked: whose busy count this operation raised, else NULL */
 } goc__ring_ctx;
 
 /*
@@ -631,7 +629,8 @@ typedef struct goc__ring_obs {
  * Send: GOC_OK (copied in), GOC_WOULDBLOCK (full; *obs filled) or GOC_CLOSED
  * (the caller panics). Receive: GOC_OK (copied out to elem unless NULL),
  * GOC_CLOSED (closed and drained; elem zeroed) or GOC_WOULDBLOCK (empty).
- * Neither waits except for a peer that is mid-operation on the same slot.
+ * Neither waits except for a peer that is mid-operation on the same slot,
+ * and, unlocked, for ch->mu when it must wake waiters (ring.c).
  */
 goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx);
 goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx);
@@ -671,13 +670,6 @@ void goc__ring_close(goc_chan *ch);
 size_t goc__ring_len(goc_chan *ch);
 
 /*
- * Raise ch->busy before a move that may let a peer's call return (and then
- * free the channel) while this thread still needs ch; lower it when done.
- */
-void goc__chan_busy(goc_chan *ch);
-void goc__chan_unbusy(goc_chan *ch);
-
-/*
  * A channel. Unbuffered (cap 0): everything under mu, as in Go's runtime.
  * Buffered: a lock-free ring (ring.c) of `cap` slots, each a 64-bit stamp
  * then the element; mu guards only the wait queues of the slow path. The
@@ -707,13 +699,6 @@ struct goc_chan {
 	bool closed;               /* guarded by mu (buffered: mirrored by the closed flag in tail) */
 	goc__waitq recvq;          /* blocked receivers; guarded by mu */
 	goc__waitq sendq;          /* blocked senders; guarded by mu */
-	/*
-	 * Threads that may still touch the channel after a move of theirs let a
-	 * peer's call return (a waker between its publish and its unlock, a
-	 * close): goc_chan_free() waits for 0. Raised relaxed before the
-	 * publish (which releases it), lowered with release; see ring.c.
-	 */
-	atomic_int busy;
 #ifdef GOC__TSAN
 	/*
 	 * TSan builds: close releases tsan_close once (under mu); an unbuffered

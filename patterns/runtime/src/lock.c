@@ -11,19 +11,19 @@
  *
  * ThreadSanitizer: the lock is invisible to TSan as a synchronizer, as Go's
  * runtime locks are to Go's race detector. Its atomics run private
- * (GOC__TSAN_PRIVATE: no sync, no access checks; a waker may touch the
- * lock after its peer's call returned and freed the channel, see ring.c's
- * busy), so an unlock orders nothing before the next lock: two operations
- * that both took a channel's lock are not ordered by it, which Go does not
- * promise either. While a thread holds one or more of these locks TSan
- * checks no memory access (GOC__TSAN_UNCHECKED, begun by the outermost lock
- * and ended by the last unlock): what they guard is libgoc's bookkeeping
- * (wait queues, waiters, closed flags), which other threads reach through
- * the lock alone. The user's element memory is another matter: its copies
- * under a lock (a hand-off to or from a parked peer) go through
- * goc__elem_copy(), which TSan checks all the same, as Go's race detector
- * checks a channel operation's element. The edges Go's memory model
- * promises are published explicitly on every path (chan.c, park.c,
+ * (GOC__TSAN_PRIVATE: no sync, no access checks, since goc_chan_free()
+ * takes the lock before the free, which would otherwise race with the last
+ * holder's unlock), so an unlock orders nothing before the next lock: two
+ * operations that both took a channel's lock are not ordered by it, which
+ * Go does not promise either. While a thread holds one or more of these
+ * locks TSan checks no memory access (GOC__TSAN_UNCHECKED, begun by the
+ * outermost lock and ended by the last unlock): what they guard is libgoc's
+ * bookkeeping (wait queues, waiters, closed flags), which other threads
+ * reach through the lock alone. The user's element memory is another
+ * matter: its copies under a lock (a hand-off to or from a parked peer) go
+ * through goc__elem_copy(), which TSan checks all the same, as Go's race
+ * detector checks a channel operation's element. The edges Go's memory
+ * model promises are published explicitly on every path (chan.c, park.c,
  * ring.c, select.c). User mutexes keep TSan's checks: this is not one.
  */
 #define _GNU_SOURCE

@@ -34,15 +34,15 @@
  * word, and clears the flag: this is the Dekker handshake of every sleeping
  * queue (the waiter publishes itself, then re-checks the ring; the other
  * side moves the ring, then checks for waiters) folded into RMWs on one
- * word, which are totally ordered. If the arming comes first, the peer's
- * reservation sees the flag, and after publishing its slot takes ch->mu
- * (after the waiter released it, so the waiter is queued) and claims a
- * waiter; if the reservation comes first, the arming CAS fails on the moved
- * counter, and the waiter polls again (spinning, if need be, until the
- * reserved slot is published) instead of parking. So no wake-up is lost,
- * and the fast path pays nothing for it: the reservation CAS it needs
- * anyway tells whether to wake, before the publish, which is a plain
- * release store, and a publish without waiters touches nothing afterwards.
+ * word, which are totally ordered. If the arming comes first, the peer
+ * sees the flag, takes ch->mu (after the waiter released it, so the waiter
+ * is queued), and only then reserves, publishes and claims a waiter; if
+ * the reservation comes first, the arming CAS fails on the moved counter,
+ * and the waiter polls again (spinning, if need be, until the reserved
+ * slot is published) instead of parking. So no wake-up is lost, and the
+ * fast path pays nothing for it: it reserves only a position without the
+ * flag (its CAS expects the word it loaded, so a flag set meanwhile fails
+ * it), publishes with a plain release store, and touches nothing after.
  *
  * Hand-off, and several waiters. A flagged reservation, once published,
  * claims one waiter (FIFO) and completes its case on its behalf, as Go
@@ -59,25 +59,26 @@
  * Freeing. A receiver may free the channel as soon as its receive returns,
  * while the sender whose element it took is still inside its call (and
  * likewise the other way round). The fast path touches nothing after its
- * publish, but a flagged one still needs ch->mu, and so does close after
- * setting its flag: such a thread raises ch->busy before it publishes and
- * lowers it when done with the channel, and goc_chan_free() waits for 0.
+ * publish; a flagged move holds ch->mu from before its reservation until
+ * it is done with the channel, and so does close from before it sets the
+ * closed flag, and goc_chan_free() takes the lock first. (Nobody who holds
+ * the lock waits for a slot reserved by somebody waiting for it.)
  *
  * ThreadSanitizer sees the atomics above, hence Go's edges, on every path:
  * ch->mu orders nothing for TSan (lock.c), so an operation that takes it
- * (to queue, or to wake waiters after a flagged reservation) is ordered
- * with others only through the slots and the closed flag, as on the fast
- * path. A waiter whose case a waker completes (hand_over()) must get the
- * slot's edge, and the slot its history, but the waker must get neither:
- * in TSan builds hand_over() runs its ring operation in a fresh TSan fiber
- * that starts with no history, takes the waiter's (released when it
- * queued, park.c), does the operation (acquiring and releasing the slot's
- * stamp), and gives the result to the waiter, who takes it once woken, as
- * Go's runtime acquires on a blocked goroutine's behalf (raceacquireg).
- * The element copies are checked on every path, under ch->mu and in that
- * fiber too (goc__elem_copy(), lock.c), as Go's race detector checks them.
- * ch->busy orders nothing for TSan either (it would order goc_chan_free()
- * after every waker): what a waker does after its publish runs private.
+ * (to queue, or for a flagged move) is ordered with others only through the
+ * slots and the closed flag, as on the fast path. A waiter whose case a
+ * waker completes (hand_over()) must get the slot's edge, and the slot its
+ * history, but the waker must get neither: in TSan builds hand_over() runs
+ * its ring operation in a fresh TSan fiber that starts with no history,
+ * takes the waiter's (released when it queued, park.c), does the operation
+ * (acquiring and releasing the slot's stamp), and gives the result to the
+ * waiter, who takes it once woken, as Go's runtime acquires on a blocked
+ * goroutine's behalf (raceacquireg). The element copies are checked on
+ * every path, under ch->mu and in that fiber too (goc__elem_copy(),
+ * lock.c), as Go's race detector checks them. Nor does goc_chan_free()'s
+ * taking of the lock order the free after the waker: what a waker does
+ * under the lock goes unchecked.
  *
  * Lock order: a ring operation takes ch->mu only when its caller holds no
  * channel lock (`locked` false); with `locked` the caller already holds it.
@@ -181,28 +182,6 @@ static void watch_far(goc_chan *ch, uint64_t pos, goc__ring_obs *obs)
 	                                      memory_order_relaxed);
 }
 
-void goc__chan_busy(goc_chan *ch)
-{
-	/*
-	 * Relaxed: the publish (or, for close, the RMW on tail) that follows
-	 * is a release that whoever sees the move acquires, so a free() after
-	 * that sees this increment.
-	 */
-	atomic_fetch_add_explicit(&ch->busy, 1, memory_order_relaxed);
-}
-
-void goc__chan_unbusy(goc_chan *ch)
-{
-	/*
-	 * Release: our last touches of ch happen-before goc_chan_free()'s
-	 * acquire of 0. Private for TSan: it would order goc_chan_free() after
-	 * every waker; our touches of ch since the publish run private too.
-	 */
-	GOC__TSAN_PRIVATE_BEGIN();
-	atomic_fetch_sub_explicit(&ch->busy, 1, memory_order_release);
-	GOC__TSAN_PRIVATE_END();
-}
-
 /*
  * Set the waiting flag in *word (head or tail) if the word is still at
  * position pos, with no other flag: true if the flag is set now, false if
@@ -260,7 +239,7 @@ bool goc__ring_arm(goc_chan *ch, goc_dir dir)
 }
 
 /*
- * Complete claimed waiter w's case on its behalf (ch->mu held, busy raised),
+ * Complete claimed waiter w's case on its behalf (ch->mu held),
  * as Go hands a value straight to a blocked peer: the waiter then need not
  * run again to move its element, which matters when it is not running (one
  * CPU, or more tasks than CPUs). Returns what to wake it with: GOC_OK or
@@ -324,41 +303,13 @@ static void claim_for_move(goc_chan *ch, goc_dir dir, uint64_t from, goc__waiter
 }
 
 /*
- * After a publish whose reservation found the waiting flag (ch->busy raised):
- * wake. TSan: the caller's peer may have returned and freed ch already, and
- * busy orders nothing for TSan (see the top), so everything here runs with
- * accesses unchecked (the lock's critical section is, and the lock itself).
+ * The operations proper. Unlocked (ctx->locked false), they reserve only a
+ * position whose word carries no waiting flag: one that does would oblige
+ * them to wake its waiters, so they return with *needs_lock set, having
+ * done nothing, and the caller redoes them under ch->mu (locked_op()).
  */
-static void after_flagged(goc_chan *ch, goc__ring_ctx *ctx, goc_dir dir, uint64_t from)
-{
-	if (ctx->locked) {
-		claim_for_move(ch, dir, from, &ctx->wake, !ctx->nested);
-		return;
-	}
-	goc__waiter *wake = NULL;
-	goc__lock_acquire(&ch->mu);
-	claim_for_move(ch, dir, from, &wake, true);
-	goc__lock_release(&ch->mu);
-	goc__chan_unbusy(ch);
-	/* Not ch: the waiters live on the stacks of their blocked threads. */
-	goc__wake_chain(wake);
-}
-
-/*
- * Before publishing: raise ch->busy if this thread will touch ch afterwards
- * (it must wake waiters, or its caller holds ch->mu), unless an outer
- * operation of this thread holds it raised already.
- */
-static void raise_busy(goc_chan *ch, goc__ring_ctx *ctx, bool flagged)
-{
-	if ((!flagged && !ctx->locked) || ctx->nested)
-		return;
-	goc__chan_busy(ch);
-	if (ctx->locked)
-		ctx->busy_ch = ch;
-}
-
-goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx)
+static goc_status ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx,
+                            bool *needs_lock)
 {
 	unsigned step = 0;
 	/* Relaxed: where to start; the CAS decides. */
@@ -371,24 +322,27 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 		/* Relaxed: only says whether to try; the slot is acquired once reserved. */
 		uint64_t s = atomic_load_explicit(stamp, memory_order_relaxed);
 		if (s == pos) {
+			if ((tail & waiting_bit(ch)) && !ctx->locked) {
+				*needs_lock = true;
+				return GOC_WOULDBLOCK;
+			}
 			/*
 			 * Relaxed both ways: reserving a position orders nothing (see
-			 * the top). Clears the waiting flag: we wake the receivers.
+			 * the top). Locked, it may clear the waiting flag: then we wake
+			 * the receivers.
 			 */
 			if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, next_pos(ch, pos),
 			                                          memory_order_relaxed, memory_order_relaxed)) {
+				/* Read before the publish, after which an unlocked caller's ch may be freed. */
 				bool flagged = (tail & waiting_bit(ch)) != 0;
-				raise_busy(ch, ctx, flagged);
 				/* Acquire: the receive that emptied this slot a lap ago happens-before this send completes. */
 				(void)atomic_load_explicit(stamp, memory_order_acquire);
 				if (ch->elem_size)
 					goc__elem_copy(elem_of(ch, pos), elem, ch->elem_size);
-				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
-				uint64_t next = flagged ? next_pos(ch, pos) : 0;
 				/* Release: the element goes to its receiver. */
 				atomic_store_explicit(stamp, pos + 1, memory_order_release);
 				if (flagged)
-					after_flagged(ch, ctx, GOC_RECV, next);
+					claim_for_move(ch, GOC_RECV, next_pos(ch, pos), &ctx->wake, !ctx->nested);
 				return GOC_OK;
 			}
 			backoff(&step); /* lost the position to another sender */
@@ -417,7 +371,7 @@ goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, go
 	}
 }
 
-goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx)
+static goc_status ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx, bool *needs_lock)
 {
 	unsigned step = 0;
 	/* Relaxed: where to start; the CAS decides. */
@@ -428,24 +382,29 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 		/* Relaxed: only says whether to try; the slot is acquired once reserved. */
 		uint64_t s = atomic_load_explicit(stamp, memory_order_relaxed);
 		if (s == pos + 1) {
+			if ((head & waiting_bit(ch)) && !ctx->locked) {
+				*needs_lock = true;
+				return GOC_WOULDBLOCK;
+			}
 			/*
 			 * Relaxed both ways: reserving a position orders nothing (see
-			 * the top). Clears the waiting flag: we wake the senders.
+			 * the top). Locked, it may clear the waiting flag: then we wake
+			 * the senders.
 			 */
 			if (atomic_compare_exchange_weak_explicit(&ch->head, &head, next_pos(ch, pos),
 			                                          memory_order_relaxed, memory_order_relaxed)) {
+				/* Read before the publish, after which an unlocked caller's ch may be freed. */
 				bool flagged = (head & waiting_bit(ch)) != 0;
-				raise_busy(ch, ctx, flagged);
+				uint64_t lap = ch->one_lap;
 				/* Acquire: the send of this element happens-before this receive completes. */
 				(void)atomic_load_explicit(stamp, memory_order_acquire);
 				if (elem && ch->elem_size)
 					goc__elem_copy(elem, elem_of(ch, pos), ch->elem_size);
-				/* Read before the publish: after it, ch may be freed (TSan: see after_flagged()). */
-				uint64_t next = flagged ? next_pos(ch, pos + ch->one_lap) : 0;
 				/* Release: the emptied slot goes to its next sender, a lap later. */
-				atomic_store_explicit(stamp, pos + ch->one_lap, memory_order_release);
+				atomic_store_explicit(stamp, pos + lap, memory_order_release);
 				if (flagged)
-					after_flagged(ch, ctx, GOC_SEND, next);
+					claim_for_move(ch, GOC_SEND, next_pos(ch, pos + ch->one_lap), &ctx->wake,
+					               !ctx->nested);
 				return GOC_OK;
 			}
 			backoff(&step); /* lost the element to another receiver */
@@ -478,6 +437,43 @@ goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__rin
 		backoff(&step);
 		head = atomic_load_explicit(&ch->head, memory_order_relaxed);
 	}
+}
+
+/*
+ * An unlocked operation that found the waiting flag: redo it under ch->mu,
+ * reserving and publishing there, then wake the waiters it claimed once
+ * the lock is released. Holding the lock across the move is what lets a
+ * peer whose call the move ends free the channel: goc_chan_free() takes
+ * the lock first, so it waits until this thread is done with ch. (Nobody
+ * holding the lock can be waiting for our publish: we reserve only once
+ * we hold it.) TSan: the lock orders nothing, and the accesses under it
+ * go unchecked (lock.c); the ring's edges are the stamps', as unlocked.
+ */
+static goc_status locked_op(goc_chan *ch, goc_dir dir, void *elem, goc__ring_obs *obs, bool exact)
+{
+	goc__ring_ctx locked = { .exact = exact, .locked = true };
+	bool needs_lock = false; /* never set: locked */
+	goc__lock_acquire(&ch->mu);
+	goc_status st = dir == GOC_SEND ? ring_send(ch, elem, obs, &locked, &needs_lock)
+	                                : ring_recv(ch, elem, obs, &locked, &needs_lock);
+	goc__lock_release(&ch->mu);
+	/* Not ch: the waiters live on the stacks of their blocked threads. */
+	goc__wake_chain(locked.wake);
+	return st;
+}
+
+goc_status goc__ring_send(goc_chan *ch, const void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx)
+{
+	bool needs_lock = false;
+	goc_status st = ring_send(ch, elem, obs, ctx, &needs_lock);
+	return needs_lock ? locked_op(ch, GOC_SEND, (void *)elem, obs, ctx->exact) : st;
+}
+
+goc_status goc__ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__ring_ctx *ctx)
+{
+	bool needs_lock = false;
+	goc_status st = ring_recv(ch, elem, obs, ctx, &needs_lock);
+	return needs_lock ? locked_op(ch, GOC_RECV, elem, obs, ctx->exact) : st;
 }
 
 bool goc__ring_ready(goc_chan *ch, goc_dir dir, goc__ring_obs *obs)

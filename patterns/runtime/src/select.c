@@ -1,6 +1,8 @@
 /*
  * select.c - the select engine, which goc_chan_send() and goc_chan_recv()
- * use too (as one-case selects) once their ring fast path cannot proceed.
+ * use too (as one-case selects) once their ring fast path cannot proceed,
+ * but for a task of the M:N scheduler, which waits through chan.c's own
+ * one-case path.
  *
  * As in Go's runtime: shuffle the cases (a uniform poll order is what makes
  * the choice among ready cases uniform) and take the first ready case in
@@ -619,8 +621,6 @@ static select_step poll_locked(select_call *s, bool wait, goc__op *op)
 	 */
 	goc__wake_chain(wake);
 	goc__wake_chain(ctx.wake);
-	if (ctx.busy_ch)
-		goc__chan_unbusy(ctx.busy_ch);
 	return s->st == GOC_WOULDBLOCK ? SELECT_NONE : SELECT_FIRED;
 }
 
@@ -720,12 +720,7 @@ goc_status goc__select(const goc_case *cases, size_t ncases, int64_t deadline, s
 	select_call s;
 	if (!select_begin(&s, cases, ncases, deadline))
 		return GOC_NOMEM;
-	/*
-	 * A task of the M:N scheduler never watches (watch_more()), so for it
-	 * the lock-free phase is one more poll: goc_chan_send() and
-	 * goc_chan_recv() skip it, as they have just tried their ring.
-	 */
-	bool lock_free = s.nlive && s.any_buffered && !(what != GOC__SELECT && goc__g_self());
+	bool lock_free = s.nlive && s.any_buffered;
 	select_step step;
 	do {
 		step = SELECT_LOCK;

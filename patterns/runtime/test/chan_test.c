@@ -274,22 +274,80 @@ static void test_chan_close_wakes_every_blocked_receiver(void **state)
 {
 	(void)state;
 	enum { N = 8 };
-	goc_chan *ch = goc_chan_make(sizeof(int), 0);
-	goc_chan *done = goc_chan_make(sizeof(int), N);
-	receiver rs[N];
-	for (int i = 0; i < N; i++) {
-		rs[i] = (receiver){ .ch = ch, .value = -1, .done = done };
-		assert_int_equal(goc_go(recv_task, &rs[i]), GOC_OK);
+	for (size_t cap = 0; cap <= 1; cap++) {
+		goc_chan *ch = goc_chan_make(sizeof(int), cap);
+		goc_chan *done = goc_chan_make(sizeof(int), N);
+		receiver rs[N];
+		for (int i = 0; i < N; i++) {
+			rs[i] = (receiver){ .ch = ch, .value = -1, .done = done };
+			assert_int_equal(goc_go(recv_task, &rs[i]), GOC_OK);
+		}
+		goc_sleep(30 * 1000000);
+		goc_chan_close(ch);
+		wait_done(done, N);
+		for (int i = 0; i < N; i++) {
+			assert_int_equal(rs[i].status, GOC_CLOSED);
+			assert_int_equal(rs[i].value, 0);
+		}
+		goc_chan_free(ch);
+		goc_chan_free(done);
 	}
-	goc_sleep(30 * 1000000);
-	goc_chan_close(ch);
-	wait_done(done, N);
-	for (int i = 0; i < N; i++) {
-		assert_int_equal(rs[i].status, GOC_CLOSED);
-		assert_int_equal(rs[i].value, 0);
-	}
-	goc_chan_free(ch);
-	goc_chan_free(done);
+}
+
+/*
+ * The timed waits of test_chan_full_send_deadline_times_out and
+ * test_chan_empty_recv_deadline_times_out_untouched, made by a task (on the
+ * M:N scheduler a task waits on a buffered channel through a path of its
+ * own), then a send and a receive that would find a waiter left queued.
+ */
+typedef struct timed_waits {
+	goc_chan *ch; /* capacity 1 */
+	goc_chan *done;
+	goc_status full_send, empty_recv, send_after, recv_after;
+	int64_t send_waited, recv_waited;
+	size_t len_after_send;
+	int first, untouched, after;
+} timed_waits;
+
+static void timed_waits_task(void *p)
+{
+	timed_waits *t = p;
+	int one = 1, two = 2, three = 3;
+	goc_chan_send(t->ch, &one, GOC_NOWAIT);
+	int64_t start = goc_now();
+	t->full_send = goc_chan_send(t->ch, &two, goc_deadline_after(20 * 1000000));
+	t->send_waited = goc_now() - start;
+	t->len_after_send = goc_chan_len(t->ch);
+	goc_chan_recv(t->ch, &t->first, GOC_NOWAIT);
+	t->untouched = 1234;
+	start = goc_now();
+	t->empty_recv = goc_chan_recv(t->ch, &t->untouched, goc_deadline_after(20 * 1000000));
+	t->recv_waited = goc_now() - start;
+	/* The receive's waiting flag outlives it: this send must find no waiter behind it. */
+	t->send_after = goc_chan_send(t->ch, &three, GOC_NOWAIT);
+	t->recv_after = goc_chan_recv(t->ch, &t->after, GOC_NOWAIT);
+	goc_chan_send(t->done, NULL, GOC_FOREVER);
+}
+
+static void test_chan_task_timed_waits_time_out_and_leave_nothing(void **state)
+{
+	(void)state;
+	timed_waits t = { .ch = goc_chan_make(sizeof(int), 1), .done = goc_chan_make(0, 1) };
+	assert_int_equal(goc_go(timed_waits_task, &t), GOC_OK);
+	assert_int_equal(goc_chan_recv(t.done, NULL, goc_test_ms(10000)), GOC_OK);
+	assert_int_equal(t.full_send, GOC_TIMEOUT);
+	assert_true(t.send_waited >= 20 * 1000000);
+	assert_int_equal(t.len_after_send, 1);
+	assert_int_equal(t.first, 1);
+	assert_int_equal(t.empty_recv, GOC_TIMEOUT);
+	assert_true(t.recv_waited >= 20 * 1000000);
+	assert_int_equal(t.untouched, 1234);
+	assert_int_equal(t.send_after, GOC_OK);
+	assert_int_equal(t.recv_after, GOC_OK);
+	assert_int_equal(t.after, 3);
+	goc_test_assert_no_leaks();
+	goc_chan_free(t.ch);
+	goc_chan_free(t.done);
 }
 
 /* Plain (non-atomic) data published by a send: TSan reports a race if the edge is missing. */
@@ -442,6 +500,7 @@ int main(void)
 		GOC_TEST(test_chan_zero_size_elements_signal),
 		GOC_TEST(test_chan_large_elements_copied_whole),
 		GOC_TEST(test_chan_close_wakes_every_blocked_receiver),
+		GOC_TEST(test_chan_task_timed_waits_time_out_and_leave_nothing),
 		GOC_TEST(test_chan_send_happens_before_recv),
 		GOC_TEST(test_chan_close_happens_before_closed_recv),
 		GOC_TEST(test_chan_unbuffered_recv_happens_before_send_completes),

@@ -34,6 +34,22 @@ static void child_blocked_send_then_close(void)
 	goc_chan_send(ch, &v, GOC_FOREVER);
 }
 
+static void send_twice(void *ch)
+{
+	int v = 1;
+	goc_chan_send(ch, &v, GOC_FOREVER);
+	goc_chan_send(ch, &v, GOC_FOREVER);
+}
+
+/* The same with a task blocked on a full buffered channel (on M:N, chan.c's own path for tasks). */
+static void child_task_blocked_buffered_send_then_close(void)
+{
+	goc_chan *ch = goc_chan_make(sizeof(int), 1);
+	goc_go(close_soon, ch);
+	goc_go(send_twice, ch);
+	goc_sleep(60LL * 1000000000);
+}
+
 static void child_blocked_select_send_then_close(void)
 {
 	goc_chan *ch = goc_chan_make(sizeof(int), 0), *other = goc_chan_make(sizeof(int), 0);
@@ -82,6 +98,7 @@ static const goc_test_child children[] = {
 	{ "send_on_closed", child_send_on_closed },
 	{ "blocked_send_then_close", child_blocked_send_then_close },
 	{ "blocked_select_send_then_close", child_blocked_select_send_then_close },
+	{ "task_blocked_buffered_send_then_close", child_task_blocked_buffered_send_then_close },
 	{ "select_send_on_closed", child_select_send_on_closed },
 	{ "close_of_closed", child_close_of_closed },
 	{ "close_of_nil", child_close_of_nil },
@@ -124,6 +141,12 @@ static void test_panic_blocked_sender_when_closed(void **state)
 {
 	(void)state;
 	expect_panic_past_race("blocked_send_then_close", "send on closed channel");
+}
+
+static void test_panic_task_blocked_buffered_sender_when_closed(void **state)
+{
+	(void)state;
+	expect_panic_past_race("task_blocked_buffered_send_then_close", "send on closed channel");
 }
 
 static void test_panic_blocked_select_sender_when_closed(void **state)
@@ -190,6 +213,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		GOC_TEST(test_panic_send_on_closed_channel),
 		GOC_TEST(test_panic_blocked_sender_when_closed),
+		GOC_TEST(test_panic_task_blocked_buffered_sender_when_closed),
 		GOC_TEST(test_panic_blocked_select_sender_when_closed),
 		GOC_TEST(test_panic_select_send_on_closed_channel),
 		GOC_TEST(test_panic_close_of_closed_channel),

@@ -162,8 +162,9 @@ static void late_sender(void *p)
 
 /*
  * A receive that timed out leaves its waiting flag behind, so the sender
- * takes the slow path after publishing; main receives without blocking and
- * frees at once, while that sender may still be inside the channel.
+ * takes the slow path, under the channel's lock; main receives without
+ * blocking and frees at once, while that sender may still be inside the
+ * channel.
  */
 static void test_stress_buffered_free_while_sender_wakes(void **state)
 {
