@@ -283,67 +283,46 @@ static goc_status buffered_wait(goc_chan *ch, goc_dir dir, void *elem, int64_t d
 	}
 }
 
-static goc_status chan_send(goc_chan *ch, const void *elem, int64_t deadline)
+/*
+ * A send or receive on ch: an unbuffered channel's one-case path, or a
+ * buffered one's ring and, if that would block and the caller waits, the
+ * wait that fits the caller; a nil channel's select. A send may return
+ * GOC_CLOSED: its caller panics.
+ */
+static goc_status chan_op(goc_chan *ch, goc_dir dir, void *elem, int64_t deadline, goc__blocked what)
 {
-	if (ch)
-		GOC__TSAN_SEND_READ(ch);
-	if (ch && ch->cap == 0) {
-		goc_status st = unbuffered_op(ch, GOC_SEND, (void *)elem, deadline, GOC__CHAN_SEND);
-		if (st == GOC_CLOSED)
-			goc__panic("send on closed channel");
-		return st;
-	}
-	if (ch && ch->cap) {
-		/* The fast path: straight into the ring; only a full ring needs the select engine. */
+	if (ch && ch->cap == 0)
+		return unbuffered_op(ch, dir, elem, deadline, what);
+	if (ch) {
+		/* The fast path: straight through the ring; only a full or empty one waits. */
 		goc__ring_ctx ctx = { .exact = deadline == GOC_NOWAIT };
-		goc_status st = goc__ring_send(ch, elem, NULL, &ctx);
-		if (st == GOC_OK)
-			return GOC_OK;
-		if (st == GOC_CLOSED)
-			goc__panic("send on closed channel");
-		if (deadline == GOC_NOWAIT)
-			return GOC_WOULDBLOCK;
-		if (goc__g_self()) {
-			st = buffered_wait(ch, GOC_SEND, (void *)elem, deadline, GOC__CHAN_SEND);
-			if (st == GOC_CLOSED)
-				goc__panic("send on closed channel");
+		goc_status st = ring_op(ch, dir, elem, &ctx);
+		if (st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT)
 			return st;
-		}
+		if (goc__g_self())
+			return buffered_wait(ch, dir, elem, deadline, what);
 	}
-	goc_case c = GOC_SEND_CASE(ch, elem);
-	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_SEND);
+	goc_case c = { .ch = ch, .dir = dir, .elem = elem };
+	return goc__select(&c, 1, deadline, NULL, what);
 }
 
 /* Schedule chaos (chaos.h) on the way in and out of every channel operation. */
 goc_status goc_chan_send(goc_chan *ch, const void *elem, int64_t deadline)
 {
 	GOC__CHAOS();
-	goc_status st = chan_send(ch, elem, deadline);
+	if (ch)
+		GOC__TSAN_SEND_READ(ch);
+	goc_status st = chan_op(ch, GOC_SEND, (void *)elem, deadline, GOC__CHAN_SEND);
+	if (st == GOC_CLOSED)
+		goc__panic("send on closed channel");
 	GOC__CHAOS();
 	return st;
-}
-
-static goc_status chan_recv(goc_chan *ch, void *elem, int64_t deadline)
-{
-	if (ch && ch->cap == 0)
-		return unbuffered_op(ch, GOC_RECV, elem, deadline, GOC__CHAN_RECV);
-	if (ch && ch->cap) {
-		/* The fast path: straight from the ring; only an empty one needs the select engine. */
-		goc__ring_ctx ctx = { .exact = deadline == GOC_NOWAIT };
-		goc_status st = goc__ring_recv(ch, elem, NULL, &ctx);
-		if (st != GOC_WOULDBLOCK || deadline == GOC_NOWAIT)
-			return st;
-		if (goc__g_self())
-			return buffered_wait(ch, GOC_RECV, elem, deadline, GOC__CHAN_RECV);
-	}
-	goc_case c = GOC_RECV_CASE(ch, elem);
-	return goc__select(&c, 1, deadline, NULL, GOC__CHAN_RECV);
 }
 
 goc_status goc_chan_recv(goc_chan *ch, void *elem, int64_t deadline)
 {
 	GOC__CHAOS();
-	goc_status st = chan_recv(ch, elem, deadline);
+	goc_status st = chan_op(ch, GOC_RECV, elem, deadline, GOC__CHAN_RECV);
 	GOC__CHAOS();
 	return st;
 }

@@ -403,8 +403,7 @@ static goc_status ring_recv(goc_chan *ch, void *elem, goc__ring_obs *obs, goc__r
 				/* Release: the emptied slot goes to its next sender, a lap later. */
 				atomic_store_explicit(stamp, pos + lap, memory_order_release);
 				if (flagged)
-					claim_for_move(ch, GOC_SEND, next_pos(ch, pos + ch->one_lap), &ctx->wake,
-					               !ctx->nested);
+					claim_for_move(ch, GOC_SEND, next_pos(ch, pos + lap), &ctx->wake, !ctx->nested);
 				return GOC_OK;
 			}
 			backoff(&step); /* lost the element to another receiver */

@@ -303,7 +303,7 @@ static void test_chan_close_wakes_every_blocked_receiver(void **state)
 typedef struct timed_waits {
 	goc_chan *ch; /* capacity 1 */
 	goc_chan *done;
-	goc_status full_send, empty_recv, send_after, recv_after;
+	goc_status fill, full_send, empty_recv, send_after, recv_after;
 	int64_t send_waited, recv_waited;
 	size_t len_after_send;
 	int first, untouched, after;
@@ -313,7 +313,7 @@ static void timed_waits_task(void *p)
 {
 	timed_waits *t = p;
 	int one = 1, two = 2, three = 3;
-	goc_chan_send(t->ch, &one, GOC_NOWAIT);
+	t->fill = goc_chan_send(t->ch, &one, GOC_NOWAIT);
 	int64_t start = goc_now();
 	t->full_send = goc_chan_send(t->ch, &two, goc_deadline_after(20 * 1000000));
 	t->send_waited = goc_now() - start;
@@ -335,6 +335,7 @@ static void test_chan_task_timed_waits_time_out_and_leave_nothing(void **state)
 	timed_waits t = { .ch = goc_chan_make(sizeof(int), 1), .done = goc_chan_make(0, 1) };
 	assert_int_equal(goc_go(timed_waits_task, &t), GOC_OK);
 	assert_int_equal(goc_chan_recv(t.done, NULL, goc_test_ms(10000)), GOC_OK);
+	assert_int_equal(t.fill, GOC_OK);
 	assert_int_equal(t.full_send, GOC_TIMEOUT);
 	assert_true(t.send_waited >= 20 * 1000000);
 	assert_int_equal(t.len_after_send, 1);
