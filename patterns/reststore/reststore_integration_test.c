@@ -658,7 +658,13 @@ static void *creator_main(void *arg)
 static void test_concurrent_creates_all_kept(void **state)
 {
 	(void)state;
-	server s = start(NULL);
+	/*
+	 * Each creator connects before the barrier, so the first connections
+	 * wait idle while the other threads start: on an overloaded machine,
+	 * longer than the default 10 s idle timeout, which would close them.
+	 */
+	const char *args[] = { "--idle-timeout", "120", NULL };
+	server s = start(args);
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, CREATORS);
 	creator cr[CREATORS];
