@@ -81,6 +81,8 @@ static void timer_fork_child(void)
 	timer_len = 0;
 	atomic_store_explicit(&timer_next, INT64_MAX, memory_order_relaxed);
 	timer_running = false;
+	/* The parent's thread may have been waiting on it: its copy counts a waiter that is not here. */
+	goc__cond_init(&timer_cv);
 	GOC__TSAN_PRIVATE_BEGIN();
 	GOC_PT(pthread_mutex_unlock(&timer_mu));
 	GOC__TSAN_PRIVATE_END();

@@ -4,7 +4,8 @@
  * fired at; it works as a select case; freeing it before it fires is safe
  * (ASan would catch a later send into the freed channel); many timers, some
  * stopped from the middle of the heap, fire in deadline order; the timer
- * thread is not a task; goc_sleep() waits at least its time, signals or not.
+ * thread is not a task; goc_sleep() waits at least its time, signals or not;
+ * a child of fork() has working timers.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "goc/goc.h"
 #include "goc_test.h"
@@ -280,6 +283,79 @@ static void test_after_free_racing_fire_is_safe(void **state)
 	goc_sleep(5 * MS); /* a send into a freed channel would land here */
 }
 
+#ifndef GOC_TEST_TSAN
+/* A task of the fork child: two sleeps (timed parks on the M:N scheduler), then a send. */
+static void sleep_twice_then_send(void *arg)
+{
+	goc_sleep(MS);
+	goc_sleep(MS);
+	int one = 1;
+	goc_chan_send(arg, &one, GOC_FOREVER);
+}
+
+/* The child's part of the fork test: its exit status says which step failed. */
+static int fork_child_uses_timers(void)
+{
+	for (int i = 0; i < 3; i++) {
+		goc_chan *ch = goc_after(MS);
+		if (!ch || goc_chan_recv(ch, NULL, goc_deadline_after(5000 * MS)) != GOC_OK)
+			return 10 + i;
+		goc_chan_free(ch);
+		/* Long enough for the child's timer thread to wait again, as the parent's did. */
+		goc_sleep(20 * MS);
+	}
+	goc_chan *done = goc_chan_make(sizeof(int), 0);
+	if (!done || goc_go(sleep_twice_then_send, done) != GOC_OK)
+		return 20;
+	int got = 0;
+	if (goc_chan_recv(done, &got, goc_deadline_after(5000 * MS)) != GOC_OK || got != 1)
+		return 21;
+	goc_chan_free(done);
+	return 0;
+}
+#endif
+
+/*
+ * A child of fork() has timers that fire, though its parent's timer thread
+ * (not copied) was waiting for one at the fork, and its tasks sleep. TSan
+ * cannot check this: it does not support threads in a threaded process's
+ * child.
+ */
+static void test_after_in_fork_child_fires(void **state)
+{
+	(void)state;
+#ifdef GOC_TEST_TSAN
+	skip();
+#else
+	/* qemu-user cannot fork a process with threads (its own state breaks). */
+	if (goc_test_emulator())
+		skip();
+	goc_chan *ch = goc_after(MS);
+	assert_non_null(ch);
+	assert_int_equal(goc_chan_recv(ch, NULL, GOC_FOREVER), GOC_OK);
+	goc_chan_free(ch);
+	goc_sleep(20 * MS); /* the timer thread waits, with no timer pending */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fork_child_uses_timers());
+	int status = 0;
+	int64_t until = goc_test_ms(20000);
+	pid_t r;
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && goc_now() < until)
+		goc_sleep(5 * MS);
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("the fork child hung: its timers did not fire");
+	}
+	assert_int_equal(r, pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) != 0)
+		fail_msg("the fork child failed at step %d (1x: goc_after, 2x: a task's sleeps)", WEXITSTATUS(status));
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +371,7 @@ int main(void)
 		GOC_TEST(test_sleep_waits_at_least_ns),
 		GOC_TEST(test_sleep_nonpositive_returns_at_once),
 		GOC_TEST(test_sleep_signals_interrupting_still_wait_full_time),
+		GOC_TEST(test_after_in_fork_child_fires),
 	};
 	return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
 }
