@@ -72,10 +72,11 @@
  * (__sanitizer_start/finish_switch_fiber) and a recycled stack unpoisoned.
  *
  * errno is saved with the task when it leaves its thread and restored
- * where it resumes. C code must not keep &errno (or the address of any
- * thread-local) across a call that may park: a task may resume on another
- * thread. libgoc reads its own thread-locals through functions that are
- * never inlined, for the same reason.
+ * where it resumes. Its address is not: compilers keep &errno (glibc's
+ * __errno_location() is const) and a thread-local's address across calls,
+ * so code must not use either on both sides of a call that may park
+ * (task.h). libgoc reads its own thread-locals through functions that are
+ * never inlined, for that reason.
  *
  * Lock order: sched_mu and globq_mu are leaves.
  */

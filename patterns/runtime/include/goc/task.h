@@ -23,15 +23,21 @@
  *     kernel while they wait (within milliseconds), or after 10 ms of
  *     running without a scheduling point; goc_blocking_begin/end() say so
  *     at once, and goc_go_thread() gives a task a thread of its own. A task
- *     may resume on another thread after any blocking libgoc call: errno
- *     goes with it, but the address of errno or of any thread-local must
- *     not be kept across such a call, and a pthread mutex must not be held
- *     across one (it would be unlocked on another thread). Threads that are
- *     not tasks (main, a library's threads) use every primitive as on the
- *     threads backend. goc_main() runs a program's driver as a task, as
- *     Go's main is a goroutine.
- * Bad GOC_TASKS, GOC_PROCS (1..1024) or GOC_STACK values end the program
- * with a message on stderr and status 2 at the first goc_go().
+ *     may resume on another thread after any blocking libgoc call. errno's
+ *     value goes with it, but not errno's address, which compilers keep
+ *     across calls (glibc declares __errno_location() const): a function
+ *     that uses errno both before and after such a call may read or write
+ *     the first thread's. Save errno in a variable before the call, and
+ *     read a later errno in another function (not inlined), or run such
+ *     code with goc_go_thread(). The same holds for the address of any
+ *     thread-local, and a pthread mutex must not be held across such a call
+ *     (it would be unlocked on another thread). Threads that are not tasks
+ *     (main, a library's threads) use every primitive as on the threads
+ *     backend. goc_main() runs a program's driver as a task, as Go's main
+ *     is a goroutine.
+ * A bad GOC_TASKS value, and with mn chosen a bad GOC_PROCS (1..1024) or
+ * GOC_STACK value, ends the program with a message on stderr and status 2
+ * at the first goc_go(); the threads backend reads neither.
  *
  * On the threads backend, a task runs on a POSIX thread of its own with a
  * 256 KiB stack, from goc_go() until fn returns. Threads cannot grow their stacks the way
@@ -138,7 +144,8 @@ typedef enum goc_tasks_kind {
  * Choose how tasks run, with `procs` workers for GOC_TASKS_MN (0: GOC_PROCS,
  * else the usable CPUs). GOC_OK if that is how they run now; GOC_CLOSED if
  * the choice was already made otherwise (a task started first, or another
- * call), or GOC_TASKS_MN is not built for this machine.
+ * call), or GOC_TASKS_MN is not built for this machine. An unknown kind or
+ * procs outside 0..1024 is a programmer error: it panics.
  */
 goc_status goc_tasks_use(goc_tasks_kind kind, int procs);
 
