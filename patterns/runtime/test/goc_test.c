@@ -251,6 +251,15 @@ const char *goc_test_emulator(void)
 	return emulator && *emulator ? emulator : NULL;
 }
 
+bool goc_test_fork_starts_threads(void)
+{
+#ifdef GOC_TEST_TSAN
+	return false;
+#else
+	return !goc_test_emulator();
+#endif
+}
+
 bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
 {
 	int fds[2];

@@ -85,6 +85,13 @@ bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
 /* GOC_TEST_EMULATOR, or NULL when it is unset or empty (the tests run natively). */
 const char *goc_test_emulator(void);
 
+/*
+ * Whether a child of fork() may start threads here, for tests of what a
+ * child can do: not under TSan, which does not support threads in the
+ * child of a threaded process, nor qemu-user, whose own state breaks.
+ */
+bool goc_test_fork_starts_threads(void);
+
 /* Assert goc_test_dies(name, text). */
 void goc_test_expect_death(const char *name, const char *text);
 

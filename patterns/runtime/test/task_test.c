@@ -411,27 +411,20 @@ static void test_task_idle_threads_are_bounded_and_exit(void **state)
 #endif
 }
 
-#ifndef GOC_TEST_TSAN
 static void child_of_fork(void *p)
 {
 	(void)p;
 	_exit(42);
 }
-#endif
 
 /*
  * fork() copies the pool's idle list but not its threads: a child must
- * start its tasks on threads of its own. TSan cannot check this: it does
- * not support starting threads in the child of a threaded process.
+ * start its tasks on threads of its own.
  */
 static void test_task_fork_child_starts_tasks(void **state)
 {
 	(void)state;
-#ifdef GOC_TEST_TSAN
-	skip();
-#else
-	/* qemu-user cannot fork a process with threads (its own state breaks). */
-	if (goc_test_emulator())
+	if (!goc_test_fork_starts_threads())
 		skip();
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(goc_go(nothing, NULL), GOC_OK);
@@ -448,7 +441,6 @@ static void test_task_fork_child_starts_tasks(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 42);
-#endif
 }
 
 /* The leak check itself: a task alive at teardown fails the test. */

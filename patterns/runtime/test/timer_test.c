@@ -283,7 +283,6 @@ static void test_after_free_racing_fire_is_safe(void **state)
 	goc_sleep(5 * MS); /* a send into a freed channel would land here */
 }
 
-#ifndef GOC_TEST_TSAN
 /* A task of the fork child: two sleeps (timed parks on the M:N scheduler), then a send. */
 static void sleep_twice_then_send(void *arg)
 {
@@ -313,22 +312,15 @@ static int fork_child_uses_timers(void)
 	goc_chan_free(done);
 	return 0;
 }
-#endif
 
 /*
  * A child of fork() has timers that fire, though its parent's timer thread
- * (not copied) was waiting for one at the fork, and its tasks sleep. TSan
- * cannot check this: it does not support threads in a threaded process's
- * child.
+ * (not copied) was waiting for one at the fork, and its tasks sleep.
  */
 static void test_after_in_fork_child_fires(void **state)
 {
 	(void)state;
-#ifdef GOC_TEST_TSAN
-	skip();
-#else
-	/* qemu-user cannot fork a process with threads (its own state breaks). */
-	if (goc_test_emulator())
+	if (!goc_test_fork_starts_threads())
 		skip();
 	goc_chan *ch = goc_after(MS);
 	assert_non_null(ch);
@@ -353,7 +345,6 @@ static void test_after_in_fork_child_fires(void **state)
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) != 0)
 		fail_msg("the fork child failed at step %d (1x: goc_after, 2x: a task's sleeps)", WEXITSTATUS(status));
-#endif
 }
 
 int main(void)
