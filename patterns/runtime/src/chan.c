@@ -194,6 +194,27 @@ static bool park_queued(goc_chan *ch, goc__waitq *q, goc__waiter *w, int64_t dea
 	return woken;
 }
 
+/* Relaxed, without the lock: a channel is never reopened, so true stays true. */
+static bool chan_closed_unlocked(const goc_chan *ch)
+{
+	return __atomic_load_n(&ch->closed, __ATOMIC_RELAXED);
+}
+
+/*
+ * Whether an operation on unbuffered ch that may not wait would block, seen
+ * without the lock (Go's fast fail for a select with a default): no peer
+ * queued, then the channel open. The queue was empty at the moment it was
+ * read, and the channel was open then too, since it is open later and a
+ * channel is never reopened: the operation would have blocked at that
+ * moment. A queue that holds only ops already claimed elsewhere fails the
+ * test, and the lock decides.
+ */
+static bool unbuffered_would_block(const goc_chan *ch, goc_dir dir)
+{
+	const goc__waitq *peers = dir == GOC_SEND ? &ch->recvq : &ch->sendq;
+	return goc__waitq_empty_unlocked(peers) && !chan_closed_unlocked(ch);
+}
+
 /*
  * A send or receive on unbuffered ch, Go's chansend/chanrecv: the select
  * engine's path for one unbuffered case, without its bookkeeping. Under
@@ -202,6 +223,8 @@ static bool park_queued(goc_chan *ch, goc__waitq *q, goc__waiter *w, int64_t dea
  */
 static goc_status unbuffered_op(goc_chan *ch, goc_dir dir, void *elem, int64_t deadline, goc__blocked what)
 {
+	if (deadline == GOC_NOWAIT && unbuffered_would_block(ch, dir))
+		return GOC_WOULDBLOCK;
 	goc_case c = { .ch = ch, .dir = dir, .elem = elem };
 	goc__waiter *wake = NULL;
 	goc__lock_acquire(&ch->mu);
@@ -343,7 +366,7 @@ void goc_chan_close(goc_chan *ch)
 		goc__lock_release(&ch->mu);
 		goc__panic("close of closed channel");
 	}
-	ch->closed = true;
+	__atomic_store_n(&ch->closed, true, __ATOMIC_RELAXED); /* an atomic store: see chan_closed_unlocked() */
 	goc__tsan_close_release(ch);
 	if (buffered)
 		goc__ring_close(ch);

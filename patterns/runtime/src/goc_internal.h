@@ -465,7 +465,7 @@ typedef struct goc__waiter {
 } goc__waiter;
 
 typedef struct goc__waitq {
-	goc__waiter *head, *tail; /* guarded by the channel's mu */
+	goc__waiter *head, *tail; /* guarded by the channel's mu; head also read without it (relaxed) */
 } goc__waitq;
 
 /*
@@ -489,6 +489,9 @@ void goc__waitq_push(goc__waitq *q, goc__waiter *w);
 
 /* Unlink w, which is queued on q. The channel's mu is held. */
 void goc__waitq_remove(goc__waitq *q, goc__waiter *w);
+
+/* Whether q was empty at the moment of the call's load; without the lock (chan.c's fast fail). */
+bool goc__waitq_empty_unlocked(const goc__waitq *q);
 
 /*
  * Unlink waiters from the head of q until one whose op this call claims
@@ -696,7 +699,7 @@ struct goc_chan {
 	atomic_bool shut;
 
 	_Alignas(64) goc__lock mu;
-	bool closed;               /* guarded by mu (buffered: mirrored by the closed flag in tail) */
+	bool closed;               /* written under mu (buffered: mirrored by the closed flag in tail); see chan_closed_unlocked() */
 	goc__waitq recvq;          /* blocked receivers; guarded by mu */
 	goc__waitq sendq;          /* blocked senders; guarded by mu */
 #ifdef GOC__TSAN

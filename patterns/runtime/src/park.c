@@ -65,6 +65,12 @@ void goc__op_init(goc__op *op, bool shares_chan, bool sole)
 	                 .woken = GOC__WAKE_NONE };
 }
 
+/* Relaxed, an atomic store: goc__waitq_empty_unlocked() reads head without the lock. */
+static void set_head(goc__waitq *q, goc__waiter *w)
+{
+	__atomic_store_n(&q->head, w, __ATOMIC_RELAXED);
+}
+
 void goc__waitq_push(goc__waitq *q, goc__waiter *w)
 {
 	w->next = NULL;
@@ -72,7 +78,7 @@ void goc__waitq_push(goc__waitq *q, goc__waiter *w)
 	if (q->tail)
 		q->tail->next = w;
 	else
-		q->head = w;
+		set_head(q, w);
 	q->tail = w;
 	w->queued = true;
 }
@@ -82,13 +88,19 @@ void goc__waitq_remove(goc__waitq *q, goc__waiter *w)
 	if (w->prev)
 		w->prev->next = w->next;
 	else
-		q->head = w->next;
+		set_head(q, w->next);
 	if (w->next)
 		w->next->prev = w->prev;
 	else
 		q->tail = w->prev;
 	w->prev = w->next = NULL;
 	w->queued = false;
+}
+
+bool goc__waitq_empty_unlocked(const goc__waitq *q)
+{
+	/* Acquire: the caller's later loads (a channel's closed flag) are not done before this one. */
+	return __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) == NULL;
 }
 
 /* Unlink every waiter of op from q. */

@@ -3,6 +3,7 @@
  * blocking at the edges, deadlines, close and drain, nil channels, element
  * sizes, and the happens-before edges (plain data TSan would flag).
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -97,6 +98,115 @@ static void test_chan_unbuffered_recv_waits_for_sender(void **state)
 	assert_int_equal(r.value, 7);
 	goc_chan_free(r.ch);
 	goc_chan_free(r.done);
+}
+
+/* Retry an unbuffered GOC_NOWAIT operation until a peer completes it; its last status. */
+static goc_status nowait_until_done(goc_chan *ch, goc_dir dir, int *v)
+{
+	int64_t give_up = goc_deadline_after(10 * 1000000000LL);
+	goc_status st;
+	while ((st = dir == GOC_SEND ? goc_chan_send(ch, v, GOC_NOWAIT) : goc_chan_recv(ch, v, GOC_NOWAIT)) ==
+	       GOC_WOULDBLOCK && goc_now() < give_up)
+		sched_yield();
+	return st;
+}
+
+/*
+ * GOC_NOWAIT on an unbuffered channel: blocks (WOULDBLOCK, element
+ * untouched) with no peer queued, completes with a queued one, and reports
+ * a close, whichever way the channel is found (the lock, or the check
+ * before it).
+ */
+static void test_chan_unbuffered_nowait_needs_a_queued_peer(void **state)
+{
+	(void)state;
+	goc_chan *ch = goc_chan_make(sizeof(int), 0);
+	int v = 5;
+	assert_int_equal(goc_chan_send(ch, &v, GOC_NOWAIT), GOC_WOULDBLOCK);
+	assert_int_equal(goc_chan_recv(ch, &v, GOC_NOWAIT), GOC_WOULDBLOCK);
+	assert_int_equal(v, 5);
+
+	receiver r = { .ch = ch, .done = goc_chan_make(sizeof(int), 1) };
+	assert_int_equal(goc_go(recv_task, &r), GOC_OK);
+	v = 11;
+	assert_int_equal(nowait_until_done(ch, GOC_SEND, &v), GOC_OK);
+	wait_done(r.done, 1);
+	assert_int_equal(r.status, GOC_OK);
+	assert_int_equal(r.value, 11);
+
+	sender s = { .ch = ch, .value = 12, .done = r.done };
+	assert_int_equal(goc_go(send_task, &s), GOC_OK);
+	v = 0;
+	assert_int_equal(nowait_until_done(ch, GOC_RECV, &v), GOC_OK);
+	assert_int_equal(v, 12);
+	wait_done(s.done, 1);
+	assert_int_equal(s.status, GOC_OK);
+
+	goc_chan_close(ch);
+	v = 99;
+	assert_int_equal(goc_chan_recv(ch, &v, GOC_NOWAIT), GOC_CLOSED);
+	assert_int_equal(v, 0);
+	goc_chan_free(ch);
+	goc_chan_free(r.done);
+}
+
+typedef struct counting_peer {
+	goc_chan *ch;
+	int n;
+	long long sum;     /* a receiver's sum of what it got; read after `done` */
+	bool in_order;     /* a receiver's: got 1..n in order */
+	goc_chan *done;
+} counting_peer;
+
+static void count_send_task(void *p)
+{
+	counting_peer *c = p;
+	for (int i = 1; i <= c->n; i++)
+		goc_chan_send(c->ch, &i, GOC_FOREVER);
+	goc_chan_send(c->done, NULL, GOC_FOREVER);
+}
+
+static void count_recv_task(void *p)
+{
+	counting_peer *c = p;
+	c->in_order = true;
+	for (int i = 1; i <= c->n; i++) {
+		int v = 0;
+		goc_chan_recv(c->ch, &v, GOC_FOREVER);
+		c->sum += v;
+		c->in_order &= v == i;
+	}
+	goc_chan_send(c->done, NULL, GOC_FOREVER);
+}
+
+/*
+ * Every GOC_NOWAIT attempt against a peer that parks and unparks each
+ * time either completes with it or leaves both sides as they were: nothing
+ * lost, repeated or reordered, whichever side polls.
+ */
+static void test_chan_unbuffered_nowait_polling_loses_nothing(void **state)
+{
+	(void)state;
+	int n = (int)goc_test_scaled(20000);
+	counting_peer c = { .ch = goc_chan_make(sizeof(int), 0), .n = n, .done = goc_chan_make(0, 1) };
+	assert_int_equal(goc_go(count_send_task, &c), GOC_OK);
+	for (int i = 1; i <= n; i++) {
+		int v = 0;
+		assert_int_equal(nowait_until_done(c.ch, GOC_RECV, &v), GOC_OK);
+		assert_int_equal(v, i);
+	}
+	assert_int_equal(goc_chan_recv(c.done, NULL, goc_test_ms(10000)), GOC_OK);
+
+	assert_int_equal(goc_go(count_recv_task, &c), GOC_OK);
+	for (int i = 1; i <= n; i++)
+		assert_int_equal(nowait_until_done(c.ch, GOC_SEND, &i), GOC_OK);
+	assert_int_equal(goc_chan_recv(c.done, NULL, goc_test_ms(10000)), GOC_OK);
+	assert_true(c.in_order);
+	assert_int_equal(c.sum, (long long)n * (n + 1) / 2);
+	int v = 0;
+	assert_int_equal(goc_chan_send(c.ch, &v, GOC_NOWAIT), GOC_WOULDBLOCK);
+	goc_chan_free(c.ch);
+	goc_chan_free(c.done);
 }
 
 static void test_chan_buffered_keeps_fifo_order(void **state)
@@ -489,6 +599,8 @@ int main(void)
 		GOC_TEST(test_chan_make_reports_cap_and_elem_size),
 		GOC_TEST(test_chan_unbuffered_send_waits_for_receiver),
 		GOC_TEST(test_chan_unbuffered_recv_waits_for_sender),
+		GOC_TEST(test_chan_unbuffered_nowait_needs_a_queued_peer),
+		GOC_TEST(test_chan_unbuffered_nowait_polling_loses_nothing),
 		GOC_TEST(test_chan_buffered_keeps_fifo_order),
 		GOC_TEST(test_chan_buffered_full_nowait_wouldblock),
 		GOC_TEST(test_chan_full_send_deadline_times_out),
