@@ -48,6 +48,7 @@ struct goc_ctx {
 };
 
 static pthread_mutex_t ctx_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static goc_ctx background = {
 	.timer = { .when = 0, .index = SIZE_MAX, .fire = NULL },
@@ -98,6 +99,30 @@ static void deadline_fire(goc__timer *timer)
 }
 
 /*
+ * fork() copies the tree of contexts whole, as ctx_mu is held across it
+ * (fork.c). The handlers are private to TSan: taking ctx_mu must not order
+ * the forking thread after every context's user.
+ */
+static void ctx_fork_prepare(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_mutex_lock(&ctx_mu));
+	GOC__TSAN_PRIVATE_END();
+}
+
+static void ctx_fork_release(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_mutex_unlock(&ctx_mu));
+	GOC__TSAN_PRIVATE_END();
+}
+
+static void ctx_fork_install(void)
+{
+	goc__fork_handlers(GOC__FORK_CTX, ctx_fork_prepare, ctx_fork_release, ctx_fork_release);
+}
+
+/*
  * A child of parent, with a deadline of its own when has_deadline. The
  * order matters: the timer is armed before ctx_mu is taken (lock order), so
  * it may even fire before the child is attached; the child is then already
@@ -107,6 +132,10 @@ static goc_ctx *ctx_make(goc_ctx *parent, bool has_deadline, int64_t deadline)
 {
 	if (!parent)
 		goc__panic("cannot create context from nil parent");
+	/* Before ctx_mu is first taken: every later use of it is then covered. Private: orders no user. */
+	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_once(&fork_once, ctx_fork_install));
+	GOC__TSAN_PRIVATE_END();
 	goc_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;

@@ -120,6 +120,25 @@ void __tsan_write1(void *addr);
 #define GOC__CHECKS 1
 #endif
 
+/* ---- fork handlers (fork.c) ------------------------------------------------ */
+
+/*
+ * The modules with a global lock, in the order their locks nest: a lock is
+ * never taken while a later one is held. Fork handlers run in this order
+ * (prepare), and in reverse (parent, child).
+ */
+typedef enum goc__fork_rank {
+	GOC__FORK_TIMER,    /* timer.c: its thread fires contexts' deadlines under the timer lock */
+	GOC__FORK_CTX,      /* ctx.c: a cancel closes done channels, waking their tasks */
+	GOC__FORK_POOL,     /* task.c: the thread pool */
+	GOC__FORK_SCHED,    /* sched.c: the M:N scheduler */
+	GOC__FORK_REGISTRY, /* task.c: the registry of records, a leaf */
+	GOC__FORK_RANKS
+} goc__fork_rank;
+
+/* Run these around every fork() from now on, at their rank; once per rank. */
+void goc__fork_handlers(goc__fork_rank rank, void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
 /* ---- the deadlock check (deadlock.c) ------------------------------------- */
 
 /* How long a wait with no deadline sleeps between deadlock checks. */

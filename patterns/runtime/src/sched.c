@@ -1884,7 +1884,7 @@ static void sched_init(void)
 		pidle = &allp[i];
 	}
 	atomic_store(&npidle, nprocs);
-	GOC_PT(pthread_atfork(sched_fork_prepare, sched_fork_parent, sched_fork_child));
+	goc__fork_handlers(GOC__FORK_SCHED, sched_fork_prepare, sched_fork_parent, sched_fork_child);
 }
 
 /* Start the monitor with the first task. Called private. */

@@ -128,6 +128,7 @@ void AnnotateBenignRaceSized(const char *file, int line, const volatile void *me
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static goc__task *registry;           /* guarded by registry_mu */
+static pthread_once_t registry_fork_once = PTHREAD_ONCE_INIT;
 static atomic_uint_fast64_t next_id;  /* relaxed: ids need only be unique */
 /*
  * Relaxed: a count that orders nothing. Go gives no happens-before edge from
@@ -192,9 +193,35 @@ static atomic_int pool_wait_credit; /* relaxed: a heuristic (pool_claim_spinner(
 
 /* ---- records -------------------------------------------------------------- */
 
-static void registry_link(goc__task *t)
+/*
+ * fork() copies the registry whole, as registry_mu is held across it
+ * (fork.c); the child's copy still lists its parent's threads, which dumps
+ * show as they were. Private to TSan, as every use of registry_mu.
+ */
+static void registry_fork_prepare(void)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_mutex_lock(&registry_mu));
+	GOC__TSAN_PRIVATE_END();
+}
+
+static void registry_fork_release(void)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_mutex_unlock(&registry_mu));
+	GOC__TSAN_PRIVATE_END();
+}
+
+static void registry_fork_install(void)
+{
+	goc__fork_handlers(GOC__FORK_REGISTRY, registry_fork_prepare, registry_fork_release, registry_fork_release);
+}
+
+static void registry_link(goc__task *t)
+{
+	/* Before registry_mu is first taken (here or by a dump): every later use of it is then covered. Private, as below. */
+	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_once(&registry_fork_once, registry_fork_install));
 	GOC_PT(pthread_mutex_lock(&registry_mu));
 	t->next = registry;
 	if (registry)
@@ -532,7 +559,7 @@ static void pool_init(void)
 	goc__lock_init(&pool_mu);
 	int cpus = goc__usable_cpus();
 	pool_nspinners = cpus - 1 < GOC__POOL_SPINNERS ? cpus - 1 : GOC__POOL_SPINNERS;
-	GOC_PT(pthread_atfork(pool_fork_prepare, pool_fork_parent, pool_fork_child));
+	goc__fork_handlers(GOC__FORK_POOL, pool_fork_prepare, pool_fork_parent, pool_fork_child);
 	/* Private: TSan's atexit() would order the first goc_go() before the program's exit. */
 	GOC__TSAN_PRIVATE_BEGIN();
 	int rc = atexit(pool_at_exit);
@@ -1079,6 +1106,7 @@ static void dump_record(goc__task *t, void *arg)
 void goc_tasks_dump(FILE *out)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
+	GOC_PT(pthread_once(&registry_fork_once, registry_fork_install)); /* as in registry_link() */
 	GOC_PT(pthread_mutex_lock(&registry_mu));
 	fprintf(out, "goc: %zu live task(s)\n", goc_tasks_live());
 	for (goc__task *t = registry; t; t = t->next)

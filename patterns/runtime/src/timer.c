@@ -91,7 +91,7 @@ static void timer_fork_child(void)
 static void timer_cv_init(void)
 {
 	goc__cond_init(&timer_cv);
-	GOC_PT(pthread_atfork(timer_fork_prepare, timer_fork_parent, timer_fork_child));
+	goc__fork_handlers(GOC__FORK_TIMER, timer_fork_prepare, timer_fork_parent, timer_fork_child);
 }
 
 /* ---- the heap; every function here is called with timer_mu held ---------- */

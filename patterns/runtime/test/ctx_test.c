@@ -7,6 +7,7 @@
  * deadline fires; the nil-parent panic; and the happens-before edges from a
  * cancel to done and to err, exercised with plain data TSan would flag.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -549,6 +550,51 @@ static const goc_test_child children[] = {
 	{ NULL, NULL },
 };
 
+/* Make, cancel and free contexts until told to stop: ctx_mu is held much of the time. */
+static void *churn_contexts(void *arg)
+{
+	atomic_bool *stop = arg;
+	while (!atomic_load(stop)) {
+		goc_ctx *c = goc_ctx_with_cancel(goc_ctx_background());
+		goc_ctx_cancel(c);
+		goc_ctx_free(c);
+	}
+	return NULL;
+}
+
+/* The fork child's part: a context's life; its exit status says which step failed. */
+static int fork_child_uses_contexts(void)
+{
+	goc_ctx *c = goc_ctx_with_cancel(goc_ctx_background());
+	if (!c)
+		return 1;
+	goc_ctx_cancel(c);
+	if (goc_ctx_err(c) != GOC_CANCELED || goc_chan_recv(goc_ctx_done(c), NULL, GOC_NOWAIT) != GOC_CLOSED)
+		return 2;
+	goc_ctx_free(c);
+	return 0;
+}
+
+/*
+ * A child of fork() uses contexts, though another thread of its parent was
+ * making and canceling them at the fork (so held their lock).
+ */
+static void test_ctx_fork_child_while_another_thread_cancels(void **state)
+{
+	(void)state;
+	atomic_bool stop = false;
+	pthread_t churn;
+	assert_int_equal(pthread_create(&churn, NULL, churn_contexts, &stop), 0);
+	int forks = (int)goc_test_scaled(50), step = 0;
+	for (int i = 0; i < forks && step == 0; i++)
+		step = goc_test_fork_run(fork_child_uses_contexts, 10000);
+	atomic_store(&stop, true);
+	assert_int_equal(pthread_join(churn, NULL), 0);
+	if (step < 0)
+		fail_msg("a fork child hung on its first context");
+	assert_int_equal(step, 0);
+}
+
 int main(int argc, char **argv)
 {
 	goc_test_children(argc, argv, children);
@@ -577,6 +623,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_ctx_cancel_happens_before_done_closed),
 		GOC_TEST(test_ctx_cancel_happens_before_err_returns_cause),
 		GOC_TEST(test_ctx_with_cancel_nil_parent_panics),
+		GOC_TEST(test_ctx_fork_child_while_another_thread_cancels),
 	};
 	return cmocka_run_group_tests_name("ctx", tests, NULL, NULL);
 }

@@ -260,6 +260,27 @@ bool goc_test_fork_starts_threads(void)
 #endif
 }
 
+int goc_test_fork_run(int (*child)(void), int64_t timeout_ms)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(child());
+	int status = 0;
+	pid_t r;
+	for (int64_t waited = 0; (r = waitpid(pid, &status, WNOHANG)) == 0 && waited < timeout_ms; waited++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	if (r != pid)
+		fail_msg("waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)
 {
 	int fds[2];

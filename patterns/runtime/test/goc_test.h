@@ -92,6 +92,13 @@ const char *goc_test_emulator(void);
  */
 bool goc_test_fork_starts_threads(void);
 
+/*
+ * fork(); the child exits with child()'s result. That exit status (0 to
+ * 255), or -1 if the child died of a signal or was still running after
+ * timeout_ms (it hung: it is killed).
+ */
+int goc_test_fork_run(int (*child)(void), int64_t timeout_ms);
+
 /* Assert goc_test_dies(name, text). */
 void goc_test_expect_death(const char *name, const char *text);
 

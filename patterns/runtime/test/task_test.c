@@ -443,6 +443,59 @@ static void test_task_fork_child_starts_tasks(void **state)
 	assert_int_equal(WEXITSTATUS(status), 42);
 }
 
+/* Dump the tasks until told to stop: the registry's lock is held much of the time. */
+static void *churn_dumps(void *arg)
+{
+	atomic_bool *stop = arg;
+	FILE *devnull = fopen("/dev/null", "w");
+	while (devnull && !atomic_load(stop))
+		goc_tasks_dump(devnull);
+	if (devnull)
+		fclose(devnull);
+	return NULL;
+}
+
+static void send_one(void *ch)
+{
+	int one = 1;
+	goc_chan_send(ch, &one, GOC_FOREVER);
+}
+
+/* The fork child's part: a task on a thread of its own, which records itself. */
+static int fork_child_runs_a_task(void)
+{
+	goc_chan *ch = goc_chan_make(sizeof(int), 0);
+	int got = 0;
+	if (!ch || goc_go(send_one, ch) != GOC_OK)
+		return 1;
+	if (goc_chan_recv(ch, &got, goc_deadline_after(5000000000LL)) != GOC_OK || got != 1)
+		return 2;
+	return 0;
+}
+
+/*
+ * A child of fork() starts tasks, though another thread of its parent was
+ * dumping the task registry at the fork (so held its lock, which every new
+ * thread takes to record itself).
+ */
+static void test_task_fork_child_while_another_thread_dumps(void **state)
+{
+	(void)state;
+	if (!goc_test_fork_starts_threads())
+		skip();
+	atomic_bool stop = false;
+	pthread_t churn;
+	assert_int_equal(pthread_create(&churn, NULL, churn_dumps, &stop), 0);
+	int forks = (int)goc_test_scaled(50), step = 0;
+	for (int i = 0; i < forks && step == 0; i++)
+		step = goc_test_fork_run(fork_child_runs_a_task, 10000);
+	atomic_store(&stop, true);
+	assert_int_equal(pthread_join(churn, NULL), 0);
+	if (step < 0)
+		fail_msg("a fork child hung starting its first task");
+	assert_int_equal(step, 0);
+}
+
 /* The leak check itself: a task alive at teardown fails the test. */
 static void test_leak_check_flags_live_task(void **state)
 {
@@ -493,6 +546,7 @@ int main(int argc, char **argv)
 		GOC_TEST(test_task_idle_threads_use_no_cpu),
 		GOC_TEST(test_task_idle_threads_are_bounded_and_exit),
 		GOC_TEST(test_task_fork_child_starts_tasks),
+		GOC_TEST(test_task_fork_child_while_another_thread_dumps),
 		GOC_TEST(test_leak_check_flags_live_task),
 		GOC_TEST(test_watchdog_aborts_hang_with_dump),
 	};

@@ -14,7 +14,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "goc/goc.h"
@@ -327,24 +326,11 @@ static void test_after_in_fork_child_fires(void **state)
 	assert_int_equal(goc_chan_recv(ch, NULL, GOC_FOREVER), GOC_OK);
 	goc_chan_free(ch);
 	goc_sleep(20 * MS); /* the timer thread waits, with no timer pending */
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fork_child_uses_timers());
-	int status = 0;
-	int64_t until = goc_test_ms(20000);
-	pid_t r;
-	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && goc_now() < until)
-		goc_sleep(5 * MS);
-	if (r == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	int step = goc_test_fork_run(fork_child_uses_timers, 20000);
+	if (step < 0)
 		fail_msg("the fork child hung: its timers did not fire");
-	}
-	assert_int_equal(r, pid);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) != 0)
-		fail_msg("the fork child failed at step %d (1x: goc_after, 2x: a task's sleeps)", WEXITSTATUS(status));
+	if (step != 0)
+		fail_msg("the fork child failed at step %d (1x: goc_after, 2x: a task's sleeps)", step);
 }
 
 int main(void)
