@@ -98,28 +98,10 @@ static void deadline_fire(goc__timer *timer)
 	GOC_PT(pthread_mutex_unlock(&ctx_mu));
 }
 
-/*
- * fork() copies the tree of contexts whole, as ctx_mu is held across it
- * (fork.c). The handlers are private to TSan: taking ctx_mu must not order
- * the forking thread after every context's user.
- */
-static void ctx_fork_prepare(void)
-{
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_lock(&ctx_mu));
-	GOC__TSAN_PRIVATE_END();
-}
-
-static void ctx_fork_release(void)
-{
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_unlock(&ctx_mu));
-	GOC__TSAN_PRIVATE_END();
-}
-
+/* fork() copies the tree of contexts whole: ctx_mu is held across it (fork.c). */
 static void ctx_fork_install(void)
 {
-	goc__fork_handlers(GOC__FORK_CTX, ctx_fork_prepare, ctx_fork_release, ctx_fork_release);
+	goc__fork_hold_mutex(GOC__FORK_CTX, &ctx_mu);
 }
 
 /*

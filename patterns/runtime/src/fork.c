@@ -21,6 +21,7 @@ typedef struct fork_handlers {
 	void (*prepare)(void);
 	void (*parent)(void);
 	void (*child)(void);
+	pthread_mutex_t *mu; /* goc__fork_hold_mutex()'s, in place of the three */
 } fork_handlers;
 
 /* Set once per rank; acquire/release, so that a fork sees a slot whole. */
@@ -34,27 +35,46 @@ static pthread_once_t install_once = PTHREAD_ONCE_INIT;
  */
 static _Thread_local const fork_handlers *prepared[GOC__FORK_RANKS];
 
+/*
+ * Everything here is private to TSan: neither a slot nor a held mutex may
+ * order the forking thread after the threads that filled or used them.
+ */
 static void fork_prepare(void)
 {
+	GOC__TSAN_PRIVATE_BEGIN();
 	for (int r = 0; r < GOC__FORK_RANKS; r++) {
-		prepared[r] = atomic_load_explicit(&slots[r], memory_order_acquire);
-		if (prepared[r])
-			prepared[r]->prepare();
+		const fork_handlers *h = atomic_load_explicit(&slots[r], memory_order_acquire);
+		prepared[r] = h;
+		if (h && h->mu)
+			GOC_PT(pthread_mutex_lock(h->mu));
+		else if (h)
+			h->prepare();
 	}
+	GOC__TSAN_PRIVATE_END();
+}
+
+/* The parent's and the child's handlers, ranks in reverse. */
+static void fork_after(bool child)
+{
+	GOC__TSAN_PRIVATE_BEGIN();
+	for (int r = GOC__FORK_RANKS - 1; r >= 0; r--) {
+		const fork_handlers *h = prepared[r];
+		if (h && h->mu)
+			GOC_PT(pthread_mutex_unlock(h->mu));
+		else if (h)
+			(child ? h->child : h->parent)();
+	}
+	GOC__TSAN_PRIVATE_END();
 }
 
 static void fork_parent(void)
 {
-	for (int r = GOC__FORK_RANKS - 1; r >= 0; r--)
-		if (prepared[r])
-			prepared[r]->parent();
+	fork_after(false);
 }
 
 static void fork_child(void)
 {
-	for (int r = GOC__FORK_RANKS - 1; r >= 0; r--)
-		if (prepared[r])
-			prepared[r]->child();
+	fork_after(true);
 }
 
 static void install(void)
@@ -62,9 +82,21 @@ static void install(void)
 	GOC_PT(pthread_atfork(fork_prepare, fork_parent, fork_child));
 }
 
+static void fill_slot(goc__fork_rank rank, fork_handlers h)
+{
+	GOC__TSAN_PRIVATE_BEGIN(); /* see fork_prepare() */
+	GOC_PT(pthread_once(&install_once, install));
+	handlers[rank] = h;
+	atomic_store_explicit(&slots[rank], &handlers[rank], memory_order_release);
+	GOC__TSAN_PRIVATE_END();
+}
+
 void goc__fork_handlers(goc__fork_rank rank, void (*prepare)(void), void (*parent)(void), void (*child)(void))
 {
-	GOC_PT(pthread_once(&install_once, install));
-	handlers[rank] = (fork_handlers){ prepare, parent, child };
-	atomic_store_explicit(&slots[rank], &handlers[rank], memory_order_release);
+	fill_slot(rank, (fork_handlers){ .prepare = prepare, .parent = parent, .child = child });
+}
+
+void goc__fork_hold_mutex(goc__fork_rank rank, pthread_mutex_t *mu)
+{
+	fill_slot(rank, (fork_handlers){ .mu = mu });
 }

@@ -139,6 +139,12 @@ typedef enum goc__fork_rank {
 /* Run these around every fork() from now on, at their rank; once per rank. */
 void goc__fork_handlers(goc__fork_rank rank, void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
+/*
+ * The simple case: hold mu across every fork() from now on, at rank, so
+ * that the child gets what it guards whole, and mu free; once per rank.
+ */
+void goc__fork_hold_mutex(goc__fork_rank rank, pthread_mutex_t *mu);
+
 /* ---- the deadlock check (deadlock.c) ------------------------------------- */
 
 /* How long a wait with no deadline sleeps between deadlock checks. */

@@ -194,27 +194,12 @@ static atomic_int pool_wait_credit; /* relaxed: a heuristic (pool_claim_spinner(
 /* ---- records -------------------------------------------------------------- */
 
 /*
- * fork() copies the registry whole, as registry_mu is held across it
- * (fork.c); the child's copy still lists its parent's threads, which dumps
- * show as they were. Private to TSan, as every use of registry_mu.
+ * fork() copies the registry whole: registry_mu is held across it (fork.c).
+ * The child's copy still lists its parent's threads, as they were.
  */
-static void registry_fork_prepare(void)
-{
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_lock(&registry_mu));
-	GOC__TSAN_PRIVATE_END();
-}
-
-static void registry_fork_release(void)
-{
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_unlock(&registry_mu));
-	GOC__TSAN_PRIVATE_END();
-}
-
 static void registry_fork_install(void)
 {
-	goc__fork_handlers(GOC__FORK_REGISTRY, registry_fork_prepare, registry_fork_release, registry_fork_release);
+	goc__fork_hold_mutex(GOC__FORK_REGISTRY, &registry_mu);
 }
 
 static void registry_link(goc__task *t)

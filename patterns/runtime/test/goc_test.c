@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,19 @@ int goc_test_fork_run(int (*child)(void), int64_t timeout_ms)
 	if (r != pid)
 		fail_msg("waitpid: %s", strerror(errno));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int goc_test_fork_beside(void *(*churn)(void *stop), int (*child)(void), int forks)
+{
+	atomic_bool stop = false;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, churn, &stop), 0);
+	int result = 0;
+	for (int i = 0; i < forks && result == 0; i++)
+		result = goc_test_fork_run(child, 10000);
+	atomic_store(&stop, true);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	return result;
 }
 
 bool goc_test_dies(const char *name, const char *text, char *why, size_t whylen)

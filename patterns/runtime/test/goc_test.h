@@ -99,6 +99,14 @@ bool goc_test_fork_starts_threads(void);
  */
 int goc_test_fork_run(int (*child)(void), int64_t timeout_ms);
 
+/*
+ * goc_test_fork_run(child, 10 s) up to `forks` times, while a thread of
+ * its own runs churn(stop) (stop: an atomic_bool, set when the forks are
+ * done), so that the forks find churn's locks held: the first result that
+ * is not 0, else 0.
+ */
+int goc_test_fork_beside(void *(*churn)(void *stop), int (*child)(void), int forks);
+
 /* Assert goc_test_dies(name, text). */
 void goc_test_expect_death(const char *name, const char *text);
 

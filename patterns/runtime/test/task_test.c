@@ -483,14 +483,7 @@ static void test_task_fork_child_while_another_thread_dumps(void **state)
 	(void)state;
 	if (!goc_test_fork_starts_threads())
 		skip();
-	atomic_bool stop = false;
-	pthread_t churn;
-	assert_int_equal(pthread_create(&churn, NULL, churn_dumps, &stop), 0);
-	int forks = (int)goc_test_scaled(50), step = 0;
-	for (int i = 0; i < forks && step == 0; i++)
-		step = goc_test_fork_run(fork_child_runs_a_task, 10000);
-	atomic_store(&stop, true);
-	assert_int_equal(pthread_join(churn, NULL), 0);
+	int step = goc_test_fork_beside(churn_dumps, fork_child_runs_a_task, (int)goc_test_scaled(100));
 	if (step < 0)
 		fail_msg("a fork child hung starting its first task");
 	assert_int_equal(step, 0);
