@@ -62,7 +62,12 @@
  * Idle threads waiting for a task are not tasks: they are not counted, and
  * goc_tasks_dump() does not list them.
  *
- * A child of fork() starts its tasks on threads of its own.
+ * A child of fork() starts its tasks on threads of its own, with none of
+ * its parent's, and libgoc's global state (timers, contexts, the scheduler,
+ * the task records) is whole in it whatever the parent's other threads were
+ * doing: libgoc holds its global locks across the fork. A channel is the
+ * program's own, like a mutex of its own: one that another thread was
+ * operating on at the moment of the fork may stay locked in the child.
  *
  * Checks of the tsan and debug builds (every build without NDEBUG; not
  * release), as Go's runtime makes them:
