@@ -367,6 +367,8 @@ void goc_chan_close(goc_chan *ch)
 		goc__panic("close of closed channel");
 	}
 	__atomic_store_n(&ch->closed, true, __ATOMIC_RELAXED); /* an atomic store: see chan_closed_unlocked() */
+	/* Before the claims below empty the queues: an unlocked check that sees them empty sees closed. */
+	atomic_thread_fence(memory_order_release);
 	goc__tsan_close_release(ch);
 	if (buffered)
 		goc__ring_close(ch);

@@ -48,7 +48,6 @@ struct goc_ctx {
 };
 
 static pthread_mutex_t ctx_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static goc_ctx background = {
 	.timer = { .when = 0, .index = SIZE_MAX, .fire = NULL },
@@ -98,8 +97,11 @@ static void deadline_fire(goc__timer *timer)
 	GOC_PT(pthread_mutex_unlock(&ctx_mu));
 }
 
-/* fork() copies the tree of contexts whole: ctx_mu is held across it (fork.c). */
-static void ctx_fork_install(void)
+/*
+ * fork() copies the tree of contexts whole: ctx_mu is held across it
+ * (fork.c), from the program's start, before any thread can take it.
+ */
+__attribute__((constructor)) static void ctx_fork_install(void)
 {
 	goc__fork_hold_mutex(GOC__FORK_CTX, &ctx_mu);
 }
@@ -114,10 +116,6 @@ static goc_ctx *ctx_make(goc_ctx *parent, bool has_deadline, int64_t deadline)
 {
 	if (!parent)
 		goc__panic("cannot create context from nil parent");
-	/* Before ctx_mu is first taken: every later use of it is then covered. Private: orders no user. */
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_once(&fork_once, ctx_fork_install));
-	GOC__TSAN_PRIVATE_END();
 	goc_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;

@@ -75,6 +75,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	fork_after(true);
+	goc__deadlock_fork_child(); /* none of the parent's threads is blocked here */
 }
 
 static void install(void)

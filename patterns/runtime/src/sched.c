@@ -1864,7 +1864,6 @@ static void sched_fork_child(void)
 	globq_head = globq_tail = NULL;
 	atomic_store(&globq_len, 0);
 	atomic_store(&monitor_state, 0);
-	goc__deadlock_fork_child(); /* none of the parent's tasks is blocked here */
 	goc__lock_release(&globq_mu);
 	goc__lock_release(&sched_mu);
 }

@@ -128,7 +128,6 @@ void AnnotateBenignRaceSized(const char *file, int line, const volatile void *me
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static goc__task *registry;           /* guarded by registry_mu */
-static pthread_once_t registry_fork_once = PTHREAD_ONCE_INIT;
 static atomic_uint_fast64_t next_id;  /* relaxed: ids need only be unique */
 /*
  * Relaxed: a count that orders nothing. Go gives no happens-before edge from
@@ -194,19 +193,18 @@ static atomic_int pool_wait_credit; /* relaxed: a heuristic (pool_claim_spinner(
 /* ---- records -------------------------------------------------------------- */
 
 /*
- * fork() copies the registry whole: registry_mu is held across it (fork.c).
- * The child's copy still lists its parent's threads, as they were.
+ * fork() copies the registry whole: registry_mu is held across it
+ * (fork.c), from the program's start, before any thread can take it. The
+ * child's copy still lists its parent's threads, as they were.
  */
-static void registry_fork_install(void)
+__attribute__((constructor)) static void registry_fork_install(void)
 {
 	goc__fork_hold_mutex(GOC__FORK_REGISTRY, &registry_mu);
 }
 
 static void registry_link(goc__task *t)
 {
-	/* Before registry_mu is first taken (here or by a dump): every later use of it is then covered. Private, as below. */
 	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_once(&registry_fork_once, registry_fork_install));
 	GOC_PT(pthread_mutex_lock(&registry_mu));
 	t->next = registry;
 	if (registry)
@@ -430,7 +428,6 @@ static void pool_fork_child(void)
 	atomic_store_explicit(&live_tasks, 0, memory_order_relaxed);
 	atomic_store_explicit(&pool_threads, 0, memory_order_relaxed);
 	atomic_store_explicit(&foreign_threads, 1, memory_order_relaxed);
-	goc__deadlock_fork_child();
 	while (pool_idle) {
 		worker *w = pool_idle;
 		pool_unlist(w);
@@ -1091,7 +1088,6 @@ static void dump_record(goc__task *t, void *arg)
 void goc_tasks_dump(FILE *out)
 {
 	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_once(&registry_fork_once, registry_fork_install)); /* as in registry_link() */
 	GOC_PT(pthread_mutex_lock(&registry_mu));
 	fprintf(out, "goc: %zu live task(s)\n", goc_tasks_live());
 	for (goc__task *t = registry; t; t = t->next)

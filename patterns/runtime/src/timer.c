@@ -91,6 +91,11 @@ static void timer_fork_child(void)
 static void timer_cv_init(void)
 {
 	goc__cond_init(&timer_cv);
+}
+
+/* From the program's start, before any thread can take timer_mu (goc__timer_poll() tries it). */
+__attribute__((constructor)) static void timer_fork_install(void)
+{
 	goc__fork_handlers(GOC__FORK_TIMER, timer_fork_prepare, timer_fork_parent, timer_fork_child);
 }
 

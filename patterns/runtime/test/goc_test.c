@@ -265,7 +265,7 @@ int goc_test_fork_run(int (*child)(void), int64_t timeout_ms)
 {
 	pid_t pid = fork();
 	if (pid < 0)
-		fail_msg("fork: %s", strerror(errno));
+		return -2;
 	if (pid == 0)
 		_exit(child());
 	int status = 0;
@@ -278,7 +278,7 @@ int goc_test_fork_run(int (*child)(void), int64_t timeout_ms)
 		return -1;
 	}
 	if (r != pid)
-		fail_msg("waitpid: %s", strerror(errno));
+		return -2;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

@@ -94,8 +94,8 @@ bool goc_test_fork_starts_threads(void);
 
 /*
  * fork(); the child exits with child()'s result. That exit status (0 to
- * 255), or -1 if the child died of a signal or was still running after
- * timeout_ms (it hung: it is killed).
+ * 255), -1 if the child died of a signal or was still running after
+ * timeout_ms (it hung: it is killed), or -2 if fork() or waitpid() failed.
  */
 int goc_test_fork_run(int (*child)(void), int64_t timeout_ms);
 
@@ -103,7 +103,7 @@ int goc_test_fork_run(int (*child)(void), int64_t timeout_ms);
  * goc_test_fork_run(child, 10 s) up to `forks` times, while a thread of
  * its own runs churn(stop) (stop: an atomic_bool, set when the forks are
  * done), so that the forks find churn's locks held: the first result that
- * is not 0, else 0.
+ * is not 0, else 0. The thread is joined before this returns.
  */
 int goc_test_fork_beside(void *(*churn)(void *stop), int (*child)(void), int forks);
 

@@ -63,11 +63,14 @@
  * goc_tasks_dump() does not list them.
  *
  * A child of fork() starts its tasks on threads of its own, with none of
- * its parent's, and libgoc's global state (timers, contexts, the scheduler,
- * the task records) is whole in it whatever the parent's other threads were
- * doing: libgoc holds its global locks across the fork. A channel is the
- * program's own, like a mutex of its own: one that another thread was
- * operating on at the moment of the fork may stay locked in the child.
+ * its parent's. libgoc holds its global locks across the fork, so its
+ * global state (the tree of contexts, the timers, the scheduler, the task
+ * records) is whole in the child whatever the parent's other threads were
+ * doing. The child has none of its parent's timers: a deadline set in the
+ * parent (goc_after(), a context's) never fires in the child. A channel is
+ * the program's own, like a mutex of its own: one that another thread was
+ * operating on at the moment of the fork (a context's done channel too)
+ * may stay locked in the child.
  *
  * Checks of the tsan and debug builds (every build without NDEBUG; not
  * release), as Go's runtime makes them:
