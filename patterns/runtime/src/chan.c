@@ -13,8 +13,10 @@
  * phase watches the ring for a while; a task of the M:N scheduler, which
  * never watches, does the select engine's work for its one case itself
  * (buffered_wait()), as both do on an unbuffered channel (unbuffered_op(),
- * Go's chansend and chanrecv). Queuing, the claim of a blocked operation,
- * waking and parking are park.c's; the channel's lock guards its queues.
+ * Go's chansend and chanrecv), where a GOC_NOWAIT operation that finds no
+ * peer queued fails without the lock (unbuffered_would_block()). Queuing,
+ * the claim of a blocked operation, waking and parking are park.c's; the
+ * channel's lock guards its queues.
  *
  * A waker wakes its peer only after releasing every channel lock, and a
  * woken op touches only channels that still hold its other waiters (or

@@ -128,6 +128,7 @@ void __tsan_write1(void *addr);
  * (prepare), and in reverse (parent, child).
  */
 typedef enum goc__fork_rank {
+	GOC__FORK_USE,      /* sched.c: goc_tasks_use(), which may start the scheduler */
 	GOC__FORK_TIMER,    /* timer.c: its thread fires contexts' deadlines under the timer lock */
 	GOC__FORK_CTX,      /* ctx.c: a cancel closes done channels, waking their tasks */
 	GOC__FORK_POOL,     /* task.c: the thread pool */

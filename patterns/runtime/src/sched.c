@@ -441,8 +441,15 @@ bool goc__sched_on(void)
 	return kind == GOC_TASKS_MN;
 }
 
-static goc_tasks_kind requested_kind;   /* goc_tasks_use()'s, for choose_requested() */
-static int requested_procs;
+static goc_tasks_kind requested_kind;   /* goc_tasks_use()'s, for choose_requested(); guarded by use_mu */
+static int requested_procs;             /* guarded by use_mu */
+static pthread_mutex_t use_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* From the program's start: a fork during goc_tasks_use() leaves the child's use_mu free (fork.c). */
+__attribute__((constructor)) static void use_fork_install(void)
+{
+	goc__fork_hold_mutex(GOC__FORK_USE, &use_mu);
+}
 
 static void choose_requested(void)
 {
@@ -453,7 +460,6 @@ static void choose_requested(void)
 
 goc_status goc_tasks_use(goc_tasks_kind kind, int procs)
 {
-	static pthread_mutex_t use_mu = PTHREAD_MUTEX_INITIALIZER;
 	if ((kind != GOC_TASKS_THREADS && kind != GOC_TASKS_MN) || procs < 0 || procs > 1024)
 		goc_panic("goc_tasks_use: kind %d or procs %d out of range", (int)kind, procs);
 #ifndef GOC__MN_SUPPORTED
