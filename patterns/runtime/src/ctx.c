@@ -103,7 +103,7 @@ static void deadline_fire(goc__timer *timer)
  */
 __attribute__((constructor)) static void ctx_fork_install(void)
 {
-	goc__fork_hold_mutex(GOC__FORK_CTX, &ctx_mu);
+	goc__fork_hold_mutex(GOC__FORK_CTX, &ctx_mu, NULL);
 }
 
 /*

@@ -21,7 +21,7 @@ typedef struct fork_handlers {
 	void (*prepare)(void);
 	void (*parent)(void);
 	void (*child)(void);
-	pthread_mutex_t *mu; /* goc__fork_hold_mutex()'s, in place of the three */
+	pthread_mutex_t *mu; /* goc__fork_hold_mutex()'s: held across the fork, with `child` run before its release */
 } fork_handlers;
 
 /* Set once per rank; acquire/release, so that a fork sees a slot whole. */
@@ -59,10 +59,11 @@ static void fork_after(bool child)
 	GOC__TSAN_PRIVATE_BEGIN();
 	for (int r = GOC__FORK_RANKS - 1; r >= 0; r--) {
 		const fork_handlers *h = prepared[r];
+		void (*after)(void) = h ? (child ? h->child : h->parent) : NULL;
+		if (after)
+			after();
 		if (h && h->mu)
 			GOC_PT(pthread_mutex_unlock(h->mu));
-		else if (h)
-			(child ? h->child : h->parent)();
 	}
 	GOC__TSAN_PRIVATE_END();
 }
@@ -97,7 +98,7 @@ void goc__fork_handlers(goc__fork_rank rank, void (*prepare)(void), void (*paren
 	fill_slot(rank, (fork_handlers){ .prepare = prepare, .parent = parent, .child = child });
 }
 
-void goc__fork_hold_mutex(goc__fork_rank rank, pthread_mutex_t *mu)
+void goc__fork_hold_mutex(goc__fork_rank rank, pthread_mutex_t *mu, void (*child)(void))
 {
-	fill_slot(rank, (fork_handlers){ .mu = mu });
+	fill_slot(rank, (fork_handlers){ .child = child, .mu = mu });
 }

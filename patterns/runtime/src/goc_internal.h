@@ -141,10 +141,12 @@ typedef enum goc__fork_rank {
 void goc__fork_handlers(goc__fork_rank rank, void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
 /*
- * The simple case: hold mu across every fork() from now on, at rank, so
- * that the child gets what it guards whole, and mu free; once per rank.
+ * The common case: hold mu across every fork() from now on, at rank, so
+ * that the child gets what it guards whole, and mu free; child, if not
+ * NULL, runs in the child before mu is released, to reset what it guards.
+ * Once per rank.
  */
-void goc__fork_hold_mutex(goc__fork_rank rank, pthread_mutex_t *mu);
+void goc__fork_hold_mutex(goc__fork_rank rank, pthread_mutex_t *mu, void (*child)(void));
 
 /* ---- the deadlock check (deadlock.c) ------------------------------------- */
 
@@ -491,7 +493,7 @@ typedef struct goc__waiter {
 } goc__waiter;
 
 typedef struct goc__waitq {
-	goc__waiter *head, *tail; /* guarded by the channel's mu; head also read without it (relaxed) */
+	goc__waiter *head, *tail; /* guarded by the channel's mu; head also read without it (goc__waitq_empty_unlocked()) */
 } goc__waitq;
 
 /*

@@ -448,7 +448,7 @@ static pthread_mutex_t use_mu = PTHREAD_MUTEX_INITIALIZER;
 /* From the program's start: a fork during goc_tasks_use() leaves the child's use_mu free (fork.c). */
 __attribute__((constructor)) static void use_fork_install(void)
 {
-	goc__fork_hold_mutex(GOC__FORK_USE, &use_mu);
+	goc__fork_hold_mutex(GOC__FORK_USE, &use_mu, NULL);
 }
 
 static void choose_requested(void)

@@ -199,7 +199,7 @@ static atomic_int pool_wait_credit; /* relaxed: a heuristic (pool_claim_spinner(
  */
 __attribute__((constructor)) static void registry_fork_install(void)
 {
-	goc__fork_hold_mutex(GOC__FORK_REGISTRY, &registry_mu);
+	goc__fork_hold_mutex(GOC__FORK_REGISTRY, &registry_mu, NULL);
 }
 
 static void registry_link(goc__task *t)

@@ -57,23 +57,9 @@ static _Atomic(int64_t) timer_next = INT64_MAX;
  * fork() copies the timers but not the thread that serves them: the child
  * starts with none (a child's copies of its parent's timers never fire, as
  * the parent's thread would have fired them), and starts a thread of its
- * own for its first timer. The handlers are private to TSan: taking
- * timer_mu must not order the forking thread after every timer's user.
+ * own for its first timer. timer_mu is held across the fork (fork.c), and
+ * this resets the child's copy before its release.
  */
-static void timer_fork_prepare(void)
-{
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_lock(&timer_mu));
-	GOC__TSAN_PRIVATE_END();
-}
-
-static void timer_fork_parent(void)
-{
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_unlock(&timer_mu));
-	GOC__TSAN_PRIVATE_END();
-}
-
 static void timer_fork_child(void)
 {
 	for (size_t i = 0; i < timer_len; i++)
@@ -83,9 +69,6 @@ static void timer_fork_child(void)
 	timer_running = false;
 	/* The parent's thread may have been waiting on it: its copy counts a waiter that is not here. */
 	goc__cond_init(&timer_cv);
-	GOC__TSAN_PRIVATE_BEGIN();
-	GOC_PT(pthread_mutex_unlock(&timer_mu));
-	GOC__TSAN_PRIVATE_END();
 }
 
 static void timer_cv_init(void)
@@ -96,7 +79,7 @@ static void timer_cv_init(void)
 /* From the program's start, before any thread can take timer_mu (goc__timer_poll() tries it). */
 __attribute__((constructor)) static void timer_fork_install(void)
 {
-	goc__fork_handlers(GOC__FORK_TIMER, timer_fork_prepare, timer_fork_parent, timer_fork_child);
+	goc__fork_hold_mutex(GOC__FORK_TIMER, &timer_mu, timer_fork_child);
 }
 
 /* ---- the heap; every function here is called with timer_mu held ---------- */
