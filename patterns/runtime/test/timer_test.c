@@ -327,7 +327,7 @@ static void test_after_in_fork_child_fires(void **state)
 	goc_chan_free(ch);
 	goc_sleep(20 * MS); /* the timer thread waits, with no timer pending */
 	int step = goc_test_fork_run(fork_child_uses_timers, 20000);
-	if (step < 0)
+	if (step == -1)
 		fail_msg("the fork child hung: its timers did not fire");
 	if (step != 0)
 		fail_msg("the fork child failed at step %d (1x: goc_after, 2x: a task's sleeps)", step);
