@@ -293,7 +293,7 @@ static atomic_int nmspinning;             /* Ms looking for work */
 static atomic_size_t nthreads;            /* Ms and the monitor, alive */
 static sched_m **allm;                    /* guarded by sched_mu (the retire at exit) */
 static size_t nallm, allm_cap;
-static bool retired;                      /* the program is exiting (TSan builds); guarded by sched_mu */
+static atomic_bool retired;               /* the program is exiting (TSan builds); written under sched_mu */
 
 static goc__lock globq_mu;
 static goc__g *globq_head, *globq_tail;   /* batches, oldest first; guarded by globq_mu */
@@ -1119,7 +1119,7 @@ static void wakep(void)
 static bool m_stop(sched_m *m)
 {
 	goc__lock_acquire(&sched_mu);
-	bool exiting = retired;
+	bool exiting = atomic_load_explicit(&retired, memory_order_relaxed);
 	if (!exiting) {
 		atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
 		m->idle_link = midle;
@@ -1799,7 +1799,7 @@ static void *monitor_main(void *arg)
 		struct timespec ts = { (time_t)(delay / 1000000000), (long)(delay % 1000000000) };
 		nanosleep(&ts, NULL);
 		goc__lock_acquire(&sched_mu);
-		bool exiting = retired;
+		bool exiting = atomic_load_explicit(&retired, memory_order_relaxed);
 		goc__lock_release(&sched_mu);
 		if (exiting)
 			break;
@@ -1807,9 +1807,16 @@ static void *monitor_main(void *arg)
 		goc__quit_check(); /* a SIGQUIT's dump, which parked tasks cannot give */
 		GOC__TSAN_PRIVATE_BEGIN();
 		if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs && globq_empty()) {
-			/* Every P idle: sleep until one is taken (pidle_get() wakes us). */
+			/*
+			 * Every P idle: sleep until one is taken (pidle_get() wakes
+			 * us) or the program exits. Seq_cst, against
+			 * goc__sched_retire()'s store of retired and load of
+			 * monitor_state: either it sees us asleep and wakes us, or
+			 * we see it retired and do not sleep (we once slept through
+			 * it, and exit hung joining us).
+			 */
 			atomic_store(&monitor_state, 2);
-			if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs)
+			if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs && !atomic_load(&retired))
 				goc__futex_wait_until(&monitor_state, 2, GOC_FOREVER);
 			GOC__TSAN_PRIVATE_END();
 			goc__quit_check();
@@ -1944,7 +1951,7 @@ void goc__sched_retire(void)
 		return;
 	GOC__TSAN_PRIVATE_BEGIN();
 	goc__lock_acquire(&sched_mu);
-	retired = true;
+	atomic_store(&retired, true); /* seq_cst: see monitor_main() */
 	size_t n = 0;
 	pthread_t *tids = malloc((nallm + 1) * sizeof *tids);
 	for (sched_m *m = midle; m && tids; m = m->idle_link) {
