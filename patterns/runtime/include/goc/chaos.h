@@ -6,9 +6,9 @@
  * goc_chaos_point() at their synchronization points: channel operations
  * and selects (on entry and on the way out), before a thread parks and
  * after it wakes, WaitGroup add and wait, Once, semaphores, context
- * cancels, task starts. A program may call it at its own (before touching
- * shared state, say). In release builds it does nothing, and libgoc's own
- * calls are compiled out.
+ * cancels, task starts, the M:N scheduler's monitor before it sleeps. A
+ * program may call it at its own (before touching shared state, say). In
+ * release builds it does nothing, and libgoc's own calls are compiled out.
  *
  * The environment chooses, when the first point is reached:
  *   GOC_CHAOS=off     nothing (the default);
