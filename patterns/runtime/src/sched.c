@@ -1744,7 +1744,13 @@ void goc__sched_signal_monitor(void)
 static void monitor_wake(void)
 {
 	int asleep = 2;
-	if (atomic_load_explicit(&monitor_state, memory_order_relaxed) == 2 &&
+	/*
+	 * Seq_cst, against the monitor's store of 2 and load of npidle: after a
+	 * P was taken (npidle's seq_cst store), either we see it asleep, or it
+	 * sees the P busy and does not sleep. Relaxed, a weakly ordered CPU may
+	 * read the state from before that store.
+	 */
+	if (atomic_load_explicit(&monitor_state, memory_order_seq_cst) == 2 &&
 	    atomic_compare_exchange_strong(&monitor_state, &asleep, 1))
 		goc__futex_wake(&monitor_state, 1);
 }
