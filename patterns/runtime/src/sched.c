@@ -1821,7 +1821,7 @@ static void *monitor_main(void *arg)
 			 * we see it retired and do not sleep (we once slept through
 			 * it, and exit hung joining us).
 			 */
-			GOC__CHAOS(); /* a park of sorts: stretch the way to it */
+			GOC__CHAOS(); /* as before any park: chaos widens the window above (sched_exit.c) */
 			atomic_store(&monitor_state, 2);
 			if (atomic_load_explicit(&npidle, memory_order_seq_cst) == nprocs && !atomic_load(&retired))
 				goc__futex_wait_until(&monitor_state, 2, GOC_FOREVER);
